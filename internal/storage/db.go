@@ -1,0 +1,213 @@
+// Package storage holds Aurora's database: connection set-up for SQLite
+// (embedded) and PostgreSQL, migrations for both, and every query of the
+// domain layer. The SQL is written once where both dialects agree and per
+// dialect where they do not; the same conformance tests run on both.
+package storage
+
+import (
+	"context"
+	"database/sql"
+	"embed"
+	"errors"
+	"fmt"
+	"io/fs"
+	"log/slog"
+	"os"
+	"path/filepath"
+	"time"
+
+	_ "github.com/jackc/pgx/v5/stdlib" // PostgreSQL driver "pgx"
+	"github.com/pressly/goose/v3"
+	"github.com/riverqueue/river/riverdriver/riverdatabasesql"
+	"github.com/riverqueue/river/riverdriver/riversqlite"
+	"github.com/riverqueue/river/rivermigrate"
+	_ "modernc.org/sqlite" // SQLite driver "sqlite", pure Go
+)
+
+//go:embed migrations
+var migrationsFS embed.FS
+
+// Dialect names the SQL flavour behind a DB.
+type Dialect string
+
+// Dialects.
+const (
+	SQLite   Dialect = "sqlite"
+	Postgres Dialect = "postgres"
+)
+
+// Options say which database to open.
+type Options struct {
+	// PostgresURL selects PostgreSQL when non-empty; otherwise SQLite in DataDir.
+	PostgresURL string
+	// PostgresReadURL, when set, serves read-only queries (a replica).
+	PostgresReadURL string
+	DataDir         string
+	PoolMin         int
+	PoolMax         int
+	// SQLitePath overrides the SQLite file (tests); ":memory:" is not supported
+	// because the reader and writer pools must share one database.
+	SQLitePath string
+}
+
+// DB is the database with a writer pool and a reader pool. On SQLite the
+// writer is a single connection (SQLite allows one writer; River recommends
+// it) and the reader a small pool in WAL mode; on PostgreSQL both are pgx
+// pools, the reader pointing at a replica when one is configured.
+type DB struct {
+	Dialect Dialect
+	W       *sql.DB
+	R       *sql.DB
+	path    string
+}
+
+// Open connects to the configured database. It does not migrate.
+func Open(ctx context.Context, o Options) (*DB, error) {
+	if o.PostgresURL != "" {
+		return openPostgres(ctx, o)
+	}
+	return openSQLite(ctx, o)
+}
+
+func openPostgres(ctx context.Context, o Options) (*DB, error) {
+	w, err := sql.Open("pgx", o.PostgresURL)
+	if err != nil {
+		return nil, fmt.Errorf("open postgres: %w", err)
+	}
+	poolMax := max(o.PoolMax, 1)
+	w.SetMaxOpenConns(poolMax)
+	w.SetMaxIdleConns(max(o.PoolMin, 1))
+	w.SetConnMaxIdleTime(5 * time.Minute)
+	pctx, cancel := context.WithTimeout(ctx, 10*time.Second)
+	defer cancel()
+	if err := w.PingContext(pctx); err != nil {
+		w.Close()
+		return nil, fmt.Errorf("connect to postgres: %w", err)
+	}
+	db := &DB{Dialect: Postgres, W: w, R: w}
+	if o.PostgresReadURL != "" {
+		r, err := sql.Open("pgx", o.PostgresReadURL)
+		if err != nil {
+			w.Close()
+			return nil, fmt.Errorf("open postgres read replica: %w", err)
+		}
+		r.SetMaxOpenConns(poolMax)
+		db.R = r
+	}
+	return db, nil
+}
+
+func openSQLite(ctx context.Context, o Options) (*DB, error) {
+	path := o.SQLitePath
+	if path == "" {
+		if err := os.MkdirAll(o.DataDir, 0o700); err != nil {
+			return nil, fmt.Errorf("create data dir %s: %w", o.DataDir, err)
+		}
+		path = filepath.Join(o.DataDir, "aurora.db")
+	}
+	// busy_timeout lets a second process (e.g. `aurora users create` while the
+	// server runs) wait for the writer instead of failing at once.
+	pragmas := "?_pragma=busy_timeout(10000)&_pragma=journal_mode(WAL)&_pragma=synchronous(NORMAL)&_pragma=foreign_keys(ON)&_txlock=immediate"
+	w, err := sql.Open("sqlite", "file:"+path+pragmas)
+	if err != nil {
+		return nil, fmt.Errorf("open sqlite %s: %w", path, err)
+	}
+	w.SetMaxOpenConns(1)
+	w.SetConnMaxIdleTime(0)
+	w.SetConnMaxLifetime(0)
+	if err := w.PingContext(ctx); err != nil {
+		w.Close()
+		return nil, fmt.Errorf("open sqlite %s: %w", path, err)
+	}
+	r, err := sql.Open("sqlite", "file:"+path+"?_pragma=busy_timeout(10000)&_pragma=query_only(1)")
+	if err != nil {
+		w.Close()
+		return nil, fmt.Errorf("open sqlite reader %s: %w", path, err)
+	}
+	r.SetMaxOpenConns(4)
+	return &DB{Dialect: SQLite, W: w, R: r, path: path}, nil
+}
+
+// Close closes both pools.
+func (db *DB) Close() error {
+	err := db.W.Close()
+	if db.R != db.W {
+		err = errors.Join(err, db.R.Close())
+	}
+	return err
+}
+
+// Path is the SQLite file, or "" on PostgreSQL.
+func (db *DB) Path() string { return db.path }
+
+// migrateLockKey serialises migrations across replicas on PostgreSQL.
+const migrateLockKey = 7_300_911_042
+
+// Migrate applies Aurora's and River's migrations. On PostgreSQL a session
+// advisory lock makes concurrent starts of several replicas safe; the
+// migrations themselves are idempotent.
+func (db *DB) Migrate(ctx context.Context, log *slog.Logger) error {
+	if db.Dialect == Postgres {
+		conn, err := db.W.Conn(ctx)
+		if err != nil {
+			return fmt.Errorf("migrate: %w", err)
+		}
+		defer conn.Close()
+		if _, err := conn.ExecContext(ctx, "SELECT pg_advisory_lock($1)", migrateLockKey); err != nil {
+			return fmt.Errorf("migrate: take lock: %w", err)
+		}
+		defer conn.ExecContext(context.WithoutCancel(ctx), "SELECT pg_advisory_unlock($1)", migrateLockKey) //nolint:errcheck
+	}
+	sub, err := fs.Sub(migrationsFS, "migrations/"+string(db.Dialect))
+	if err != nil {
+		return fmt.Errorf("migrate: %w", err)
+	}
+	dialect := goose.DialectSQLite3
+	if db.Dialect == Postgres {
+		dialect = goose.DialectPostgres
+	}
+	p, err := goose.NewProvider(dialect, db.W, sub, goose.WithTableName("aurora_schema_migrations"))
+	if err != nil {
+		return fmt.Errorf("migrate: %w", err)
+	}
+	res, err := p.Up(ctx)
+	if err != nil {
+		return fmt.Errorf("migrate aurora schema: %w", err)
+	}
+	for _, r := range res {
+		log.Info("applied migration", "version", r.Source.Version, "file", r.Source.Path, "duration", r.Duration)
+	}
+	if err := db.migrateRiver(ctx); err != nil {
+		return fmt.Errorf("migrate job queue schema: %w", err)
+	}
+	return nil
+}
+
+func (db *DB) migrateRiver(ctx context.Context) error {
+	var err error
+	if db.Dialect == Postgres {
+		var m *rivermigrate.Migrator[*sql.Tx]
+		m, err = rivermigrate.New(riverdatabasesql.New(db.W), nil)
+		if err == nil {
+			_, err = m.Migrate(ctx, rivermigrate.DirectionUp, nil)
+		}
+	} else {
+		var m *rivermigrate.Migrator[*sql.Tx]
+		m, err = rivermigrate.New(riversqlite.New(db.W), nil)
+		if err == nil {
+			_, err = m.Migrate(ctx, rivermigrate.DirectionUp, nil)
+		}
+	}
+	return err
+}
+
+// Ping checks the writer (and the reader, when separate).
+func (db *DB) Ping(ctx context.Context) error {
+	if err := db.W.PingContext(ctx); err != nil {
+		return err
+	}
+	if db.R != db.W {
+		return db.R.PingContext(ctx)
+	}
+	return nil
+}

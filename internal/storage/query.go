@@ -1,0 +1,463 @@
+package storage
+
+import (
+	"context"
+	"database/sql"
+	"encoding/base64"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/google/uuid"
+)
+
+// ErrNotFound is returned when a row does not exist in the caller's org.
+var ErrNotFound = errors.New("not found")
+
+// ErrConflict is returned when a write collides with an existing row.
+var ErrConflict = errors.New("conflict")
+
+// querier is what *sql.DB, *sql.Conn and *sql.Tx have in common.
+type querier interface {
+	ExecContext(ctx context.Context, query string, args ...any) (sql.Result, error)
+	QueryContext(ctx context.Context, query string, args ...any) (*sql.Rows, error)
+	QueryRowContext(ctx context.Context, query string, args ...any) *sql.Row
+}
+
+// NewID returns a new time-ordered id.
+func NewID() string { return uuid.Must(uuid.NewV7()).String() }
+
+// Micro converts a time to the stored unit.
+func Micro(t time.Time) int64 { return t.UnixMicro() }
+
+// FromMicro converts a stored time back, in UTC.
+func FromMicro(us int64) time.Time { return time.UnixMicro(us).UTC() }
+
+func nullMicro(n sql.NullInt64) *time.Time {
+	if !n.Valid {
+		return nil
+	}
+	t := FromMicro(n.Int64)
+	return &t
+}
+
+func microPtr(t *time.Time) any {
+	if t == nil || t.IsZero() {
+		return nil
+	}
+	return Micro(*t)
+}
+
+func mustJSON(v any) string {
+	b, err := json.Marshal(v)
+	if err != nil {
+		panic(fmt.Sprintf("marshal %T: %v", v, err)) // only our own types reach here
+	}
+	return string(b)
+}
+
+func nullString(s sql.NullString) string { return s.String }
+
+func emptyNull(s string) any {
+	if s == "" {
+		return nil
+	}
+	return s
+}
+
+// Cursor is an opaque position in a list ordered by (time DESC, id DESC).
+type Cursor struct {
+	At int64
+	ID string
+}
+
+// EncodeCursor makes the opaque string clients pass back as ?cursor=.
+func EncodeCursor(at int64, id string) string {
+	return base64.RawURLEncoding.EncodeToString([]byte(strconv.FormatInt(at, 10) + ":" + id))
+}
+
+// DecodeCursor parses a cursor from EncodeCursor.
+func DecodeCursor(s string) (*Cursor, error) {
+	if s == "" {
+		return nil, nil
+	}
+	b, err := base64.RawURLEncoding.DecodeString(s)
+	if err != nil {
+		return nil, fmt.Errorf("invalid cursor")
+	}
+	at, id, ok := strings.Cut(string(b), ":")
+	n, err := strconv.ParseInt(at, 10, 64)
+	if !ok || err != nil || id == "" {
+		return nil, fmt.Errorf("invalid cursor")
+	}
+	return &Cursor{At: n, ID: id}, nil
+}
+
+// Store runs the domain layer's queries. Reads go to the reader pool, writes
+// to the writer.
+type Store struct {
+	DB *DB
+}
+
+// NewStore wraps a DB.
+func NewStore(db *DB) *Store { return &Store{DB: db} }
+
+// Tx is a write transaction. Everything an alert changes is written in one.
+type Tx struct {
+	tx      *sql.Tx
+	dialect Dialect
+	// notify is set when an event was written, so the caller can wake
+	// listeners after commit.
+	notify bool
+}
+
+// SQL returns the underlying transaction, for River's transactional enqueue.
+func (t *Tx) SQL() *sql.Tx { return t.tx }
+
+// Dialect of the transaction.
+func (t *Tx) Dialect() Dialect { return t.dialect }
+
+// InTx runs fn in a write transaction, committing when it returns nil. It
+// reports whether an event was written (so listeners should be woken).
+func (s *Store) InTx(ctx context.Context, fn func(*Tx) error) (wroteEvents bool, err error) {
+	sqlTx, err := s.DB.W.BeginTx(ctx, nil)
+	if err != nil {
+		return false, fmt.Errorf("begin: %w", err)
+	}
+	tx := &Tx{tx: sqlTx, dialect: s.DB.Dialect}
+	if err := fn(tx); err != nil {
+		_ = sqlTx.Rollback()
+		return false, err
+	}
+	if err := sqlTx.Commit(); err != nil {
+		return false, fmt.Errorf("commit: %w", err)
+	}
+	return tx.notify, nil
+}
+
+// IsUniqueViolation reports whether err is a unique-constraint violation in
+// either dialect, so callers can retry a racing insert.
+func IsUniqueViolation(err error) bool {
+	if err == nil {
+		return false
+	}
+	s := err.Error()
+	return strings.Contains(s, "SQLSTATE 23505") || strings.Contains(s, "UNIQUE constraint failed") ||
+		strings.Contains(s, "SQLSTATE 40001") || strings.Contains(s, "SQLSTATE 40P01")
+}
+
+// ---------------------------------------------------------------- orgs
+
+// EnsureDefaultOrg returns the default org, creating it on first start.
+func (s *Store) EnsureDefaultOrg(ctx context.Context) (Org, error) {
+	var o Org
+	var created int64
+	row := s.DB.W.QueryRowContext(ctx, `SELECT id, name, created_at FROM orgs WHERE is_default = $1`, true)
+	err := row.Scan(&o.ID, &o.Name, &created)
+	if errors.Is(err, sql.ErrNoRows) {
+		o = Org{ID: NewID(), Name: "default", CreatedAt: time.Now().UTC()}
+		_, err = s.DB.W.ExecContext(ctx, `INSERT INTO orgs (id, org_id, name, is_default, created_at) VALUES ($1, $1, $2, $3, $4) ON CONFLICT DO NOTHING`,
+			o.ID, o.Name, true, Micro(o.CreatedAt))
+		if err != nil {
+			return Org{}, fmt.Errorf("create default org: %w", err)
+		}
+		return s.EnsureDefaultOrg(ctx) // another replica may have won the race
+	}
+	if err != nil {
+		return Org{}, fmt.Errorf("load default org: %w", err)
+	}
+	o.CreatedAt = FromMicro(created)
+	return o, nil
+}
+
+// ListOrgIDs returns every org id (periodic jobs walk them).
+func (s *Store) ListOrgIDs(ctx context.Context) ([]string, error) {
+	rows, err := s.DB.R.QueryContext(ctx, `SELECT id FROM orgs ORDER BY id`)
+	if err != nil {
+		return nil, fmt.Errorf("list orgs: %w", err)
+	}
+	defer rows.Close()
+	var ids []string
+	for rows.Next() {
+		var id string
+		if err := rows.Scan(&id); err != nil {
+			return nil, err
+		}
+		ids = append(ids, id)
+	}
+	return ids, rows.Err()
+}
+
+// ---------------------------------------------------------------- users
+
+// CreateUser stores a user; ErrConflict when the email exists in the org.
+func (s *Store) CreateUser(ctx context.Context, u User) (User, error) {
+	u.ID = NewID()
+	u.CreatedAt = time.Now().UTC()
+	_, err := s.DB.W.ExecContext(ctx, `INSERT INTO users (id, org_id, email, password_hash, role, created_at) VALUES ($1,$2,$3,$4,$5,$6)`,
+		u.ID, u.OrgID, u.Email, u.PasswordHash, u.Role, Micro(u.CreatedAt))
+	if IsUniqueViolation(err) {
+		return User{}, fmt.Errorf("user %s: %w", u.Email, ErrConflict)
+	}
+	if err != nil {
+		return User{}, fmt.Errorf("create user: %w", err)
+	}
+	return u, nil
+}
+
+// UserByEmail finds a user by email within an org.
+func (s *Store) UserByEmail(ctx context.Context, orgID, email string) (User, error) {
+	var u User
+	var created int64
+	err := s.DB.R.QueryRowContext(ctx, `SELECT id, org_id, email, password_hash, role, created_at FROM users WHERE org_id = $1 AND lower(email) = lower($2) AND disabled_at IS NULL`,
+		orgID, email).Scan(&u.ID, &u.OrgID, &u.Email, &u.PasswordHash, &u.Role, &created)
+	if errors.Is(err, sql.ErrNoRows) {
+		return User{}, ErrNotFound
+	}
+	if err != nil {
+		return User{}, fmt.Errorf("load user: %w", err)
+	}
+	u.CreatedAt = FromMicro(created)
+	return u, nil
+}
+
+// ListUsers lists an org's users.
+func (s *Store) ListUsers(ctx context.Context, orgID string) ([]User, error) {
+	rows, err := s.DB.R.QueryContext(ctx, `SELECT id, org_id, email, role, created_at FROM users WHERE org_id = $1 AND disabled_at IS NULL ORDER BY email`, orgID)
+	if err != nil {
+		return nil, fmt.Errorf("list users: %w", err)
+	}
+	defer rows.Close()
+	out := []User{}
+	for rows.Next() {
+		var u User
+		var created int64
+		if err := rows.Scan(&u.ID, &u.OrgID, &u.Email, &u.Role, &created); err != nil {
+			return nil, err
+		}
+		u.CreatedAt = FromMicro(created)
+		out = append(out, u)
+	}
+	return out, rows.Err()
+}
+
+// ---------------------------------------------------------------- tokens
+
+// CreateAPIToken stores a token by its hash.
+func (s *Store) CreateAPIToken(ctx context.Context, orgID, name, role, hash string) (APIToken, error) {
+	t := APIToken{ID: NewID(), OrgID: orgID, Name: name, Role: role, CreatedAt: time.Now().UTC()}
+	_, err := s.DB.W.ExecContext(ctx, `INSERT INTO api_tokens (id, org_id, name, role, token_hash, created_at) VALUES ($1,$2,$3,$4,$5,$6)`,
+		t.ID, orgID, name, role, hash, Micro(t.CreatedAt))
+	if IsUniqueViolation(err) {
+		return APIToken{}, fmt.Errorf("token: %w", ErrConflict)
+	}
+	if err != nil {
+		return APIToken{}, fmt.Errorf("create token: %w", err)
+	}
+	return t, nil
+}
+
+// APITokenByHash finds a live token. It reads the writer so a token created a
+// moment ago on another replica's primary is seen even with a lagging replica.
+func (s *Store) APITokenByHash(ctx context.Context, hash string) (APIToken, error) {
+	var t APIToken
+	var created int64
+	err := s.DB.W.QueryRowContext(ctx, `SELECT id, org_id, name, role, created_at FROM api_tokens WHERE token_hash = $1 AND revoked_at IS NULL`, hash).
+		Scan(&t.ID, &t.OrgID, &t.Name, &t.Role, &created)
+	if errors.Is(err, sql.ErrNoRows) {
+		return APIToken{}, ErrNotFound
+	}
+	if err != nil {
+		return APIToken{}, fmt.Errorf("load token: %w", err)
+	}
+	t.CreatedAt = FromMicro(created)
+	return t, nil
+}
+
+// ListAPITokens lists an org's tokens (never their values).
+func (s *Store) ListAPITokens(ctx context.Context, orgID string) ([]APIToken, error) {
+	rows, err := s.DB.R.QueryContext(ctx, `SELECT id, org_id, name, role, created_at, revoked_at FROM api_tokens WHERE org_id = $1 ORDER BY created_at DESC, id DESC`, orgID)
+	if err != nil {
+		return nil, fmt.Errorf("list tokens: %w", err)
+	}
+	defer rows.Close()
+	out := []APIToken{}
+	for rows.Next() {
+		var t APIToken
+		var created int64
+		var revoked sql.NullInt64
+		if err := rows.Scan(&t.ID, &t.OrgID, &t.Name, &t.Role, &created, &revoked); err != nil {
+			return nil, err
+		}
+		t.CreatedAt, t.RevokedAt = FromMicro(created), nullMicro(revoked)
+		out = append(out, t)
+	}
+	return out, rows.Err()
+}
+
+// RevokeAPIToken revokes a token of the org.
+func (s *Store) RevokeAPIToken(ctx context.Context, orgID, id string) error {
+	res, err := s.DB.W.ExecContext(ctx, `UPDATE api_tokens SET revoked_at = $1 WHERE org_id = $2 AND id = $3 AND revoked_at IS NULL`, Micro(time.Now()), orgID, id)
+	if err != nil {
+		return fmt.Errorf("revoke token: %w", err)
+	}
+	if n, _ := res.RowsAffected(); n == 0 {
+		return ErrNotFound
+	}
+	return nil
+}
+
+// ---------------------------------------------------------------- secrets
+
+// PutSecret stores an encrypted value and returns its reference (the row id).
+func (s *Store) PutSecret(ctx context.Context, orgID, name, keyID string, ciphertext []byte) (string, error) {
+	id := NewID()
+	now := Micro(time.Now())
+	_, err := s.DB.W.ExecContext(ctx, `INSERT INTO secrets (id, org_id, name, key_id, ciphertext, created_at, updated_at) VALUES ($1,$2,$3,$4,$5,$6,$6)`,
+		id, orgID, name, keyID, ciphertext, now)
+	if err != nil {
+		return "", fmt.Errorf("store secret: %w", err)
+	}
+	return id, nil
+}
+
+// GetSecret loads an encrypted value by reference.
+func (s *Store) GetSecret(ctx context.Context, orgID, ref string) (keyID string, ciphertext []byte, err error) {
+	err = s.DB.W.QueryRowContext(ctx, `SELECT key_id, ciphertext FROM secrets WHERE org_id = $1 AND id = $2`, orgID, ref).Scan(&keyID, &ciphertext)
+	if errors.Is(err, sql.ErrNoRows) {
+		return "", nil, ErrNotFound
+	}
+	if err != nil {
+		return "", nil, fmt.Errorf("load secret: %w", err)
+	}
+	return keyID, ciphertext, nil
+}
+
+// DeleteSecret removes a stored value.
+func (s *Store) DeleteSecret(ctx context.Context, orgID, ref string) error {
+	_, err := s.DB.W.ExecContext(ctx, `DELETE FROM secrets WHERE org_id = $1 AND id = $2`, orgID, ref)
+	return err
+}
+
+// ---------------------------------------------------------------- integrations
+
+const integrationCols = `id, org_id, source, name, secret_ref, settings, created_at, updated_at, disabled_at`
+
+func scanIntegration(sc interface{ Scan(...any) error }) (Integration, error) {
+	var in Integration
+	var ref sql.NullString
+	var settings []byte
+	var created, updated int64
+	var disabled sql.NullInt64
+	if err := sc.Scan(&in.ID, &in.OrgID, &in.Source, &in.Name, &ref, &settings, &created, &updated, &disabled); err != nil {
+		return Integration{}, err
+	}
+	in.SecretRef = ref.String
+	in.CreatedAt, in.UpdatedAt, in.DisabledAt = FromMicro(created), FromMicro(updated), nullMicro(disabled)
+	if err := json.Unmarshal(settings, &in.Settings); err != nil {
+		return Integration{}, fmt.Errorf("decode integration settings: %w", err)
+	}
+	if in.Settings == nil {
+		in.Settings = map[string]any{}
+	}
+	return in, nil
+}
+
+// CreateIntegration stores an integration with its token hash.
+func (s *Store) CreateIntegration(ctx context.Context, in Integration, tokenHash string) (Integration, error) {
+	in.ID = NewID()
+	in.CreatedAt = time.Now().UTC()
+	in.UpdatedAt = in.CreatedAt
+	if in.Settings == nil {
+		in.Settings = map[string]any{}
+	}
+	_, err := s.DB.W.ExecContext(ctx, `INSERT INTO integrations (id, org_id, source, name, token_hash, secret_ref, settings, created_at, updated_at) VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$8)`,
+		in.ID, in.OrgID, in.Source, in.Name, tokenHash, emptyNull(in.SecretRef), mustJSON(in.Settings), Micro(in.CreatedAt))
+	if IsUniqueViolation(err) {
+		return Integration{}, fmt.Errorf("integration %s/%s: %w", in.Source, in.Name, ErrConflict)
+	}
+	if err != nil {
+		return Integration{}, fmt.Errorf("create integration: %w", err)
+	}
+	return in, nil
+}
+
+// IntegrationByTokenHash finds an enabled integration by its token hash.
+func (s *Store) IntegrationByTokenHash(ctx context.Context, hash string) (Integration, error) {
+	in, err := scanIntegration(s.DB.W.QueryRowContext(ctx, `SELECT `+integrationCols+` FROM integrations WHERE token_hash = $1 AND disabled_at IS NULL`, hash))
+	if errors.Is(err, sql.ErrNoRows) {
+		return Integration{}, ErrNotFound
+	}
+	return in, err
+}
+
+// GetIntegration loads one integration of the org.
+func (s *Store) GetIntegration(ctx context.Context, orgID, id string) (Integration, error) {
+	in, err := scanIntegration(s.DB.R.QueryRowContext(ctx, `SELECT `+integrationCols+` FROM integrations WHERE org_id = $1 AND id = $2`, orgID, id))
+	if errors.Is(err, sql.ErrNoRows) {
+		return Integration{}, ErrNotFound
+	}
+	return in, err
+}
+
+// ListIntegrations lists the org's integrations.
+func (s *Store) ListIntegrations(ctx context.Context, orgID string) ([]Integration, error) {
+	rows, err := s.DB.R.QueryContext(ctx, `SELECT `+integrationCols+` FROM integrations WHERE org_id = $1 AND disabled_at IS NULL ORDER BY source, name`, orgID)
+	if err != nil {
+		return nil, fmt.Errorf("list integrations: %w", err)
+	}
+	defer rows.Close()
+	out := []Integration{}
+	for rows.Next() {
+		in, err := scanIntegration(rows)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, in)
+	}
+	return out, rows.Err()
+}
+
+// UpdateIntegration changes name and settings.
+func (s *Store) UpdateIntegration(ctx context.Context, in Integration) error {
+	res, err := s.DB.W.ExecContext(ctx, `UPDATE integrations SET name = $1, settings = $2, updated_at = $3 WHERE org_id = $4 AND id = $5 AND disabled_at IS NULL`,
+		in.Name, mustJSON(in.Settings), Micro(time.Now()), in.OrgID, in.ID)
+	if IsUniqueViolation(err) {
+		return fmt.Errorf("integration name: %w", ErrConflict)
+	}
+	if err != nil {
+		return fmt.Errorf("update integration: %w", err)
+	}
+	if n, _ := res.RowsAffected(); n == 0 {
+		return ErrNotFound
+	}
+	return nil
+}
+
+// RotateIntegrationToken replaces an integration's token hash.
+func (s *Store) RotateIntegrationToken(ctx context.Context, orgID, id, hash string) error {
+	res, err := s.DB.W.ExecContext(ctx, `UPDATE integrations SET token_hash = $1, updated_at = $2 WHERE org_id = $3 AND id = $4 AND disabled_at IS NULL`, hash, Micro(time.Now()), orgID, id)
+	if err != nil {
+		return fmt.Errorf("rotate integration token: %w", err)
+	}
+	if n, _ := res.RowsAffected(); n == 0 {
+		return ErrNotFound
+	}
+	return nil
+}
+
+// DisableIntegration stops an integration's token from working; its alerts stay.
+func (s *Store) DisableIntegration(ctx context.Context, orgID, id string) error {
+	// The name is freed for reuse by suffixing the id.
+	res, err := s.DB.W.ExecContext(ctx, `UPDATE integrations SET disabled_at = $1, name = name || ' (deleted ' || id || ')' WHERE org_id = $2 AND id = $3 AND disabled_at IS NULL`, Micro(time.Now()), orgID, id)
+	if err != nil {
+		return fmt.Errorf("delete integration: %w", err)
+	}
+	if n, _ := res.RowsAffected(); n == 0 {
+		return ErrNotFound
+	}
+	return nil
+}
