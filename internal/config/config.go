@@ -1,0 +1,309 @@
+// Package config reads Aurora's configuration from environment variables and
+// checks all of it at start-up, so a typo fails fast with a message naming the
+// variable instead of surfacing hours later in a job. The struct tags are the
+// single source of truth: Load, Validate, Redacted, Variables and the test
+// that keeps docs/configuration.md complete all read them.
+//
+// Tags used on fields, besides caarlos0/env's env and envDefault:
+//
+//	desc     one-line meaning, shown by `aurora config` and checked against the docs
+//	check    validation rule (see rules.go)
+//	secret   "true": never shown; "url": only the password part is hidden
+//	unit     "seconds": printed as whole seconds, the form users set it in
+//	reserved "true": read and validated now, used by a later feature
+package config
+
+import (
+	"net"
+	"net/url"
+	"os"
+	"strconv"
+	"strings"
+	"time"
+)
+
+// Config is the effective configuration of one Aurora process.
+type Config struct {
+	Server        Server        `group:"Server"`
+	Database      Database      `group:"Storage"`
+	Security      Security      `group:"Security"`
+	Intake        Intake        `group:"Intake & correlation"`
+	Jobs          Jobs          `group:"Jobs"`
+	Redis         Redis         `group:"Redis"`
+	Weaviate      Weaviate      `group:"Weaviate" reserved:"true"`
+	Vault         Vault         `group:"Vault" reserved:"true"`
+	ObjectStorage ObjectStorage `group:"Object storage" reserved:"true"`
+	SetupCache    SetupCache    `group:"Setup cache" reserved:"true"`
+	LLM           LLM           `group:"LLM" reserved:"true"`
+	Embedding     Embedding     `group:"Embeddings" reserved:"true"`
+	Toolsets      Toolsets      `group:"Toolsets" reserved:"true"`
+}
+
+// Server configures the HTTP listener and process-wide behaviour.
+type Server struct {
+	HTTPAddr        string        `env:"AURORA_HTTP_ADDR" envDefault:":8080" check:"addr" desc:"Address the HTTP server (API, webhooks, UI, /metrics) listens on, as host:port."`
+	DataDir         string        `env:"AURORA_DATA_DIR" envDefault:"./data" desc:"Directory for local state: the SQLite database in embedded mode and the generated secret key file."`
+	PublicURL       string        `env:"AURORA_PUBLIC_URL" check:"url=http|https" desc:"External base URL used when Aurora builds links to itself; derived from AURORA_HTTP_ADDR when unset."`
+	LogLevel        string        `env:"AURORA_LOG_LEVEL" envDefault:"info" check:"oneof=debug|info|warn|error" desc:"Minimum log level: debug, info, warn or error."`
+	LogFormat       string        `env:"AURORA_LOG_FORMAT" envDefault:"text" check:"oneof=text|json" desc:"Log output format: text or json."`
+	ShutdownTimeout time.Duration `env:"AURORA_SHUTDOWN_TIMEOUT" envDefault:"30s" check:"positive" desc:"How long a stopping process waits for in-flight requests and jobs before exiting."`
+	Pprof           bool          `env:"AURORA_PPROF" envDefault:"false" desc:"Expose Go profiling endpoints under /debug/pprof when true."`
+	ChatURL         string        `env:"AURORA_CHAT_URL" check:"url=http|https|ws|wss" reserved:"true" desc:"URL of the chatbot process when it runs separately from the server."`
+}
+
+// Database selects and tunes the relational store. With neither URL nor
+// Host set Aurora uses SQLite in the data directory (see Config.Embedded).
+type Database struct {
+	URL             string `env:"DATABASE_URL" secret:"url" check:"url=postgres|postgresql" desc:"PostgreSQL connection URL; takes precedence over the POSTGRES_* variables."`
+	DirectURL       string `env:"POSTGRES_DIRECT_URL" secret:"url" check:"url=postgres|postgresql" reserved:"true" desc:"PostgreSQL URL that bypasses a connection pooler such as PgBouncer, for migrations and locks."`
+	Host            string `env:"POSTGRES_HOST" check:"host" desc:"PostgreSQL host; setting it (or DATABASE_URL) switches from embedded SQLite to PostgreSQL."`
+	Port            int    `env:"POSTGRES_PORT" envDefault:"5432" check:"port" desc:"PostgreSQL port."`
+	User            string `env:"POSTGRES_USER" envDefault:"aurora" desc:"PostgreSQL user."`
+	Password        string `env:"POSTGRES_PASSWORD" secret:"true" desc:"PostgreSQL password."`
+	Name            string `env:"POSTGRES_DB" envDefault:"aurora" desc:"PostgreSQL database name."`
+	SSLMode         string `env:"POSTGRES_SSLMODE" envDefault:"prefer" check:"oneof=disable|allow|prefer|require|verify-ca|verify-full" desc:"libpq sslmode: disable, allow, prefer, require, verify-ca or verify-full."`
+	ReadReplicaHost string `env:"POSTGRES_READ_REPLICA_HOST" check:"host" desc:"Host of a PostgreSQL read replica for read-only queries; same port, user, password and database as the primary."`
+	PoolMin         int    `env:"DB_POOL_MIN" envDefault:"2" check:"min=0" desc:"Connections each process keeps open to PostgreSQL even when idle."`
+	PoolMax         int    `env:"DB_POOL_MAX" envDefault:"20" check:"min=1" desc:"Most connections each process opens to PostgreSQL; at least DB_POOL_MIN."`
+}
+
+// Security holds the admin bootstrap and the key that encrypts stored secrets.
+type Security struct {
+	AdminToken    string `env:"AURORA_ADMIN_TOKEN" secret:"true" desc:"Static bearer token with admin rights on the API."`
+	AdminEmail    string `env:"AURORA_ADMIN_EMAIL" envDefault:"admin@localhost" check:"email" desc:"Email of the initial admin user."`
+	AdminPassword string `env:"AURORA_ADMIN_PASSWORD" secret:"true" desc:"Password of the initial admin user."`
+	SecretKey     string `env:"AURORA_SECRET_KEY" secret:"true" check:"keyring" desc:"32-byte key (or key ring) encrypting stored secrets; required on PostgreSQL, generated into AURORA_DATA_DIR when embedded."`
+}
+
+// Intake tunes webhook intake and how alerts become incidents.
+type Intake struct {
+	MaxBodyBytes          ByteSize      `env:"AURORA_MAX_BODY_BYTES" envDefault:"4MiB" check:"min=1" desc:"Largest webhook request body accepted."`
+	ReopenWindow          time.Duration `env:"AURORA_REOPEN_WINDOW" envDefault:"1h" check:"positive" desc:"A resolved incident reopens when the same alert fires again within this window."`
+	CorrelationWindow     time.Duration `env:"AURORA_CORRELATION_WINDOW" envDefault:"30m" check:"positive" desc:"Alerts group into an incident while its latest alert is younger than this."`
+	AutoResolveAfter      time.Duration `env:"AURORA_AUTO_RESOLVE_AFTER" envDefault:"12h" desc:"Resolve alerts from re-sending sources (alertmanager, grafana) not re-sent for this long; 0 disables."`
+	RawPayloadRetention   time.Duration `env:"AURORA_RAW_PAYLOAD_RETENTION" envDefault:"720h" desc:"Delete raw webhook payloads older than this; 0 keeps them forever."`
+	InvestigateSeverities []string      `env:"AURORA_INVESTIGATE_SEVERITIES" envDefault:"critical,high,warning,unknown" check:"each=critical|high|warning|info|unknown" desc:"Severities whose new incidents start an investigation automatically; none disables."`
+}
+
+// Jobs tunes background work.
+type Jobs struct {
+	WorkerConcurrency int           `env:"AURORA_WORKER_CONCURRENCY" envDefault:"10" check:"min=1" desc:"Jobs one worker process runs at once."`
+	SchedulerInterval time.Duration `env:"AURORA_SCHEDULER_INTERVAL" envDefault:"1m" check:"positive" desc:"How often periodic maintenance jobs run."`
+}
+
+// Redis configures the optional shared cache, pub/sub and rate limiter.
+type Redis struct {
+	URL         string `env:"REDIS_URL" secret:"url" check:"url=redis|rediss|unix" desc:"Redis for cache, pub/sub and rate limits shared between replicas; unset keeps them in process."`
+	SSLCACerts  string `env:"REDIS_SSL_CA_CERTS" desc:"Path to a PEM file of CA certificates trusted for rediss:// connections."`
+	SSLCertReqs string `env:"REDIS_SSL_CERT_REQS" envDefault:"required" check:"oneof=none|optional|required" desc:"Server certificate check for rediss:// connections: none, optional or required."`
+}
+
+// Weaviate configures the external vector store (reserved).
+type Weaviate struct {
+	Host     string `env:"WEAVIATE_HOST" check:"host" desc:"Weaviate host; unset keeps vectors in the database."`
+	Port     int    `env:"WEAVIATE_PORT" envDefault:"8080" check:"port" desc:"Weaviate HTTP port."`
+	GRPCPort int    `env:"WEAVIATE_GRPC_PORT" envDefault:"50051" check:"port" desc:"Weaviate gRPC port."`
+	Secure   bool   `env:"WEAVIATE_SECURE" envDefault:"false" desc:"Use TLS to reach Weaviate."`
+}
+
+// Vault configures the external secret store (reserved).
+type Vault struct {
+	Addr    string `env:"VAULT_ADDR" check:"url=http|https" desc:"Vault (KV v2) address; unset keeps secrets encrypted in the database."`
+	Token   string `env:"VAULT_TOKEN" secret:"true" desc:"Vault token."`
+	KVMount string `env:"VAULT_KV_MOUNT" envDefault:"secret" desc:"Mount path of the KV v2 engine."`
+}
+
+// ObjectStorage configures S3-compatible object storage (reserved).
+type ObjectStorage struct {
+	Bucket       string        `env:"STORAGE_BUCKET" desc:"Bucket for knowledge-base files and attachments; unset stores them under AURORA_DATA_DIR."`
+	EndpointURL  string        `env:"STORAGE_ENDPOINT_URL" check:"url=http|https" desc:"S3-compatible endpoint URL (MinIO, R2, GCS interoperability); unset means AWS S3."`
+	AccessKey    string        `env:"STORAGE_ACCESS_KEY" secret:"true" desc:"Object storage access key."`
+	SecretKey    string        `env:"STORAGE_SECRET_KEY" secret:"true" desc:"Object storage secret key."`
+	Region       string        `env:"STORAGE_REGION" desc:"Object storage region."`
+	UseSSL       bool          `env:"STORAGE_USE_SSL" envDefault:"true" desc:"Use TLS to reach the object storage endpoint."`
+	CacheEnabled bool          `env:"STORAGE_CACHE_ENABLED" envDefault:"true" desc:"Cache object reads locally."`
+	CacheTTL     time.Duration `env:"STORAGE_CACHE_TTL" envDefault:"300" unit:"seconds" desc:"Lifetime of cached object reads, in seconds."`
+}
+
+// SetupCache configures the cloud-provider setup cache (reserved).
+type SetupCache struct {
+	Enabled bool          `env:"AURORA_SETUP_CACHE_ENABLED" envDefault:"true" desc:"Cache cloud-provider setup lookups."`
+	TTL     time.Duration `env:"AURORA_SETUP_CACHE_TTL" envDefault:"300" unit:"seconds" desc:"Lifetime of cached setup lookups, in seconds."`
+}
+
+// LLM configures the optional language-model agent (reserved).
+type LLM struct {
+	ProviderMode        string  `env:"LLM_PROVIDER_MODE" desc:"How the LLM provider is chosen, as in the original deployment's env files; not interpreted yet."`
+	MainModel           string  `env:"MAIN_MODEL" desc:"Model for chat and general agent work."`
+	RCAModel            string  `env:"RCA_MODEL" desc:"Model for root-cause analysis."`
+	SummarizationModel  string  `env:"SUMMARIZATION_MODEL" desc:"Model for summaries and postmortems."`
+	RCAOptimizeCosts    bool    `env:"RCA_OPTIMIZE_COSTS" envDefault:"false" desc:"Prefer cheaper models and fewer steps for RCAs."`
+	AgentRecursionLimit int     `env:"AGENT_RECURSION_LIMIT" envDefault:"240" check:"min=1" desc:"Most agent steps in one investigation or chat turn."`
+	RCATokenBudget      int     `env:"RCA_TOKEN_BUDGET" envDefault:"0" check:"min=0" desc:"Most LLM tokens one RCA may use; 0 means no limit."`
+	RCACostBudgetUSD    float64 `env:"RCA_COST_BUDGET_USD" envDefault:"0" check:"min=0" desc:"Most LLM spend in US dollars for one RCA; 0 means no limit."`
+	DailyBudgetUSD      float64 `env:"LLM_DAILY_BUDGET_USD" envDefault:"0" check:"min=0" desc:"Most LLM spend in US dollars per day; 0 means no limit."`
+	OpenAIAPIKey        string  `env:"OPENAI_API_KEY" secret:"true" desc:"OpenAI (or OpenAI-compatible) API key."`
+	AnthropicAPIKey     string  `env:"ANTHROPIC_API_KEY" secret:"true" desc:"Anthropic API key."`
+	GoogleAIAPIKey      string  `env:"GOOGLE_AI_API_KEY" secret:"true" desc:"Google AI (Gemini) API key."`
+	OpenRouterAPIKey    string  `env:"OPENROUTER_API_KEY" secret:"true" desc:"OpenRouter API key."`
+	OpenAIBaseURL       string  `env:"OPENAI_BASE_URL" check:"url=http|https" desc:"Base URL of an OpenAI-compatible API (vLLM, llama.cpp, a proxy)."`
+	OllamaBaseURL       string  `env:"OLLAMA_BASE_URL" check:"url=http|https" desc:"Base URL of an Ollama server."`
+	AnthropicBaseURL    string  `env:"ANTHROPIC_BASE_URL" check:"url=http|https" desc:"Base URL of the Anthropic API or a proxy."`
+}
+
+// Embedding configures how knowledge-base text is embedded (reserved).
+type Embedding struct {
+	Provider string `env:"EMBEDDING_PROVIDER" desc:"Embedding provider; unset uses the built-in offline embedder."`
+	Model    string `env:"EMBEDDING_MODEL" desc:"Embedding model name for the chosen provider."`
+	URL      string `env:"EMBEDDING_URL" check:"url=http|https" desc:"Embedding service URL (t2v-transformers, OpenAI-compatible or Ollama)."`
+}
+
+// Toolsets configures where investigations gather evidence (reserved).
+type Toolsets struct {
+	Kubeconfig    string   `env:"KUBECONFIG" desc:"Kubeconfig file(s) for the Kubernetes toolset."`
+	KubeContexts  []string `env:"AURORA_KUBE_CONTEXTS" desc:"Comma-separated kubeconfig contexts to investigate; unset means the current context."`
+	PrometheusURL string   `env:"PROMETHEUS_URL" check:"url=http|https" desc:"Prometheus-compatible query API for the metrics toolset."`
+	SearXNGURL    string   `env:"SEARXNG_URL" check:"url=http|https" desc:"SearXNG instance for web search; unset disables web search."`
+}
+
+// Load reads every variable through getenv (os.LookupEnv when nil), applies
+// defaults, and validates the result. The error names every invalid
+// variable, not just the first, so one restart fixes them all. An empty
+// value counts as unset, as compose files often write FOO= to mean "default".
+func Load(getenv func(string) (string, bool)) (*Config, error) {
+	if getenv == nil {
+		getenv = os.LookupEnv
+	}
+	c := &Config{}
+	raw, probs, err := parse(c, getenv)
+	if err != nil {
+		return nil, err
+	}
+	failed := map[string]bool{}
+	for _, p := range probs {
+		failed[p.Name] = true
+	}
+	for _, p := range c.problems(raw) {
+		// A variable that did not parse holds a zero value; judging that
+		// again would only repeat the complaint in other words.
+		if !failed[p.Name] {
+			probs = append(probs, p)
+		}
+	}
+	if len(probs) > 0 {
+		return nil, newError(probs)
+	}
+	return c, nil
+}
+
+// MapLookup adapts a map to Load's lookup function, for tests and for
+// layering command-line flags over the environment.
+func MapLookup(m map[string]string) func(string) (string, bool) {
+	return func(k string) (string, bool) {
+		v, ok := m[k]
+		return v, ok
+	}
+}
+
+// Validate reports every invalid field of c, including rules that span
+// variables. Load already calls it; call it again after changing fields.
+func (c *Config) Validate() error {
+	if probs := c.problems(nil); len(probs) > 0 {
+		return newError(probs)
+	}
+	return nil
+}
+
+// Embedded reports whether Aurora runs on SQLite in the data directory,
+// which it does unless DATABASE_URL or POSTGRES_HOST points at PostgreSQL.
+func (c *Config) Embedded() bool {
+	return c.Database.URL == "" && c.Database.Host == ""
+}
+
+// PostgresURL is the PostgreSQL connection URL: DATABASE_URL when set, else
+// one built from the POSTGRES_* variables, or "" in embedded mode.
+func (c *Config) PostgresURL() string {
+	d := c.Database
+	if d.URL != "" {
+		return d.URL
+	}
+	if d.Host == "" {
+		return ""
+	}
+	return c.buildPostgresURL(d.Host)
+}
+
+// PostgresReadURL is PostgresURL with the host replaced by
+// POSTGRES_READ_REPLICA_HOST, or "" when no replica is configured.
+func (c *Config) PostgresReadURL() string {
+	d := c.Database
+	if d.ReadReplicaHost == "" || c.Embedded() {
+		return ""
+	}
+	if d.URL == "" {
+		return c.buildPostgresURL(d.ReadReplicaHost)
+	}
+	u, err := url.Parse(d.URL)
+	if err != nil {
+		return ""
+	}
+	port := u.Port()
+	if port == "" {
+		port = "5432"
+	}
+	u.Host = withPort(d.ReadReplicaHost, port)
+	return u.String()
+}
+
+func (c *Config) buildPostgresURL(host string) string {
+	d := c.Database
+	u := url.URL{
+		Scheme:   "postgres",
+		Host:     withPort(host, strconv.Itoa(d.Port)),
+		Path:     "/" + d.Name,
+		RawPath:  "/" + url.PathEscape(d.Name),
+		RawQuery: url.Values{"sslmode": {d.SSLMode}}.Encode(),
+	}
+	if d.Password != "" {
+		u.User = url.UserPassword(d.User, d.Password)
+	} else if d.User != "" {
+		u.User = url.User(d.User)
+	}
+	return u.String()
+}
+
+// withPort appends port unless host already carries one, so a replica on a
+// different port can be written as "replica:6432".
+func withPort(host, port string) string {
+	if _, _, err := net.SplitHostPort(host); err == nil {
+		return host
+	}
+	return net.JoinHostPort(strings.Trim(host, "[]"), port)
+}
+
+// PublicURL is the base URL Aurora uses in links to itself, without a
+// trailing slash. Unset, it is derived from AURORA_HTTP_ADDR, with wildcard
+// listen addresses shown as localhost since they cannot be browsed to.
+func (c *Config) PublicURL() string {
+	if c.Server.PublicURL != "" {
+		return strings.TrimRight(c.Server.PublicURL, "/")
+	}
+	host, port, err := net.SplitHostPort(c.Server.HTTPAddr)
+	if err != nil {
+		return ""
+	}
+	switch host {
+	case "", "0.0.0.0", "::":
+		host = "localhost"
+	}
+	return "http://" + net.JoinHostPort(host, port)
+}
+
+// SecretKeys parses AURORA_SECRET_KEY; the first key encrypts, all decrypt.
+// It returns nil and no error when the variable is unset.
+func (c *Config) SecretKeys() ([]Key, error) {
+	if c.Security.SecretKey == "" {
+		return nil, nil
+	}
+	return ParseKeyRing(c.Security.SecretKey)
+}
