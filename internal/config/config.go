@@ -83,12 +83,16 @@ type Intake struct {
 	AutoResolveAfter      time.Duration `env:"AURORA_AUTO_RESOLVE_AFTER" envDefault:"12h" desc:"Resolve alerts from re-sending sources (alertmanager, grafana) not re-sent for this long; 0 disables."`
 	RawPayloadRetention   time.Duration `env:"AURORA_RAW_PAYLOAD_RETENTION" envDefault:"720h" desc:"Delete raw webhook payloads older than this; 0 keeps them forever."`
 	InvestigateSeverities []string      `env:"AURORA_INVESTIGATE_SEVERITIES" envDefault:"critical,high,warning,unknown" check:"each=critical|high|warning|info|unknown" desc:"Severities whose new incidents start an investigation automatically; none disables."`
+	CorrelationRules      string        `env:"AURORA_CORRELATION_RULES" desc:"JSON array of correlation rules replacing the default (see Correlation rules below)."`
 }
 
 // Jobs tunes background work.
 type Jobs struct {
 	WorkerConcurrency int           `env:"AURORA_WORKER_CONCURRENCY" envDefault:"10" check:"min=1" desc:"Jobs one worker process runs at once."`
 	SchedulerInterval time.Duration `env:"AURORA_SCHEDULER_INTERVAL" envDefault:"1m" check:"positive" desc:"How often periodic maintenance jobs run."`
+	JobTimeout        time.Duration `env:"AURORA_JOB_TIMEOUT" envDefault:"10m" check:"positive" desc:"Longest one attempt of a job (e.g. an investigation) may run before it is cancelled and retried."`
+	RescueAfter       time.Duration `env:"AURORA_JOB_RESCUE_AFTER" envDefault:"11m" check:"positive" desc:"A job still marked running this long after it started (its worker died) is retried; must exceed AURORA_JOB_TIMEOUT."`
+	DebugStepDelay    time.Duration `env:"AURORA_DEBUG_STEP_DELAY" envDefault:"0" desc:"Debugging aid: pause before each investigation step, to watch (or interrupt) a running investigation. Leave 0."`
 }
 
 // Redis configures the optional shared cache, pub/sub and rate limiter.

@@ -43,7 +43,7 @@ func TestDefaults(t *testing.T) {
 			RawPayloadRetention:   30 * 24 * time.Hour,
 			InvestigateSeverities: []string{"critical", "high", "warning", "unknown"},
 		},
-		Jobs:          Jobs{WorkerConcurrency: 10, SchedulerInterval: time.Minute},
+		Jobs:          Jobs{WorkerConcurrency: 10, SchedulerInterval: time.Minute, JobTimeout: 10 * time.Minute, RescueAfter: 11 * time.Minute},
 		Redis:         Redis{SSLCertReqs: "required"},
 		Weaviate:      Weaviate{Port: 8080, GRPCPort: 50051},
 		Vault:         Vault{KVMount: "secret"},

@@ -284,3 +284,14 @@ func (t *Tx) InsertInvestigation(ctx context.Context, orgID, incidentID, trigger
 	}
 	return v, nil
 }
+
+// ResolveAlertAuto closes an episode Aurora resolved itself; the received
+// counter is not touched since nothing was received.
+func (t *Tx) ResolveAlertAuto(ctx context.Context, a *Alert, endsAt time.Time) error {
+	_, err := t.tx.ExecContext(ctx, `UPDATE alerts SET status = 'resolved', ends_at = $1 WHERE id = $2`, Micro(endsAt), a.ID)
+	if err != nil {
+		return fmt.Errorf("auto-resolve alert: %w", err)
+	}
+	a.Status, a.EndsAt = "resolved", &endsAt
+	return nil
+}

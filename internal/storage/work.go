@@ -156,3 +156,18 @@ func (s *Store) ReleaseLease(ctx context.Context, name, holder string) error {
 	_, err := s.DB.W.ExecContext(ctx, `UPDATE leases SET expires_at = 0 WHERE name = $1 AND holder = $2`, name, holder)
 	return err
 }
+
+// LockKeys serialises concurrent transactions touching the same alert or
+// group on PostgreSQL (transaction-scoped advisory locks, taken in sorted
+// order so two transactions cannot deadlock). SQLite has one writer, so it
+// needs none.
+func (t *Tx) LockKeys(ctx context.Context, keys []int64) error {
+	if t.dialect != Postgres || len(keys) == 0 {
+		return nil
+	}
+	_, err := t.tx.ExecContext(ctx, `SELECT count(pg_advisory_xact_lock(k)) FROM (SELECT unnest($1::bigint[]) AS k ORDER BY 1) s`, keys)
+	if err != nil {
+		return fmt.Errorf("lock keys: %w", err)
+	}
+	return nil
+}

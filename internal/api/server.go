@@ -1,0 +1,269 @@
+package api
+
+import (
+	"context"
+	"crypto/subtle"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net/http"
+	"net/http/pprof"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus/promhttp"
+
+	"github.com/aurora-oss/aurora/internal/auth"
+	"github.com/aurora-oss/aurora/internal/event"
+	"github.com/aurora-oss/aurora/internal/incident"
+	"github.com/aurora-oss/aurora/internal/metric"
+	"github.com/aurora-oss/aurora/internal/secret"
+	"github.com/aurora-oss/aurora/internal/storage"
+)
+
+// Check is one readiness check.
+type Check struct {
+	Name string
+	Fn   func(ctx context.Context) error
+}
+
+// Options configure the server.
+type Options struct {
+	Store     *storage.Store
+	Incidents *incident.Service
+	Secrets   *secret.Store
+	Bus       *event.Bus
+	Metrics   *metric.Metrics
+	Log       *slog.Logger
+	PublicURL string
+	// MaxBodyBytes limits webhook bodies.
+	MaxBodyBytes int64
+	Checks       []Check
+	Pprof        bool
+	Version      string
+}
+
+// Server is the HTTP handler.
+type Server struct {
+	Options
+	log *slog.Logger
+	mux *http.ServeMux
+}
+
+// apiBodyLimit bounds REST request bodies (they are small objects).
+const apiBodyLimit = 1 << 20
+
+// New builds the handler with every route.
+func New(o Options) *Server {
+	s := &Server{Options: o, log: o.Log, mux: http.NewServeMux()}
+	for _, rt := range s.routes() {
+		h := rt.h
+		if rt.role != "" {
+			h = s.authorize(rt.role, h)
+		}
+		s.mux.Handle(rt.pattern, h)
+	}
+	s.mux.Handle("GET /metrics", promhttp.HandlerFor(o.Metrics.Registry, promhttp.HandlerOpts{Registry: o.Metrics.Registry}))
+	if o.Pprof {
+		s.mux.HandleFunc("GET /debug/pprof/", pprof.Index)
+		s.mux.HandleFunc("GET /debug/pprof/cmdline", pprof.Cmdline)
+		s.mux.HandleFunc("GET /debug/pprof/profile", pprof.Profile)
+		s.mux.HandleFunc("GET /debug/pprof/symbol", pprof.Symbol)
+		s.mux.HandleFunc("GET /debug/pprof/trace", pprof.Trace)
+	}
+	s.mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
+		if r.URL.Path == "/" && r.Method == http.MethodGet {
+			w.Header().Set("Content-Type", "text/plain; charset=utf-8")
+			fmt.Fprintf(w, "Aurora %s is running.\nAPI: %s/api/v1 (OpenAPI: %s/api/v1/openapi.json)\nThe web UI is not part of this build yet.\n", o.Version, o.PublicURL, o.PublicURL)
+			return
+		}
+		writeError(w, CodeNotFound, "no route for "+r.Method+" "+r.URL.Path)
+	})
+	return s
+}
+
+// route is one API route; the OpenAPI test walks this table.
+type route struct {
+	pattern string
+	role    auth.Role // "" = no API auth (public or own auth)
+	h       http.HandlerFunc
+}
+
+func (s *Server) routes() []route {
+	return []route{
+		{"GET /health", "", s.health},
+		{"GET /ready", "", s.ready},
+		{"POST /webhooks/{source}", "", s.webhook},
+		{"GET /api/v1/openapi.json", "", s.openapi},
+		{"GET /api/v1/incidents", auth.Viewer, s.listIncidents},
+		{"GET /api/v1/incidents/{id}", auth.Viewer, s.getIncident},
+		{"PATCH /api/v1/incidents/{id}", auth.Editor, s.patchIncident},
+		{"POST /api/v1/incidents/{id}/investigations", auth.Editor, s.reinvestigate},
+		{"GET /api/v1/alerts", auth.Viewer, s.listAlerts},
+		{"GET /api/v1/investigations/{id}", auth.Viewer, s.getInvestigation},
+		{"GET /api/v1/integrations", auth.Viewer, s.listIntegrations},
+		{"POST /api/v1/integrations", auth.Admin, s.createIntegration},
+		{"GET /api/v1/integrations/{id}", auth.Viewer, s.getIntegration},
+		{"PATCH /api/v1/integrations/{id}", auth.Admin, s.patchIntegration},
+		{"DELETE /api/v1/integrations/{id}", auth.Admin, s.deleteIntegration},
+		{"POST /api/v1/integrations/{id}/token", auth.Admin, s.rotateIntegrationToken},
+		{"GET /api/v1/tokens", auth.Admin, s.listTokens},
+		{"POST /api/v1/tokens", auth.Admin, s.createToken},
+		{"DELETE /api/v1/tokens/{id}", auth.Admin, s.revokeToken},
+		{"GET /api/v1/users", auth.Admin, s.listUsers},
+		{"POST /api/v1/users", auth.Admin, s.createUser},
+		{"GET /api/v1/jobs/runs", auth.Viewer, s.listJobRuns},
+		{"GET /api/v1/events", auth.Viewer, s.events},
+	}
+}
+
+// ServeHTTP adds metrics, panic recovery and security headers.
+func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	start := time.Now()
+	rec := &statusRecorder{ResponseWriter: w, status: http.StatusOK}
+	w.Header().Set("X-Content-Type-Options", "nosniff")
+	defer func() {
+		if p := recover(); p != nil {
+			if p == http.ErrAbortHandler {
+				panic(p)
+			}
+			s.log.Error("panic serving request", "path", r.URL.Path, "panic", p)
+			if !rec.wrote {
+				writeError(rec, CodeInternal, "internal error")
+			}
+		}
+		_, pattern := s.mux.Handler(r)
+		if pattern == "" || pattern == "/" {
+			pattern = "unmatched"
+		}
+		s.Metrics.Requests.WithLabelValues(pattern, r.Method, strconv.Itoa(rec.status)).Inc()
+		if !strings.HasSuffix(pattern, "/api/v1/events") {
+			s.Metrics.RequestDuration.WithLabelValues(pattern, r.Method).Observe(time.Since(start).Seconds())
+		}
+	}()
+	s.mux.ServeHTTP(rec, r)
+}
+
+type statusRecorder struct {
+	http.ResponseWriter
+	status int
+	wrote  bool
+}
+
+func (r *statusRecorder) WriteHeader(code int) {
+	if !r.wrote {
+		r.status, r.wrote = code, true
+	}
+	r.ResponseWriter.WriteHeader(code)
+}
+
+func (r *statusRecorder) Write(b []byte) (int, error) {
+	r.wrote = true
+	return r.ResponseWriter.Write(b)
+}
+
+// Flush lets SSE stream through the recorder.
+func (r *statusRecorder) Flush() {
+	if f, ok := r.ResponseWriter.(http.Flusher); ok {
+		f.Flush()
+	}
+}
+
+// Unwrap lets http.ResponseController reach the connection.
+func (r *statusRecorder) Unwrap() http.ResponseWriter { return r.ResponseWriter }
+
+// Principal is who is calling.
+type Principal struct {
+	OrgID string
+	Role  auth.Role
+	Name  string
+}
+
+type principalKey struct{}
+
+func principal(r *http.Request) Principal {
+	p, _ := r.Context().Value(principalKey{}).(Principal)
+	return p
+}
+
+// bearer extracts a token from the Authorization header or, for senders and
+// EventSource clients that cannot set headers, from ?token= / ?access_token=.
+func bearer(r *http.Request) string {
+	if h := r.Header.Get("Authorization"); h != "" {
+		scheme, tok, ok := strings.Cut(h, " ")
+		if ok && strings.EqualFold(scheme, "Bearer") {
+			return strings.TrimSpace(tok)
+		}
+		return ""
+	}
+	if t := r.URL.Query().Get("token"); t != "" {
+		return t
+	}
+	return r.URL.Query().Get("access_token")
+}
+
+func (s *Server) apiPrincipal(ctx context.Context, token string) (Principal, error) {
+	t, err := s.Store.APITokenByHash(ctx, auth.HashToken(token))
+	if err != nil {
+		return Principal{}, err
+	}
+	return Principal{OrgID: t.OrgID, Role: auth.Role(t.Role), Name: "token:" + t.Name}, nil
+}
+
+func (s *Server) authorize(need auth.Role, next http.HandlerFunc) http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) {
+		tok := bearer(r)
+		if tok == "" {
+			writeError(w, CodeUnauthorized, "missing API token: send Authorization: Bearer <token>")
+			return
+		}
+		p, err := s.apiPrincipal(r.Context(), tok)
+		if errors.Is(err, storage.ErrNotFound) {
+			writeError(w, CodeUnauthorized, "invalid or revoked API token")
+			return
+		}
+		if err != nil {
+			s.internalError(w, r, err)
+			return
+		}
+		if !p.Role.Allows(need) {
+			writeError(w, CodeForbidden, fmt.Sprintf("role %s may not do this (needs %s)", p.Role, need))
+			return
+		}
+		next(w, r.WithContext(context.WithValue(r.Context(), principalKey{}, p)))
+	}
+}
+
+func (s *Server) health(w http.ResponseWriter, _ *http.Request) {
+	writeJSON(w, http.StatusOK, map[string]string{"status": "ok", "version": s.Version})
+}
+
+func (s *Server) ready(w http.ResponseWriter, r *http.Request) {
+	ctx, cancel := context.WithTimeout(r.Context(), 3*time.Second)
+	defer cancel()
+	type result struct {
+		Status string `json:"status"`
+		Error  string `json:"error,omitempty"`
+	}
+	checks := map[string]result{}
+	ok := true
+	for _, c := range s.Checks {
+		if err := c.Fn(ctx); err != nil {
+			checks[c.Name] = result{Status: "fail", Error: err.Error()}
+			ok = false
+		} else {
+			checks[c.Name] = result{Status: "ok"}
+		}
+	}
+	status, code := "ready", http.StatusOK
+	if !ok {
+		status, code = "not_ready", http.StatusServiceUnavailable
+	}
+	writeJSON(w, code, map[string]any{"status": status, "checks": checks})
+}
+
+// constantTimeEqual compares secrets without leaking their length of match.
+func constantTimeEqual(a, b string) bool {
+	return subtle.ConstantTimeCompare([]byte(a), []byte(b)) == 1
+}

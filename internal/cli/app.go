@@ -1,0 +1,225 @@
+package cli
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+	"strings"
+	"time"
+
+	"github.com/redis/go-redis/v9"
+
+	"github.com/aurora-oss/aurora/internal/alert"
+	"github.com/aurora-oss/aurora/internal/auth"
+	"github.com/aurora-oss/aurora/internal/config"
+	"github.com/aurora-oss/aurora/internal/event"
+	"github.com/aurora-oss/aurora/internal/incident"
+	"github.com/aurora-oss/aurora/internal/investigate"
+	"github.com/aurora-oss/aurora/internal/jobs"
+	"github.com/aurora-oss/aurora/internal/metric"
+	"github.com/aurora-oss/aurora/internal/secret"
+	"github.com/aurora-oss/aurora/internal/storage"
+)
+
+// app is the wiring shared by every command.
+type app struct {
+	cfg       *config.Config
+	log       *slog.Logger
+	out       io.Writer
+	db        *storage.DB
+	store     *storage.Store
+	secrets   *secret.Store
+	redis     redis.UniversalClient
+	bus       *event.Bus
+	metrics   *metric.Metrics
+	incidents *incident.Service
+	runner    *investigate.Runner
+	queue     *jobs.Queue
+	processID string
+	org       storage.Org
+}
+
+func newLogger(cfg *config.Config, w io.Writer) *slog.Logger {
+	var lvl slog.Level
+	_ = lvl.UnmarshalText([]byte(cfg.Server.LogLevel))
+	opts := &slog.HandlerOptions{Level: lvl}
+	if cfg.Server.LogFormat == "json" {
+		return slog.New(slog.NewJSONHandler(w, opts))
+	}
+	return slog.New(slog.NewTextHandler(w, opts))
+}
+
+func processID(role string) string {
+	host, _ := os.Hostname()
+	return fmt.Sprintf("%s-%s-%d-%s", role, host, os.Getpid(), auth.RandomPassword()[:6])
+}
+
+// open connects storage, migrates and builds the domain services.
+func open(ctx context.Context, cfg *config.Config, log *slog.Logger, out io.Writer, role string, work bool) (*app, error) {
+	a := &app{cfg: cfg, log: log, out: out, processID: processID(role)}
+	db, err := storage.Open(ctx, storage.Options{PostgresURL: cfg.PostgresURL(), PostgresReadURL: cfg.PostgresReadURL(),
+		DataDir: cfg.Server.DataDir, PoolMin: cfg.Database.PoolMin, PoolMax: cfg.Database.PoolMax})
+	if err != nil {
+		return nil, err
+	}
+	a.db = db
+	if err := db.Migrate(ctx, log); err != nil {
+		db.Close()
+		return nil, err
+	}
+	a.store = storage.NewStore(db)
+	keys, err := a.secretKeys()
+	if err != nil {
+		db.Close()
+		return nil, err
+	}
+	kr, err := secret.NewKeyring(keys)
+	if err != nil {
+		db.Close()
+		return nil, fmt.Errorf("AURORA_SECRET_KEY: %w", err)
+	}
+	a.secrets = &secret.Store{Keys: kr, Backend: a.store}
+	if cfg.Redis.URL != "" {
+		opt, err := redis.ParseURL(cfg.Redis.URL)
+		if err != nil {
+			db.Close()
+			return nil, fmt.Errorf("REDIS_URL: %w", err)
+		}
+		a.redis = redis.NewClient(opt)
+	}
+	a.bus = event.NewBus(a.redis, log)
+	a.org, err = a.store.EnsureDefaultOrg(ctx)
+	if err != nil {
+		a.close()
+		return nil, err
+	}
+	rules := incident.DefaultRules(cfg.Intake.CorrelationWindow)
+	if cfg.Intake.CorrelationRules != "" {
+		if rules, err = incident.ParseRules(cfg.Intake.CorrelationRules, cfg.Intake.CorrelationWindow); err != nil {
+			a.close()
+			return nil, fmt.Errorf("AURORA_CORRELATION_RULES: %w", err)
+		}
+	}
+	investigateSev := map[alert.Severity]bool{}
+	for _, s := range cfg.Intake.InvestigateSeverities {
+		investigateSev[alert.Severity(s)] = true
+	}
+	a.metrics = metric.New(a.store, func() float64 { return float64(a.bus.Subscribers()) })
+	a.incidents = &incident.Service{Store: a.store, Cfg: incident.Config{Rules: rules, ReopenWindow: cfg.Intake.ReopenWindow, Investigate: investigateSev},
+		Notify: a.bus.Notify, Now: time.Now}
+	a.runner = &investigate.Runner{Store: a.store, Notify: a.bus.Notify, Now: time.Now, Log: log, StepDelay: cfg.Jobs.DebugStepDelay}
+	if cfg.Jobs.RescueAfter <= cfg.Jobs.JobTimeout {
+		a.close()
+		return nil, errors.New("AURORA_JOB_RESCUE_AFTER must be greater than AURORA_JOB_TIMEOUT")
+	}
+	a.queue, err = jobs.New(db, jobs.Options{ProcessID: a.processID, Work: work, Concurrency: cfg.Jobs.WorkerConcurrency,
+		JobTimeout: cfg.Jobs.JobTimeout, RescueAfter: cfg.Jobs.RescueAfter, Log: log, Runner: a.runner, Incidents: a.incidents, Store: a.store,
+		RawRetention: cfg.Intake.RawPayloadRetention, EventRetention: 7 * 24 * time.Hour, AutoResolveAfter: cfg.Intake.AutoResolveAfter,
+		OnInvestigation: func(outcome string, d time.Duration) {
+			a.metrics.Investigations.WithLabelValues(outcome).Inc()
+			a.metrics.InvestigationDuration.WithLabelValues(outcome).Observe(d.Seconds())
+		}})
+	if err != nil {
+		a.close()
+		return nil, err
+	}
+	a.incidents.Jobs = a.queue
+	return a, nil
+}
+
+// secretKeys returns the configured key ring, or in embedded mode the key
+// generated into the data dir.
+func (a *app) secretKeys() ([]secret.Key, error) {
+	keys, err := a.cfg.SecretKeys()
+	if err != nil {
+		return nil, err
+	}
+	if len(keys) > 0 {
+		out := make([]secret.Key, len(keys))
+		for i, k := range keys {
+			out[i] = secret.Key{ID: k.ID, Bytes: k.Bytes}
+		}
+		return out, nil
+	}
+	if !a.cfg.Embedded() {
+		return nil, errors.New("AURORA_SECRET_KEY: required when using PostgreSQL so every replica shares it")
+	}
+	k, created, err := secret.LoadOrCreateKeyFile(a.cfg.Server.DataDir)
+	if err != nil {
+		return nil, err
+	}
+	if created {
+		a.log.Info("generated the secret encryption key", "file", a.cfg.Server.DataDir+"/secret.key", "hint", "back it up: stored credentials cannot be read without it")
+	}
+	return []secret.Key{k}, nil
+}
+
+func (a *app) close() {
+	if a.redis != nil {
+		a.redis.Close()
+	}
+	a.db.Close()
+}
+
+// bootstrap creates the first admin user and the admin token on first start.
+func (a *app) bootstrap(ctx context.Context) error {
+	cfg := a.cfg.Security
+	users, err := a.store.ListUsers(ctx, a.org.ID)
+	if err != nil {
+		return err
+	}
+	if len(users) == 0 {
+		pw, generated := cfg.AdminPassword, false
+		if pw == "" {
+			pw, generated = auth.RandomPassword(), true
+		}
+		hash, err := auth.HashPassword(pw)
+		if err != nil {
+			return fmt.Errorf("AURORA_ADMIN_PASSWORD: %w", err)
+		}
+		if _, err := a.store.CreateUser(ctx, storage.User{OrgID: a.org.ID, Email: cfg.AdminEmail, Role: string(auth.Admin), PasswordHash: hash}); err != nil && !errors.Is(err, storage.ErrConflict) {
+			return err
+		}
+		if generated {
+			fmt.Fprintf(a.out, "\n  First start: admin user created.\n    URL:      %s\n    email:    %s\n    password: %s\n  (shown once; set AURORA_ADMIN_PASSWORD to choose it)\n\n", a.cfg.PublicURL(), cfg.AdminEmail, pw)
+		}
+	}
+	if cfg.AdminToken != "" {
+		if _, err := a.store.APITokenByHash(ctx, auth.HashToken(cfg.AdminToken)); errors.Is(err, storage.ErrNotFound) {
+			if _, err := a.store.CreateAPIToken(ctx, a.org.ID, "admin (AURORA_ADMIN_TOKEN)", string(auth.Admin), auth.HashToken(cfg.AdminToken)); err != nil && !errors.Is(err, storage.ErrConflict) {
+				return err
+			}
+		} else if err != nil {
+			return err
+		}
+		return nil
+	}
+	if !a.cfg.Embedded() {
+		return nil
+	}
+	toks, err := a.store.ListAPITokens(ctx, a.org.ID)
+	if err != nil {
+		return err
+	}
+	if len(toks) == 0 {
+		tok := auth.NewToken(auth.APITokenPrefix)
+		if _, err := a.store.CreateAPIToken(ctx, a.org.ID, "admin (first start)", string(auth.Admin), auth.HashToken(tok)); err != nil {
+			return err
+		}
+		fmt.Fprintf(a.out, "\n  First start: admin API token (shown once; set AURORA_ADMIN_TOKEN to choose it):\n    %s\n  Send a test alert:\n    curl -X POST %s/webhooks/generic -H 'Authorization: Bearer %s' \\\n      -H 'Content-Type: application/json' -d '{\"title\":\"Test alert\",\"severity\":\"warning\"}'\n\n",
+			tok, a.cfg.PublicURL(), tok)
+	}
+	return nil
+}
+
+func redactURL(s string) string {
+	if i := strings.Index(s, "@"); i > 0 {
+		if j := strings.Index(s, "://"); j > 0 && j < i {
+			return s[:j+3] + "…@" + s[i+1:]
+		}
+	}
+	return s
+}

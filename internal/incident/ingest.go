@@ -1,0 +1,424 @@
+package incident
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"sort"
+	"time"
+
+	"github.com/aurora-oss/aurora/internal/alert"
+	"github.com/aurora-oss/aurora/internal/storage"
+)
+
+// Outcomes of one received alert, as counted in metrics.
+const (
+	OutcomeNew             = "new"
+	OutcomeDuplicate       = "duplicate"
+	OutcomeResolved        = "resolved"
+	OutcomeReopened        = "reopened"
+	OutcomeResolvedUnknown = "resolved_unknown"
+)
+
+// Event types of the live stream.
+const (
+	EventIncidentCreated      = "incident.created"
+	EventIncidentUpdated      = "incident.updated"
+	EventAlertReceived        = "alert.received"
+	EventInvestigationUpdated = "investigation.updated"
+)
+
+// Enqueuer inserts an investigation job in the caller's transaction, so an
+// incident is never stored without the job that investigates it.
+type Enqueuer interface {
+	EnqueueInvestigation(ctx context.Context, tx *storage.Tx, orgID, investigationID string) error
+}
+
+// Config is the correlation and investigation policy.
+type Config struct {
+	Rules        []Rule
+	ReopenWindow time.Duration
+	// Investigate says which severities start an investigation automatically.
+	Investigate map[alert.Severity]bool
+}
+
+// Service ingests alerts.
+type Service struct {
+	Store *storage.Store
+	Cfg   Config
+	Jobs  Enqueuer
+	// Notify wakes live-event listeners after a commit that wrote events.
+	Notify func(orgID string)
+	Now    func() time.Time
+}
+
+// Request is one webhook delivery, parsed.
+type Request struct {
+	OrgID         string
+	IntegrationID string
+	Source        string
+	ContentType   string
+	Body          []byte
+	Alerts        []alert.Alert
+}
+
+// Result says what became of a delivery.
+type Result struct {
+	Accepted    int            `json:"accepted"`
+	AlertIDs    []string       `json:"alert_ids"`
+	IncidentIDs []string       `json:"incident_ids"`
+	Outcomes    map[string]int `json:"-"`
+	// NewIncidents counts incidents created by this delivery.
+	NewIncidents int `json:"-"`
+}
+
+// Ingest stores a delivery in one transaction: the raw payload, every alert
+// episode, incident changes, timeline, events and investigation jobs. If any
+// of it fails nothing is stored, and the caller answers 5xx so the sender
+// retries.
+func (s *Service) Ingest(ctx context.Context, req Request) (Result, error) {
+	var res Result
+	var err error
+	for attempt := 0; attempt < 3; attempt++ {
+		var wrote bool
+		wrote, err = s.Store.InTx(ctx, func(tx *storage.Tx) error {
+			var e error
+			res, e = s.ingestTx(ctx, tx, req)
+			return e
+		})
+		if err == nil {
+			if wrote && s.Notify != nil {
+				s.Notify(req.OrgID)
+			}
+			return res, nil
+		}
+		// A racing replica inserted the same open episode first; the retry
+		// sees it and de-duplicates.
+		if !storage.IsUniqueViolation(err) {
+			break
+		}
+	}
+	return Result{}, fmt.Errorf("ingest %s alerts: %w", req.Source, err)
+}
+
+type ingestTx struct {
+	s         *Service
+	tx        *storage.Tx
+	req       Request
+	now       time.Time
+	rawID     string
+	incidents map[string]*storage.Incident // touched in this tx, by id
+	created   map[string]bool
+	changed   map[string]bool
+}
+
+func (s *Service) ingestTx(ctx context.Context, tx *storage.Tx, req Request) (Result, error) {
+	now := s.Now().UTC()
+	// Lock every fingerprint and group key this delivery touches.
+	var locks []int64
+	seen := map[int64]bool{}
+	for i := range req.Alerts {
+		a := &req.Alerts[i]
+		for _, k := range []string{"fp\x00" + req.OrgID + "\x00" + a.Source + "\x00" + a.Fingerprint, "grp\x00" + req.OrgID + "\x00" + selectRule(s.Cfg.Rules, a).groupKey} {
+			if lk := lockKey(k); !seen[lk] {
+				seen[lk] = true
+				locks = append(locks, lk)
+			}
+		}
+	}
+	sort.Slice(locks, func(i, j int) bool { return locks[i] < locks[j] })
+	if err := tx.LockKeys(ctx, locks); err != nil {
+		return Result{}, err
+	}
+	rawID, err := tx.InsertRawPayload(ctx, req.OrgID, req.IntegrationID, req.Source, req.ContentType, req.Body, len(req.Alerts), now)
+	if err != nil {
+		return Result{}, err
+	}
+	it := &ingestTx{s: s, tx: tx, req: req, now: now, rawID: rawID,
+		incidents: map[string]*storage.Incident{}, created: map[string]bool{}, changed: map[string]bool{}}
+	res := Result{AlertIDs: make([]string, 0, len(req.Alerts)), IncidentIDs: []string{}, Outcomes: map[string]int{}}
+	incSeen := map[string]bool{}
+	for i := range req.Alerts {
+		stored, outcome, err := it.one(ctx, &req.Alerts[i])
+		if err != nil {
+			return Result{}, fmt.Errorf("alert %d (%s): %w", i, req.Alerts[i].Fingerprint, err)
+		}
+		res.Accepted++
+		res.Outcomes[outcome]++
+		res.AlertIDs = append(res.AlertIDs, stored.ID)
+		if stored.IncidentID != "" && !incSeen[stored.IncidentID] {
+			incSeen[stored.IncidentID] = true
+			res.IncidentIDs = append(res.IncidentIDs, stored.IncidentID)
+		}
+		if _, err := tx.InsertEvent(ctx, req.OrgID, EventAlertReceived, stored); err != nil {
+			return Result{}, err
+		}
+	}
+	// Write each touched incident once, then its event.
+	ids := make([]string, 0, len(it.incidents))
+	for id := range it.incidents {
+		ids = append(ids, id)
+	}
+	sort.Strings(ids)
+	for _, id := range ids {
+		inc := it.incidents[id]
+		if !it.changed[id] && !it.created[id] {
+			continue
+		}
+		if err := tx.SaveIncident(ctx, inc); err != nil {
+			return Result{}, err
+		}
+		typ := EventIncidentUpdated
+		if it.created[id] {
+			typ = EventIncidentCreated
+			res.NewIncidents++
+		}
+		if _, err := tx.InsertEvent(ctx, req.OrgID, typ, inc); err != nil {
+			return Result{}, err
+		}
+	}
+	return res, nil
+}
+
+// one applies a single alert.
+func (it *ingestTx) one(ctx context.Context, a *alert.Alert) (*storage.Alert, string, error) {
+	tx, org := it.tx, it.req.OrgID
+	open, err := tx.OpenAlert(ctx, org, a.Source, a.Fingerprint)
+	if err != nil {
+		return nil, "", err
+	}
+	if a.Status == alert.StatusResolved {
+		if open != nil {
+			endsAt := a.EndsAt
+			if endsAt.IsZero() {
+				endsAt = it.now
+			}
+			if err := tx.ResolveAlert(ctx, open, endsAt, it.now); err != nil {
+				return nil, "", err
+			}
+			if open.IncidentID != "" {
+				if err := it.alertResolved(ctx, open); err != nil {
+					return nil, "", err
+				}
+			}
+			return open, OutcomeResolved, nil
+		}
+		latest, err := tx.LatestAlert(ctx, org, a.Source, a.Fingerprint)
+		if err != nil {
+			return nil, "", err
+		}
+		if latest != nil {
+			// The resolve was delivered again.
+			return latest, OutcomeDuplicate, tx.TouchAlert(ctx, latest, it.now)
+		}
+		// A resolve for an alert never seen firing (e.g. Aurora was
+		// connected after it fired): kept for the record, no incident.
+		st := it.newRecord(a)
+		st.Status = string(alert.StatusResolved)
+		end := a.EndsAt
+		if end.IsZero() {
+			end = it.now
+		}
+		st.EndsAt = &end
+		st.CorrelationRule = "none"
+		st.CorrelationReason = "resolved alert never seen firing; not attached to an incident"
+		return st, OutcomeResolvedUnknown, tx.InsertAlert(ctx, st)
+	}
+
+	// Firing.
+	if open != nil {
+		return open, OutcomeDuplicate, tx.TouchAlert(ctx, open, it.now)
+	}
+	latest, err := tx.LatestAlert(ctx, org, a.Source, a.Fingerprint)
+	if err != nil {
+		return nil, "", err
+	}
+	if latest != nil && !a.StartsAt.IsZero() && latest.StartsAt.Equal(a.StartsAt) && latest.Status == string(alert.StatusResolved) {
+		// A late retry of the firing notification of an episode that has
+		// since resolved (same start time): not a new episode.
+		return latest, OutcomeDuplicate, tx.TouchAlert(ctx, latest, it.now)
+	}
+	st := it.newRecord(a)
+	outcome := OutcomeNew
+	if latest != nil && latest.IncidentID != "" {
+		inc, err := it.incident(ctx, latest.IncidentID)
+		if err != nil {
+			return nil, "", err
+		}
+		if inc.Status == storage.IncidentResolved && inc.ResolvedAt != nil && it.now.Sub(*inc.ResolvedAt) <= it.s.Cfg.ReopenWindow {
+			st.CorrelationRule = "reopen"
+			st.CorrelationReason = fmt.Sprintf("same fingerprint %s fired again %s after its incident resolved (reopen window %s)",
+				a.Fingerprint, it.now.Sub(*inc.ResolvedAt).Round(time.Second), it.s.Cfg.ReopenWindow)
+			st.IncidentID = inc.ID
+			if err := tx.InsertAlert(ctx, st); err != nil {
+				return nil, "", err
+			}
+			inc.Status, inc.ResolvedAt, inc.AcknowledgedAt = storage.IncidentOpen, nil, nil
+			if err := it.attach(ctx, inc, st, "reopened", "Incident reopened: "+st.Title+" fired again"); err != nil {
+				return nil, "", err
+			}
+			return st, OutcomeReopened, nil
+		}
+		if inc.Status != storage.IncidentResolved {
+			// The previous episode's incident is still open (e.g. other
+			// alerts keep it firing): the new episode belongs there.
+			st.CorrelationRule = "same-fingerprint"
+			st.CorrelationReason = fmt.Sprintf("same fingerprint %s as an earlier alert of this open incident", a.Fingerprint)
+			st.IncidentID = inc.ID
+			if err := tx.InsertAlert(ctx, st); err != nil {
+				return nil, "", err
+			}
+			return st, outcome, it.attach(ctx, inc, st, "alert_added", "Alert fired again: "+st.Title)
+		}
+	}
+	m := selectRule(it.s.Cfg.Rules, a)
+	inc, err := it.groupIncident(ctx, m)
+	if err != nil {
+		return nil, "", err
+	}
+	if inc != nil {
+		st.CorrelationRule = m.rule.Name
+		st.CorrelationReason = fmt.Sprintf("same %s as the incident, whose latest alert was %s ago (window %s)",
+			joinVals(m.values), it.now.Sub(inc.LastAlertAt).Round(time.Second), m.rule.Window)
+		st.IncidentID = inc.ID
+		if err := tx.InsertAlert(ctx, st); err != nil {
+			return nil, "", err
+		}
+		return st, outcome, it.attach(ctx, inc, st, "alert_added", "Alert grouped into incident: "+st.Title)
+	}
+	// A new incident.
+	inc = &storage.Incident{OrgID: org, Status: storage.IncidentOpen, Severity: string(a.Severity), Title: st.Title, Service: a.Service,
+		Namespace: a.Namespace, AlertName: a.Name, GroupKey: m.groupKey, CorrelationRule: m.rule.Name, AlertCount: 1, FiringCount: 1,
+		CreatedAt: it.now, UpdatedAt: it.now, LastAlertAt: it.now}
+	if err := tx.InsertIncident(ctx, inc); err != nil {
+		return nil, "", err
+	}
+	it.incidents[inc.ID], it.created[inc.ID] = inc, true
+	st.IncidentID = inc.ID
+	st.CorrelationRule = m.rule.Name
+	st.CorrelationReason = fmt.Sprintf("first alert of a new incident (no open incident with %s in the last %s)", joinVals(m.values), m.rule.Window)
+	if err := tx.InsertAlert(ctx, st); err != nil {
+		return nil, "", err
+	}
+	if err := tx.InsertTimeline(ctx, org, inc.ID, "created", "Incident opened by "+a.Source+" alert: "+st.Title,
+		map[string]any{"alert_id": st.ID, "rule": m.rule.Name}, it.now); err != nil {
+		return nil, "", err
+	}
+	if it.s.Cfg.Investigate[alert.Severity(inc.Severity)] {
+		if err := it.s.StartInvestigation(ctx, tx, inc, "alert", it.now); err != nil {
+			return nil, "", err
+		}
+	} else if err := tx.InsertTimeline(ctx, org, inc.ID, "investigation_skipped",
+		fmt.Sprintf("No automatic investigation: severity %s is not in the configured list", inc.Severity), nil, it.now); err != nil {
+		return nil, "", err
+	}
+	return st, outcome, nil
+}
+
+func joinVals(v []string) string {
+	out := ""
+	for i, s := range v {
+		if i > 0 {
+			out += ", "
+		}
+		out += s
+	}
+	return out
+}
+
+func (it *ingestTx) newRecord(a *alert.Alert) *storage.Alert {
+	starts := a.StartsAt
+	if starts.IsZero() {
+		starts = it.now
+	}
+	return &storage.Alert{OrgID: it.req.OrgID, Source: a.Source, IntegrationID: it.req.IntegrationID, Fingerprint: a.Fingerprint,
+		Status: string(alert.StatusFiring), Severity: string(a.Severity), Name: a.Name, Title: a.Title, Description: a.Description,
+		Service: a.Service, Environment: a.Environment, Namespace: a.Namespace, Labels: a.Labels, Annotations: a.Annotations, Links: a.Links,
+		StartsAt: starts, FirstReceivedAt: it.now, LastReceivedAt: it.now, ReceivedCount: 1, RawPayloadID: it.rawID}
+}
+
+// incident loads an incident once per transaction.
+func (it *ingestTx) incident(ctx context.Context, id string) (*storage.Incident, error) {
+	if inc, ok := it.incidents[id]; ok {
+		return inc, nil
+	}
+	inc, err := it.tx.IncidentForUpdate(ctx, it.req.OrgID, id)
+	if err != nil {
+		return nil, err
+	}
+	it.incidents[id] = inc
+	return inc, nil
+}
+
+func (it *ingestTx) groupIncident(ctx context.Context, m match) (*storage.Incident, error) {
+	// An incident created earlier in this same delivery.
+	for _, inc := range it.incidents {
+		if inc.GroupKey == m.groupKey && inc.Status != storage.IncidentResolved && it.now.Sub(inc.LastAlertAt) <= m.rule.Window {
+			return inc, nil
+		}
+	}
+	found, err := it.tx.OpenIncidentByGroup(ctx, it.req.OrgID, m.groupKey, it.now.Add(-m.rule.Window))
+	if err != nil || found == nil {
+		return nil, err
+	}
+	return it.incident(ctx, found.ID)
+}
+
+// attach adds a new episode to an incident.
+func (it *ingestTx) attach(ctx context.Context, inc *storage.Incident, st *storage.Alert, kind, msg string) error {
+	inc.AlertCount++
+	inc.FiringCount++
+	inc.LastAlertAt, inc.UpdatedAt = it.now, it.now
+	it.changed[inc.ID] = true
+	data := map[string]any{"alert_id": st.ID, "rule": st.CorrelationRule, "reason": st.CorrelationReason}
+	if alert.Severity(st.Severity).Rank() > alert.Severity(inc.Severity).Rank() {
+		data["severity_from"] = inc.Severity
+		inc.Severity = st.Severity
+		msg += " (severity raised to " + st.Severity + ")"
+	}
+	return it.tx.InsertTimeline(ctx, it.req.OrgID, inc.ID, kind, msg, data, it.now)
+}
+
+// alertResolved updates an incident after one of its alerts resolved.
+func (it *ingestTx) alertResolved(ctx context.Context, a *storage.Alert) error {
+	inc, err := it.incident(ctx, a.IncidentID)
+	if err != nil {
+		return err
+	}
+	n, err := it.tx.FiringCount(ctx, inc.ID)
+	if err != nil {
+		return err
+	}
+	inc.FiringCount, inc.UpdatedAt = n, it.now
+	it.changed[inc.ID] = true
+	if err := it.tx.InsertTimeline(ctx, it.req.OrgID, inc.ID, "alert_resolved", "Alert resolved: "+a.Title, map[string]any{"alert_id": a.ID}, it.now); err != nil {
+		return err
+	}
+	if n == 0 && inc.Status != storage.IncidentResolved {
+		inc.Status = storage.IncidentResolved
+		inc.ResolvedAt = &it.now
+		return it.tx.InsertTimeline(ctx, it.req.OrgID, inc.ID, "resolved", "Incident resolved: all its alerts resolved", nil, it.now)
+	}
+	return nil
+}
+
+// StartInvestigation records a queued investigation for an incident and
+// enqueues its job in tx.
+func (s *Service) StartInvestigation(ctx context.Context, tx *storage.Tx, inc *storage.Incident, trigger string, now time.Time) error {
+	if s.Jobs == nil {
+		return errors.New("no job queue configured")
+	}
+	v, err := tx.InsertInvestigation(ctx, inc.OrgID, inc.ID, trigger, now)
+	if err != nil {
+		return err
+	}
+	inc.Investigation = &storage.InvestigationRef{ID: v.ID, Status: v.Status}
+	if err := s.Jobs.EnqueueInvestigation(ctx, tx, inc.OrgID, v.ID); err != nil {
+		return fmt.Errorf("enqueue investigation: %w", err)
+	}
+	if err := tx.InsertTimeline(ctx, inc.OrgID, inc.ID, "investigation_queued", "Investigation queued ("+trigger+")", map[string]any{"investigation_id": v.ID}, now); err != nil {
+		return err
+	}
+	_, err = tx.InsertEvent(ctx, inc.OrgID, EventInvestigationUpdated, v)
+	return err
+}
