@@ -267,3 +267,13 @@ func (s *Server) ready(w http.ResponseWriter, r *http.Request) {
 func constantTimeEqual(a, b string) bool {
 	return subtle.ConstantTimeCompare([]byte(a), []byte(b)) == 1
 }
+
+// Routes lists "METHOD /path" of every route, for documentation tests.
+func Routes() []string {
+	s := &Server{}
+	out := []string{"GET /metrics"}
+	for _, r := range s.routes() {
+		out = append(out, r.pattern)
+	}
+	return out
+}
