@@ -6,10 +6,6 @@ import (
 	"github.com/aurora-oss/aurora/internal/alert"
 )
 
-func init() {
-	register("alertmanager", parser{parse: parseAlertmanager})
-}
-
 // parseAlertmanager reads Prometheus Alertmanager's webhook payload
 // (version "4"): a notification group carrying many alerts.
 func parseAlertmanager(body []byte, now time.Time) ([]alert.Alert, error) {

@@ -8,13 +8,6 @@ import (
 	"github.com/aurora-oss/aurora/internal/alert"
 )
 
-func init() {
-	// text/plain is allowed because the senders of this format are scripts
-	// and tools that cannot always set a Content-Type (a browser's no-cors
-	// fetch, sendBeacon, some CI notifiers).
-	register("generic", parser{parse: parseGeneric, textPlain: true})
-}
-
 // parseGeneric reads Aurora's own format, for senders with no dedicated
 // parser: one alert object, or {"alerts": [...]} of them. A body with an
 // "alerts" member is always read as a batch, whatever else it holds.

@@ -10,10 +10,6 @@ import (
 	"github.com/aurora-oss/aurora/internal/alert"
 )
 
-func init() {
-	register("grafana", parser{parse: parseGrafana})
-}
-
 // parseGrafana reads Grafana unified alerting's webhook payload: the
 // Alertmanager group shape plus per-alert URLs and query values. Grafana's
 // deprecated group-level title/state/message are ignored; they summarise the
