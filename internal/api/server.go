@@ -10,6 +10,7 @@ import (
 	"net/http/pprof"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus/promhttp"
@@ -49,14 +50,22 @@ type Server struct {
 	Options
 	log *slog.Logger
 	mux *http.ServeMux
+	// streams is closed on shutdown to end live-event streams, which never
+	// finish by themselves, while ordinary requests run to completion.
+	streams   chan struct{}
+	closeOnce sync.Once
 }
+
+// CloseStreams ends every live-event stream (clients reconnect elsewhere
+// with Last-Event-ID). Call it when shutdown begins.
+func (s *Server) CloseStreams() { s.closeOnce.Do(func() { close(s.streams) }) }
 
 // apiBodyLimit bounds REST request bodies (they are small objects).
 const apiBodyLimit = 1 << 20
 
 // New builds the handler with every route.
 func New(o Options) *Server {
-	s := &Server{Options: o, log: o.Log, mux: http.NewServeMux()}
+	s := &Server{Options: o, log: o.Log, mux: http.NewServeMux(), streams: make(chan struct{})}
 	for _, rt := range s.routes() {
 		h := rt.h
 		if rt.role != "" {
@@ -79,6 +88,19 @@ func New(o Options) *Server {
 			return
 		}
 		writeError(w, CodeNotFound, "no route for "+r.Method+" "+r.URL.Path)
+	})
+	return s
+}
+
+// NewOps serves only /health, /ready and /metrics: the HTTP surface of the
+// worker and scheduler roles, so they are probed and scraped like servers.
+func NewOps(o Options) *Server {
+	s := &Server{Options: o, log: o.Log, mux: http.NewServeMux(), streams: make(chan struct{})}
+	s.mux.HandleFunc("GET /health", s.health)
+	s.mux.HandleFunc("GET /ready", s.ready)
+	s.mux.Handle("GET /metrics", promhttp.HandlerFor(o.Metrics.Registry, promhttp.HandlerOpts{Registry: o.Metrics.Registry}))
+	s.mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
+		writeError(w, CodeNotFound, "this process serves only /health, /ready and /metrics")
 	})
 	return s
 }

@@ -73,6 +73,8 @@ func (s *Server) events(w http.ResponseWriter, r *http.Request) {
 		select {
 		case <-ctx.Done():
 			return
+		case <-s.streams:
+			return
 		case <-wake:
 		case <-poll.C:
 		case <-keepalive.C:

@@ -181,7 +181,7 @@ func runRoles(ctx context.Context, cfg *config.Config, log *slog.Logger, out io.
 			g.Add(func() error { return a.bus.ListenPostgres(ctx, cfg.PostgresURL()) }, func(error) { cancel() })
 		}
 	}
-	if serve {
+	{
 		checks := []api.Check{{Name: "database", Fn: a.db.Ping}, {Name: "queue", Fn: func(ctx context.Context) error {
 			_, err := a.store.QueueCounts(ctx)
 			return err
@@ -189,13 +189,19 @@ func runRoles(ctx context.Context, cfg *config.Config, log *slog.Logger, out io.
 		if a.redis != nil {
 			checks = append(checks, api.Check{Name: "redis", Fn: func(ctx context.Context) error { return a.redis.Ping(ctx).Err() }})
 		}
-		h := api.New(api.Options{Store: a.store, Incidents: a.incidents, Secrets: a.secrets, Bus: a.bus, Metrics: a.metrics, Log: log,
-			PublicURL: cfg.PublicURL(), MaxBodyBytes: int64(cfg.Intake.MaxBodyBytes), Checks: checks, Pprof: cfg.Server.Pprof, Version: version()})
+		opts := api.Options{Store: a.store, Incidents: a.incidents, Secrets: a.secrets, Bus: a.bus, Metrics: a.metrics, Log: log,
+			PublicURL: cfg.PublicURL(), MaxBodyBytes: int64(cfg.Intake.MaxBodyBytes), Checks: checks, Pprof: cfg.Server.Pprof, Version: version()}
+		// Workers and schedulers serve only health and metrics.
+		h := api.NewOps(opts)
+		if serve {
+			h = api.New(opts)
+		}
 		ln, err := net.Listen("tcp", cfg.Server.HTTPAddr)
 		if err != nil {
 			return fmt.Errorf("AURORA_HTTP_ADDR: listen on %s: %w", cfg.Server.HTTPAddr, err)
 		}
 		srv := &http.Server{Handler: h, ReadHeaderTimeout: 10 * time.Second, ReadTimeout: time.Minute, IdleTimeout: 2 * time.Minute}
+		srv.RegisterOnShutdown(h.CloseStreams)
 		g.Add(func() error {
 			log.Info("listening", "addr", ln.Addr().String(), "url", cfg.PublicURL())
 			if err := srv.Serve(ln); !errors.Is(err, http.ErrServerClosed) {
@@ -205,9 +211,6 @@ func runRoles(ctx context.Context, cfg *config.Config, log *slog.Logger, out io.
 		}, func(error) {
 			sctx, cancel := context.WithTimeout(context.Background(), cfg.Server.ShutdownTimeout)
 			defer cancel()
-			// SSE streams never finish by themselves: end them with the
-			// shutdown's context; clients reconnect with Last-Event-ID.
-			srv.RegisterOnShutdown(func() {})
 			if err := srv.Shutdown(sctx); err != nil {
 				log.Warn("http shutdown", "err", err)
 				srv.Close()

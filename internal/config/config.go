@@ -41,7 +41,7 @@ type Config struct {
 
 // Server configures the HTTP listener and process-wide behaviour.
 type Server struct {
-	HTTPAddr        string        `env:"AURORA_HTTP_ADDR" envDefault:":8080" check:"addr" desc:"Address the HTTP server (API, webhooks, UI, /metrics) listens on, as host:port."`
+	HTTPAddr        string        `env:"AURORA_HTTP_ADDR" envDefault:":8080" check:"addr" desc:"Address the HTTP server listens on, as host:port: the API for all and server; /health, /ready and /metrics for worker and scheduler."`
 	DataDir         string        `env:"AURORA_DATA_DIR" envDefault:"./data" desc:"Directory for local state: the SQLite database in embedded mode and the generated secret key file."`
 	PublicURL       string        `env:"AURORA_PUBLIC_URL" check:"url=http|https" desc:"External base URL used when Aurora builds links to itself; derived from AURORA_HTTP_ADDR when unset."`
 	LogLevel        string        `env:"AURORA_LOG_LEVEL" envDefault:"info" check:"oneof=debug|info|warn|error" desc:"Minimum log level: debug, info, warn or error."`
