@@ -98,7 +98,9 @@ func TestRolesAreEnforced(t *testing.T) {
 	if code != 202 {
 		t.Fatalf("editor webhook: %d %s", code, body)
 	}
-	var res struct{ IncidentIDs []string `json:"incident_ids"` }
+	var res struct {
+		IncidentIDs []string `json:"incident_ids"`
+	}
 	_ = json.Unmarshal(body, &res)
 	id := res.IncidentIDs[0]
 	cases := []struct {
