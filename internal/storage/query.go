@@ -59,8 +59,6 @@ func mustJSON(v any) string {
 	return string(b)
 }
 
-func nullString(s sql.NullString) string { return s.String }
-
 func emptyNull(s string) any {
 	if s == "" {
 		return nil

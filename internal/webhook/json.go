@@ -57,12 +57,6 @@ func (o object) at(key string) string {
 	return o.path + "." + key
 }
 
-// has reports whether key is present and not null: senders use null and
-// absence interchangeably.
-func (o object) has(key string) bool {
-	return o.m[key] != nil
-}
-
 // str returns a string member; absent or null is "".
 func (o object) str(key string) (string, error) {
 	switch v := o.m[key].(type) {
