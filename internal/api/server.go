@@ -284,7 +284,6 @@ func (s *Server) ready(w http.ResponseWriter, r *http.Request) {
 	writeJSON(w, code, map[string]any{"status": status, "checks": checks})
 }
 
-
 // Routes lists "METHOD /path" of every route, for documentation tests.
 func Routes() []string {
 	s := &Server{}
