@@ -30,7 +30,7 @@ func (t *Tx) InsertRawPayload(ctx context.Context, orgID, integrationID, source,
 const alertCols = `id, org_id, source, integration_id, fingerprint, status, severity, name, title, description, service, environment, namespace,
 labels, annotations, links, starts_at, ends_at, first_received_at, last_received_at, received_count, incident_id, raw_payload_id, correlation_rule, correlation_reason`
 
-func scanAlert(sc interface{ Scan(...any) error }) (Alert, error) {
+func scanAlert(sc scanner) (Alert, error) {
 	var a Alert
 	var integ, inc, raw sql.NullString
 	var labels, annotations, links []byte
@@ -135,18 +135,7 @@ func (t *Tx) StaleFiringAlerts(ctx context.Context, orgID string, sources []stri
 	return collectAlerts(rows)
 }
 
-func collectAlerts(rows *sql.Rows) ([]Alert, error) {
-	defer rows.Close()
-	out := []Alert{}
-	for rows.Next() {
-		a, err := scanAlert(rows)
-		if err != nil {
-			return nil, err
-		}
-		out = append(out, a)
-	}
-	return out, rows.Err()
-}
+func collectAlerts(rows *sql.Rows) ([]Alert, error) { return collect(rows, scanAlert) }
 
 // FiringCount counts an incident's firing alerts.
 func (t *Tx) FiringCount(ctx context.Context, incidentID string) (int, error) {
@@ -165,7 +154,7 @@ i.investigation_id, v.status, i.created_at, i.updated_at, i.last_alert_at, i.ack
 
 const incidentFrom = ` FROM incidents i LEFT JOIN investigations v ON v.id = i.investigation_id `
 
-func scanIncident(sc interface{ Scan(...any) error }) (Incident, error) {
+func scanIncident(sc scanner) (Incident, error) {
 	var in Incident
 	var invID, invStatus sql.NullString
 	var created, updated, last int64

@@ -27,6 +27,23 @@ type querier interface {
 	QueryRowContext(ctx context.Context, query string, args ...any) *sql.Row
 }
 
+// scanner is a *sql.Row or *sql.Rows.
+type scanner interface{ Scan(...any) error }
+
+// collect scans every row with scan and closes rows.
+func collect[T any](rows *sql.Rows, scan func(scanner) (T, error)) ([]T, error) {
+	defer rows.Close()
+	out := []T{}
+	for rows.Next() {
+		v, err := scan(rows)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, v)
+	}
+	return out, rows.Err()
+}
+
 // NewID returns a new time-ordered id.
 func NewID() string { return uuid.Must(uuid.NewV7()).String() }
 
@@ -344,7 +361,7 @@ func (s *Store) DeleteSecret(ctx context.Context, orgID, ref string) error {
 
 const integrationCols = `id, org_id, source, name, secret_ref, settings, created_at, updated_at, disabled_at`
 
-func scanIntegration(sc interface{ Scan(...any) error }) (Integration, error) {
+func scanIntegration(sc scanner) (Integration, error) {
 	var in Integration
 	var ref sql.NullString
 	var settings []byte
@@ -407,16 +424,7 @@ func (s *Store) ListIntegrations(ctx context.Context, orgID string) ([]Integrati
 	if err != nil {
 		return nil, fmt.Errorf("list integrations: %w", err)
 	}
-	defer rows.Close()
-	out := []Integration{}
-	for rows.Next() {
-		in, err := scanIntegration(rows)
-		if err != nil {
-			return nil, err
-		}
-		out = append(out, in)
-	}
-	return out, rows.Err()
+	return collect(rows, scanIntegration)
 }
 
 // UpdateIntegration changes name and settings.

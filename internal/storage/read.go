@@ -76,16 +76,8 @@ func (s *Store) ListIncidents(ctx context.Context, orgID string, f IncidentFilte
 	if err != nil {
 		return nil, "", fmt.Errorf("list incidents: %w", err)
 	}
-	defer rows.Close()
-	out := []Incident{}
-	for rows.Next() {
-		in, err := scanIncident(rows)
-		if err != nil {
-			return nil, "", err
-		}
-		out = append(out, in)
-	}
-	if err := rows.Err(); err != nil {
+	out, err := collect(rows, scanIncident)
+	if err != nil {
 		return nil, "", err
 	}
 	next := ""
@@ -232,7 +224,7 @@ func (s *Store) Timeline(ctx context.Context, orgID, incidentID string) ([]Timel
 
 const investigationCols = `id, org_id, incident_id, status, trigger, attempts, error, report, created_at, updated_at, started_at, finished_at`
 
-func scanInvestigation(sc interface{ Scan(...any) error }) (Investigation, error) {
+func scanInvestigation(sc scanner) (Investigation, error) {
 	var v Investigation
 	var report []byte
 	var created, updated int64
@@ -269,16 +261,7 @@ func (s *Store) IncidentInvestigations(ctx context.Context, orgID, incidentID st
 	if err != nil {
 		return nil, fmt.Errorf("list investigations: %w", err)
 	}
-	defer rows.Close()
-	out := []Investigation{}
-	for rows.Next() {
-		v, err := scanInvestigation(rows)
-		if err != nil {
-			return nil, err
-		}
-		out = append(out, v)
-	}
-	return out, rows.Err()
+	return collect(rows, scanInvestigation)
 }
 
 func listSteps(ctx context.Context, q querier, orgID, investigationID string) ([]Step, error) {
