@@ -50,7 +50,7 @@ func TestPostgresWakeup(t *testing.T) {
 	deadline := time.Now().Add(15 * time.Second)
 	for time.Now().Before(deadline) {
 		if _, err := store.InTx(ctx, func(tx *storage.Tx) error {
-			_, err := tx.InsertEvent(ctx, org.ID, "test", map[string]int{"n": 1})
+			err := tx.InsertEvent(ctx, org.ID, "test", map[string]int{"n": 1})
 			return err
 		}); err != nil {
 			t.Fatal(err)

@@ -150,7 +150,7 @@ func (s *Service) ingestTx(ctx context.Context, tx *storage.Tx, req Request) (Re
 			incSeen[stored.IncidentID] = true
 			res.IncidentIDs = append(res.IncidentIDs, stored.IncidentID)
 		}
-		if _, err := tx.InsertEvent(ctx, req.OrgID, EventAlertReceived, stored); err != nil {
+		if err := tx.InsertEvent(ctx, req.OrgID, EventAlertReceived, stored); err != nil {
 			return Result{}, err
 		}
 	}
@@ -173,7 +173,7 @@ func (s *Service) ingestTx(ctx context.Context, tx *storage.Tx, req Request) (Re
 			typ = EventIncidentCreated
 			res.NewIncidents++
 		}
-		if _, err := tx.InsertEvent(ctx, req.OrgID, typ, inc); err != nil {
+		if err := tx.InsertEvent(ctx, req.OrgID, typ, inc); err != nil {
 			return Result{}, err
 		}
 	}
@@ -419,6 +419,6 @@ func (s *Service) StartInvestigation(ctx context.Context, tx *storage.Tx, inc *s
 	if err := tx.InsertTimeline(ctx, inc.OrgID, inc.ID, "investigation_queued", "Investigation queued ("+trigger+")", map[string]any{"investigation_id": v.ID}, now); err != nil {
 		return err
 	}
-	_, err = tx.InsertEvent(ctx, inc.OrgID, EventInvestigationUpdated, v)
+	err = tx.InsertEvent(ctx, inc.OrgID, EventInvestigationUpdated, v)
 	return err
 }

@@ -53,7 +53,7 @@ func (s *Service) SetStatus(ctx context.Context, orgID, id, status, actor string
 		if err := tx.InsertTimeline(ctx, orgID, id, "status", msg, map[string]any{"status": status, "actor": actor}, now); err != nil {
 			return err
 		}
-		if _, err := tx.InsertEvent(ctx, orgID, EventIncidentUpdated, inc); err != nil {
+		if err := tx.InsertEvent(ctx, orgID, EventIncidentUpdated, inc); err != nil {
 			return err
 		}
 		out = *inc
@@ -84,7 +84,7 @@ func (s *Service) Reinvestigate(ctx context.Context, orgID, id, actor string) (s
 		if err := tx.SaveIncident(ctx, inc); err != nil {
 			return err
 		}
-		if _, err := tx.InsertEvent(ctx, orgID, EventIncidentUpdated, inc); err != nil {
+		if err := tx.InsertEvent(ctx, orgID, EventIncidentUpdated, inc); err != nil {
 			return err
 		}
 		out = *inc
@@ -139,7 +139,7 @@ func (s *Service) AutoResolve(ctx context.Context, orgID string, after time.Dura
 				if err := tx.SaveIncident(ctx, inc); err != nil {
 					return err
 				}
-				if _, err := tx.InsertEvent(ctx, orgID, EventIncidentUpdated, inc); err != nil {
+				if err := tx.InsertEvent(ctx, orgID, EventIncidentUpdated, inc); err != nil {
 					return err
 				}
 			}

@@ -214,7 +214,7 @@ func (r *Runner) saveStep(ctx context.Context, st *state, rec *storage.Step) err
 		if err := tx.UpsertStep(ctx, st.inv.OrgID, rec); err != nil {
 			return err
 		}
-		_, err := tx.InsertEvent(ctx, st.inv.OrgID, EventInvestigationUpdated, map[string]any{
+		err := tx.InsertEvent(ctx, st.inv.OrgID, EventInvestigationUpdated, map[string]any{
 			"id": st.inv.ID, "incident_id": st.inv.IncidentID, "status": st.inv.Status, "step": rec})
 		return err
 	})
@@ -242,7 +242,7 @@ func (r *Runner) setStatus(ctx context.Context, v *storage.Investigation, status
 		}
 		ev := *v
 		ev.Steps = nil
-		_, err := tx.InsertEvent(ctx, v.OrgID, EventInvestigationUpdated, ev)
+		err := tx.InsertEvent(ctx, v.OrgID, EventInvestigationUpdated, ev)
 		return err
 	})
 	if err == nil && wrote && r.Notify != nil {

@@ -59,6 +59,8 @@ type DB struct {
 	W       *sql.DB
 	R       *sql.DB
 	path    string
+	// stmts keeps the SQLite writer's statements prepared.
+	stmts stmtCache
 }
 
 // Open connects to the configured database. It does not migrate.
@@ -130,6 +132,7 @@ func openSQLite(ctx context.Context, o Options) (*DB, error) {
 
 // Close closes both pools.
 func (db *DB) Close() error {
+	db.stmts.close()
 	err := db.W.Close()
 	if db.R != db.W {
 		err = errors.Join(err, db.R.Close())

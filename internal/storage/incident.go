@@ -17,7 +17,7 @@ import (
 // InsertRawPayload stores a webhook body as received.
 func (t *Tx) InsertRawPayload(ctx context.Context, orgID, integrationID, source, contentType string, body []byte, alertCount int, at time.Time) (string, error) {
 	id := NewID()
-	_, err := t.tx.ExecContext(ctx, `INSERT INTO raw_payloads (id, org_id, integration_id, source, content_type, body, alert_count, received_at) VALUES ($1,$2,$3,$4,$5,$6,$7,$8)`,
+	_, err := t.exec(ctx, `INSERT INTO raw_payloads (id, org_id, integration_id, source, content_type, body, alert_count, received_at) VALUES ($1,$2,$3,$4,$5,$6,$7,$8)`,
 		id, orgID, emptyNull(integrationID), source, contentType, body, alertCount, Micro(at))
 	if err != nil {
 		return "", fmt.Errorf("store raw payload: %w", err)
@@ -54,7 +54,7 @@ func scanAlert(sc scanner) (Alert, error) {
 
 // OpenAlert returns the open (firing) episode of a fingerprint, if any.
 func (t *Tx) OpenAlert(ctx context.Context, orgID, source, fingerprint string) (*Alert, error) {
-	a, err := scanAlert(t.tx.QueryRowContext(ctx, `SELECT `+alertCols+` FROM alerts WHERE org_id = $1 AND source = $2 AND fingerprint = $3 AND status = 'firing'`, orgID, source, fingerprint))
+	a, err := scanAlert(t.queryRow(ctx, `SELECT `+alertCols+` FROM alerts WHERE org_id = $1 AND source = $2 AND fingerprint = $3 AND status = 'firing'`, orgID, source, fingerprint))
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, nil
 	}
@@ -66,7 +66,7 @@ func (t *Tx) OpenAlert(ctx context.Context, orgID, source, fingerprint string) (
 
 // LatestAlert returns the most recent episode of a fingerprint in any status.
 func (t *Tx) LatestAlert(ctx context.Context, orgID, source, fingerprint string) (*Alert, error) {
-	a, err := scanAlert(t.tx.QueryRowContext(ctx, `SELECT `+alertCols+` FROM alerts WHERE org_id = $1 AND source = $2 AND fingerprint = $3 ORDER BY last_received_at DESC, id DESC LIMIT 1`, orgID, source, fingerprint))
+	a, err := scanAlert(t.queryRow(ctx, `SELECT `+alertCols+` FROM alerts WHERE org_id = $1 AND source = $2 AND fingerprint = $3 ORDER BY last_received_at DESC, id DESC LIMIT 1`, orgID, source, fingerprint))
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, nil
 	}
@@ -88,7 +88,7 @@ func (t *Tx) InsertAlert(ctx context.Context, a *Alert) error {
 	if a.Links == nil {
 		a.Links = []alert.Link{}
 	}
-	_, err := t.tx.ExecContext(ctx, `INSERT INTO alerts (`+alertCols+`) VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11,$12,$13,$14,$15,$16,$17,$18,$19,$20,$21,$22,$23,$24,$25)`,
+	_, err := t.exec(ctx, `INSERT INTO alerts (`+alertCols+`) VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11,$12,$13,$14,$15,$16,$17,$18,$19,$20,$21,$22,$23,$24,$25)`,
 		a.ID, a.OrgID, a.Source, emptyNull(a.IntegrationID), a.Fingerprint, a.Status, a.Severity, a.Name, a.Title, a.Description, a.Service, a.Environment, a.Namespace,
 		mustJSON(a.Labels), mustJSON(a.Annotations), mustJSON(a.Links), Micro(a.StartsAt), microPtr(a.EndsAt), Micro(a.FirstReceivedAt), Micro(a.LastReceivedAt),
 		a.ReceivedCount, emptyNull(a.IncidentID), emptyNull(a.RawPayloadID), a.CorrelationRule, a.CorrelationReason)
@@ -100,7 +100,7 @@ func (t *Tx) InsertAlert(ctx context.Context, a *Alert) error {
 
 // TouchAlert records a re-delivery: last_received_at and the counter only.
 func (t *Tx) TouchAlert(ctx context.Context, a *Alert, at time.Time) error {
-	_, err := t.tx.ExecContext(ctx, `UPDATE alerts SET last_received_at = $1, received_count = received_count + 1 WHERE id = $2`, Micro(at), a.ID)
+	_, err := t.exec(ctx, `UPDATE alerts SET last_received_at = $1, received_count = received_count + 1 WHERE id = $2`, Micro(at), a.ID)
 	if err != nil {
 		return fmt.Errorf("touch alert: %w", err)
 	}
@@ -111,7 +111,7 @@ func (t *Tx) TouchAlert(ctx context.Context, a *Alert, at time.Time) error {
 
 // ResolveAlert closes an episode.
 func (t *Tx) ResolveAlert(ctx context.Context, a *Alert, endsAt, at time.Time) error {
-	_, err := t.tx.ExecContext(ctx, `UPDATE alerts SET status = 'resolved', ends_at = $1, last_received_at = $2, received_count = received_count + 1 WHERE id = $3`, Micro(endsAt), Micro(at), a.ID)
+	_, err := t.exec(ctx, `UPDATE alerts SET status = 'resolved', ends_at = $1, last_received_at = $2, received_count = received_count + 1 WHERE id = $3`, Micro(endsAt), Micro(at), a.ID)
 	if err != nil {
 		return fmt.Errorf("resolve alert: %w", err)
 	}
@@ -128,7 +128,7 @@ func (t *Tx) StaleFiringAlerts(ctx context.Context, orgID string, sources []stri
 		args = append(args, s)
 		ph[i] = fmt.Sprintf("$%d", i+4)
 	}
-	rows, err := t.tx.QueryContext(ctx, `SELECT `+alertCols+` FROM alerts WHERE org_id = $1 AND status = 'firing' AND last_received_at < $2 AND source IN (`+strings.Join(ph, ",")+`) ORDER BY last_received_at LIMIT $3`, args...)
+	rows, err := t.query(ctx, `SELECT `+alertCols+` FROM alerts WHERE org_id = $1 AND status = 'firing' AND last_received_at < $2 AND source IN (`+strings.Join(ph, ",")+`) ORDER BY last_received_at LIMIT $3`, args...)
 	if err != nil {
 		return nil, fmt.Errorf("find stale alerts: %w", err)
 	}
@@ -140,7 +140,7 @@ func collectAlerts(rows *sql.Rows) ([]Alert, error) { return collect(rows, scanA
 // FiringCount counts an incident's firing alerts.
 func (t *Tx) FiringCount(ctx context.Context, incidentID string) (int, error) {
 	var n int
-	err := t.tx.QueryRowContext(ctx, `SELECT count(*) FROM alerts WHERE incident_id = $1 AND status = 'firing'`, incidentID).Scan(&n)
+	err := t.queryRow(ctx, `SELECT count(*) FROM alerts WHERE incident_id = $1 AND status = 'firing'`, incidentID).Scan(&n)
 	if err != nil {
 		return 0, fmt.Errorf("count firing alerts: %w", err)
 	}
@@ -175,7 +175,7 @@ func scanIncident(sc scanner) (Incident, error) {
 // OpenIncidentByGroup finds the incident an alert of this group key joins:
 // not resolved, and its latest alert newer than since.
 func (t *Tx) OpenIncidentByGroup(ctx context.Context, orgID, groupKey string, since time.Time) (*Incident, error) {
-	in, err := scanIncident(t.tx.QueryRowContext(ctx, `SELECT `+incidentCols+incidentFrom+`WHERE i.org_id = $1 AND i.group_key = $2 AND i.status <> 'resolved' AND i.last_alert_at >= $3 ORDER BY i.last_alert_at DESC LIMIT 1`,
+	in, err := scanIncident(t.queryRow(ctx, `SELECT `+incidentCols+incidentFrom+`WHERE i.org_id = $1 AND i.group_key = $2 AND i.status <> 'resolved' AND i.last_alert_at >= $3 ORDER BY i.last_alert_at DESC LIMIT 1`,
 		orgID, groupKey, Micro(since)))
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, nil
@@ -192,7 +192,7 @@ func (t *Tx) IncidentForUpdate(ctx context.Context, orgID, id string) (*Incident
 	if t.dialect == Postgres {
 		q += ` FOR UPDATE OF i`
 	}
-	in, err := scanIncident(t.tx.QueryRowContext(ctx, q, orgID, id))
+	in, err := scanIncident(t.queryRow(ctx, q, orgID, id))
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, ErrNotFound
 	}
@@ -205,7 +205,7 @@ func (t *Tx) IncidentForUpdate(ctx context.Context, orgID, id string) (*Incident
 // InsertIncident stores a new incident.
 func (t *Tx) InsertIncident(ctx context.Context, in *Incident) error {
 	in.ID = NewID()
-	_, err := t.tx.ExecContext(ctx, `INSERT INTO incidents (id, org_id, status, severity, title, service, namespace, alert_name, group_key, correlation_rule, alert_count, firing_count, created_at, updated_at, last_alert_at)
+	_, err := t.exec(ctx, `INSERT INTO incidents (id, org_id, status, severity, title, service, namespace, alert_name, group_key, correlation_rule, alert_count, firing_count, created_at, updated_at, last_alert_at)
 VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11,$12,$13,$14,$15)`,
 		in.ID, in.OrgID, in.Status, in.Severity, in.Title, in.Service, in.Namespace, in.AlertName, in.GroupKey, in.CorrelationRule, in.AlertCount, in.FiringCount,
 		Micro(in.CreatedAt), Micro(in.UpdatedAt), Micro(in.LastAlertAt))
@@ -221,7 +221,7 @@ func (t *Tx) SaveIncident(ctx context.Context, in *Incident) error {
 	if in.Investigation != nil {
 		invID = in.Investigation.ID
 	}
-	_, err := t.tx.ExecContext(ctx, `UPDATE incidents SET status = $1, severity = $2, title = $3, alert_count = $4, firing_count = $5, investigation_id = $6,
+	_, err := t.exec(ctx, `UPDATE incidents SET status = $1, severity = $2, title = $3, alert_count = $4, firing_count = $5, investigation_id = $6,
 updated_at = $7, last_alert_at = $8, acknowledged_at = $9, resolved_at = $10 WHERE org_id = $11 AND id = $12`,
 		in.Status, in.Severity, in.Title, in.AlertCount, in.FiringCount, invID, Micro(in.UpdatedAt), Micro(in.LastAlertAt), microPtr(in.AcknowledgedAt), microPtr(in.ResolvedAt), in.OrgID, in.ID)
 	if err != nil {
@@ -235,7 +235,7 @@ func (t *Tx) InsertTimeline(ctx context.Context, orgID, incidentID, kind, messag
 	if data == nil {
 		data = map[string]any{}
 	}
-	_, err := t.tx.ExecContext(ctx, `INSERT INTO timeline_events (id, org_id, incident_id, at, kind, message, data) VALUES ($1,$2,$3,$4,$5,$6,$7)`,
+	_, err := t.exec(ctx, `INSERT INTO timeline_events (id, org_id, incident_id, at, kind, message, data) VALUES ($1,$2,$3,$4,$5,$6,$7)`,
 		NewID(), orgID, incidentID, Micro(at), kind, message, mustJSON(data))
 	if err != nil {
 		return fmt.Errorf("store timeline event: %w", err)
@@ -243,22 +243,11 @@ func (t *Tx) InsertTimeline(ctx context.Context, orgID, incidentID, kind, messag
 	return nil
 }
 
-// InsertEvent appends to the live event stream. On PostgreSQL it also
-// NOTIFYs, which is delivered at commit, so other replicas wake only for
-// committed events.
-func (t *Tx) InsertEvent(ctx context.Context, orgID, typ string, data any) (int64, error) {
-	var id int64
-	err := t.tx.QueryRowContext(ctx, `INSERT INTO events (org_id, type, data, created_at) VALUES ($1,$2,$3,$4) RETURNING id`, orgID, typ, mustJSON(data), Micro(time.Now())).Scan(&id)
-	if err != nil {
-		return 0, fmt.Errorf("store event: %w", err)
-	}
-	if t.dialect == Postgres && !t.notify {
-		if _, err := t.tx.ExecContext(ctx, `SELECT pg_notify('aurora_events', $1)`, orgID); err != nil {
-			return 0, fmt.Errorf("notify event: %w", err)
-		}
-	}
-	t.notify = true
-	return id, nil
+// InsertEvent adds an event to the live event stream. It is written when
+// the transaction ends (see flushEvents), so ids follow commit order.
+func (t *Tx) InsertEvent(_ context.Context, orgID, typ string, data any) error {
+	t.events = append(t.events, pendingEvent{orgID: orgID, typ: typ, data: mustJSON(data)})
+	return nil
 }
 
 // ---------------------------------------------------------------- investigations
@@ -266,7 +255,7 @@ func (t *Tx) InsertEvent(ctx context.Context, orgID, typ string, data any) (int6
 // InsertInvestigation stores a queued investigation.
 func (t *Tx) InsertInvestigation(ctx context.Context, orgID, incidentID, trigger string, at time.Time) (Investigation, error) {
 	v := Investigation{ID: NewID(), OrgID: orgID, IncidentID: incidentID, Status: InvestigationQueued, Trigger: trigger, CreatedAt: at, UpdatedAt: at, Steps: []Step{}}
-	_, err := t.tx.ExecContext(ctx, `INSERT INTO investigations (id, org_id, incident_id, status, trigger, created_at, updated_at) VALUES ($1,$2,$3,$4,$5,$6,$6)`,
+	_, err := t.exec(ctx, `INSERT INTO investigations (id, org_id, incident_id, status, trigger, created_at, updated_at) VALUES ($1,$2,$3,$4,$5,$6,$6)`,
 		v.ID, orgID, incidentID, v.Status, trigger, Micro(at))
 	if err != nil {
 		return Investigation{}, fmt.Errorf("store investigation: %w", err)
@@ -277,7 +266,7 @@ func (t *Tx) InsertInvestigation(ctx context.Context, orgID, incidentID, trigger
 // ResolveAlertAuto closes an episode Aurora resolved itself; the received
 // counter is not touched since nothing was received.
 func (t *Tx) ResolveAlertAuto(ctx context.Context, a *Alert, endsAt time.Time) error {
-	_, err := t.tx.ExecContext(ctx, `UPDATE alerts SET status = 'resolved', ends_at = $1 WHERE id = $2`, Micro(endsAt), a.ID)
+	_, err := t.exec(ctx, `UPDATE alerts SET status = 'resolved', ends_at = $1 WHERE id = $2`, Micro(endsAt), a.ID)
 	if err != nil {
 		return fmt.Errorf("auto-resolve alert: %w", err)
 	}

@@ -124,9 +124,16 @@ func NewStore(db *DB) *Store { return &Store{DB: db} }
 type Tx struct {
 	tx      *sql.Tx
 	dialect Dialect
-	// notify is set when an event was written, so the caller can wake
-	// listeners after commit.
-	notify bool
+	// stmts is the writer's statement cache (SQLite only; nil otherwise) and
+	// bound its statements bound to this transaction so far.
+	stmts *stmtCache
+	bound map[string]*sql.Stmt
+	// events are written at the end of the transaction (see flushEvents).
+	events []pendingEvent
+}
+
+type pendingEvent struct {
+	orgID, typ, data string
 }
 
 // SQL returns the underlying transaction, for River's transactional enqueue.
@@ -138,19 +145,87 @@ func (t *Tx) Dialect() Dialect { return t.dialect }
 // InTx runs fn in a write transaction, committing when it returns nil. It
 // reports whether an event was written (so listeners should be woken).
 func (s *Store) InTx(ctx context.Context, fn func(*Tx) error) (wroteEvents bool, err error) {
+	var stmts *stmtCache
+	if s.DB.Dialect == SQLite {
+		stmts = &s.DB.stmts
+		if stmts.pending() {
+			stmts.prepareWanted(ctx, s.DB.W)
+		}
+	}
 	sqlTx, err := s.DB.W.BeginTx(ctx, nil)
 	if err != nil {
 		return false, fmt.Errorf("begin: %w", err)
 	}
-	tx := &Tx{tx: sqlTx, dialect: s.DB.Dialect}
+	tx := &Tx{tx: sqlTx, dialect: s.DB.Dialect, stmts: stmts}
 	if err := fn(tx); err != nil {
+		_ = sqlTx.Rollback()
+		return false, err
+	}
+	if err := tx.flushEvents(ctx); err != nil {
 		_ = sqlTx.Rollback()
 		return false, err
 	}
 	if err := sqlTx.Commit(); err != nil {
 		return false, fmt.Errorf("commit: %w", err)
 	}
-	return tx.notify, nil
+	return len(tx.events) > 0, nil
+}
+
+// eventsLockKey serialises the end of event-writing transactions on
+// PostgreSQL.
+const eventsLockKey = 7_300_911_043
+
+// flushEvents writes the transaction's events as its last statements. Event
+// ids must grow in commit order, or a reader that has passed id 11 never
+// sees an id 10 committed later. On PostgreSQL concurrent transactions
+// commit in any order, so each takes one advisory lock before it draws its
+// ids and keeps it through commit. The lock is always the last one a
+// transaction takes and nothing is awaited while it is held, so it cannot
+// deadlock; it serialises only the final insert and commit. SQLite has a
+// single writer and needs no lock.
+func (t *Tx) flushEvents(ctx context.Context) error {
+	if len(t.events) == 0 {
+		return nil
+	}
+	if t.dialect == Postgres {
+		if _, err := t.tx.ExecContext(ctx, `SELECT pg_advisory_xact_lock($1)`, eventsLockKey); err != nil {
+			return fmt.Errorf("lock event stream: %w", err)
+		}
+	}
+	now := Micro(time.Now())
+	orgs := map[string]bool{}
+	// Multi-row inserts, in chunks that stay under either dialect's limit
+	// on bound parameters.
+	const chunk = 200
+	for start := 0; start < len(t.events); start += chunk {
+		batch := t.events[start:min(start+chunk, len(t.events))]
+		var b strings.Builder
+		b.WriteString(`INSERT INTO events (org_id, type, data, created_at) VALUES `)
+		args := make([]any, 0, len(batch)*3+1)
+		args = append(args, now)
+		for i, e := range batch {
+			if i > 0 {
+				b.WriteByte(',')
+			}
+			n := len(args)
+			fmt.Fprintf(&b, "($%d,$%d,$%d,$1)", n+1, n+2, n+3)
+			args = append(args, e.orgID, e.typ, e.data)
+			orgs[e.orgID] = true
+		}
+		if _, err := t.tx.ExecContext(ctx, b.String(), args...); err != nil {
+			return fmt.Errorf("store events: %w", err)
+		}
+	}
+	if t.dialect == Postgres {
+		// NOTIFY is delivered at commit, so other replicas wake only for
+		// committed events.
+		for org := range orgs {
+			if _, err := t.tx.ExecContext(ctx, `SELECT pg_notify('aurora_events', $1)`, org); err != nil {
+				return fmt.Errorf("notify event: %w", err)
+			}
+		}
+	}
+	return nil
 }
 
 // IsUniqueViolation reports whether err is a unique-constraint violation in

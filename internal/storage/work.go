@@ -30,7 +30,7 @@ func (t *Tx) SetInvestigationStatus(ctx context.Context, v *Investigation, statu
 	if len(v.Report) > 0 {
 		report = string(v.Report)
 	}
-	_, err := t.tx.ExecContext(ctx, `UPDATE investigations SET status = $1, error = $2, attempts = $3, report = $4, updated_at = $5, started_at = $6, finished_at = $7 WHERE org_id = $8 AND id = $9`,
+	_, err := t.exec(ctx, `UPDATE investigations SET status = $1, error = $2, attempts = $3, report = $4, updated_at = $5, started_at = $6, finished_at = $7 WHERE org_id = $8 AND id = $9`,
 		v.Status, v.Error, v.Attempts, report, Micro(at), microPtr(v.StartedAt), microPtr(v.FinishedAt), v.OrgID, v.ID)
 	if err != nil {
 		return fmt.Errorf("update investigation: %w", err)
@@ -52,7 +52,7 @@ func (t *Tx) UpsertStep(ctx context.Context, orgID string, st *Step) error {
 	if len(st.Input) > 0 {
 		input = string(st.Input)
 	}
-	_, err := t.tx.ExecContext(ctx, `INSERT INTO investigation_steps (id, org_id, investigation_id, seq, kind, tool, input, output, status, error, started_at, finished_at)
+	_, err := t.exec(ctx, `INSERT INTO investigation_steps (id, org_id, investigation_id, seq, kind, tool, input, output, status, error, started_at, finished_at)
 VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11,$12)
 ON CONFLICT (investigation_id, seq) DO UPDATE SET kind = excluded.kind, tool = excluded.tool, input = excluded.input, output = excluded.output,
 status = excluded.status, error = excluded.error, started_at = excluded.started_at, finished_at = excluded.finished_at`,
@@ -65,7 +65,7 @@ status = excluded.status, error = excluded.error, started_at = excluded.started_
 
 // DeleteRawPayloadsBefore removes raw payloads received before t.
 func (t *Tx) DeleteRawPayloadsBefore(ctx context.Context, orgID string, before time.Time) (int, error) {
-	res, err := t.tx.ExecContext(ctx, `DELETE FROM raw_payloads WHERE org_id = $1 AND received_at < $2`, orgID, Micro(before))
+	res, err := t.exec(ctx, `DELETE FROM raw_payloads WHERE org_id = $1 AND received_at < $2`, orgID, Micro(before))
 	if err != nil {
 		return 0, fmt.Errorf("delete raw payloads: %w", err)
 	}
@@ -75,7 +75,7 @@ func (t *Tx) DeleteRawPayloadsBefore(ctx context.Context, orgID string, before t
 
 // DeleteEventsBefore prunes the live event stream.
 func (t *Tx) DeleteEventsBefore(ctx context.Context, orgID string, before time.Time) (int, error) {
-	res, err := t.tx.ExecContext(ctx, `DELETE FROM events WHERE org_id = $1 AND created_at < $2`, orgID, Micro(before))
+	res, err := t.exec(ctx, `DELETE FROM events WHERE org_id = $1 AND created_at < $2`, orgID, Micro(before))
 	if err != nil {
 		return 0, fmt.Errorf("delete events: %w", err)
 	}
@@ -87,7 +87,7 @@ func (t *Tx) DeleteEventsBefore(ctx context.Context, orgID string, before time.T
 // period key, so a second run of the same period is refused (ErrConflict):
 // the database, not the scheduler, is what makes duplicates impossible.
 func (t *Tx) RecordJobRun(ctx context.Context, orgID, kind, period, ranBy string, affected int, at time.Time) error {
-	_, err := t.tx.ExecContext(ctx, `INSERT INTO job_runs (id, org_id, kind, period, affected, ran_by, finished_at) VALUES ($1,$2,$3,$4,$5,$6,$7)`,
+	_, err := t.exec(ctx, `INSERT INTO job_runs (id, org_id, kind, period, affected, ran_by, finished_at) VALUES ($1,$2,$3,$4,$5,$6,$7)`,
 		orgID+"/"+kind+"/"+period, orgID, kind, period, affected, ranBy, Micro(at))
 	if IsUniqueViolation(err) {
 		return ErrConflict
@@ -165,7 +165,7 @@ func (t *Tx) LockKeys(ctx context.Context, keys []int64) error {
 	if t.dialect != Postgres || len(keys) == 0 {
 		return nil
 	}
-	_, err := t.tx.ExecContext(ctx, `SELECT count(pg_advisory_xact_lock(k)) FROM (SELECT unnest($1::bigint[]) AS k ORDER BY 1) s`, keys)
+	_, err := t.exec(ctx, `SELECT count(pg_advisory_xact_lock(k)) FROM (SELECT unnest($1::bigint[]) AS k ORDER BY 1) s`, keys)
 	if err != nil {
 		return fmt.Errorf("lock keys: %w", err)
 	}
