@@ -21,6 +21,7 @@ type Process struct {
 	t    testing.TB
 	Name string
 	URL  string // base URL when it serves HTTP
+	addr string
 	cmd  *exec.Cmd
 	out  *syncBuffer
 	done chan struct{}
@@ -72,6 +73,7 @@ func Start(t testing.TB, name string, env Env, args ...string) *Process {
 	})
 	if addr := full["AURORA_HTTP_ADDR"]; addr != "" {
 		p.URL = "http://" + addr
+		p.addr = addr
 		p.WaitHealthy(30 * time.Second)
 	}
 	return p
@@ -82,7 +84,9 @@ func envList(m Env) []string { return env(m) }
 // Output is everything the process printed so far.
 func (p *Process) Output() string { return p.out.String() }
 
-// WaitHealthy waits for /health to answer 200.
+// WaitHealthy waits until this process says it listens and /health answers
+// 200. The log line matters: without it a 200 could come from another
+// process that holds the port this one failed to bind.
 func (p *Process) WaitHealthy(d time.Duration) {
 	p.t.Helper()
 	deadline := time.Now().Add(d)
@@ -91,6 +95,10 @@ func (p *Process) WaitHealthy(d time.Duration) {
 		case <-p.done:
 			p.t.Fatalf("%s exited before becoming healthy: %v\n%s", p.Name, p.err, trimLog(p.out.String()))
 		default:
+		}
+		if !strings.Contains(p.out.String(), "msg=listening addr="+p.addr) {
+			time.Sleep(20 * time.Millisecond)
+			continue
 		}
 		resp, err := http.Get(p.URL + "/health")
 		if err == nil {

@@ -147,15 +147,32 @@ func Binary(t testing.TB) string {
 	return buildPath
 }
 
-// FreeAddr returns a loopback address with a free port.
+var (
+	portsMu sync.Mutex
+	ports   = map[string]bool{}
+)
+
+// FreeAddr returns a loopback address with a free port, never the same one
+// twice in a test process: the kernel may hand a just-closed port out again,
+// and two servers told to share one would answer each other's tests.
 func FreeAddr(t testing.TB) string {
 	t.Helper()
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
+	portsMu.Lock()
+	defer portsMu.Unlock()
+	for range 100 {
+		l, err := net.Listen("tcp", "127.0.0.1:0")
+		if err != nil {
+			t.Fatal(err)
+		}
+		addr := l.Addr().String()
+		l.Close()
+		if !ports[addr] {
+			ports[addr] = true
+			return addr
+		}
 	}
-	defer l.Close()
-	return l.Addr().String()
+	t.Fatal("no unused loopback port found")
+	return ""
 }
 
 // SecretKey is a fixed AURORA_SECRET_KEY for tests (base64 of 32 bytes).
