@@ -178,17 +178,17 @@ func (w *maintenanceWorker) Work(ctx context.Context, job *river.Job[Maintenance
 		n := 0
 		switch job.Args.Task {
 		case TaskRetention:
-			if o.RawRetention <= 0 {
-				break
-			}
 			now := time.Now()
 			_, err = o.Store.InTx(ctx, func(tx *storage.Tx) error {
-				a, err := tx.DeleteRawPayloadsBefore(ctx, org, now.Add(-o.RawRetention))
-				if err != nil {
-					return err
+				if o.RawRetention > 0 { // 0 keeps raw payloads forever
+					a, err := tx.DeleteRawPayloadsBefore(ctx, org, now.Add(-o.RawRetention))
+					if err != nil {
+						return err
+					}
+					n += a
 				}
 				b, err := tx.DeleteEventsBefore(ctx, org, now.Add(-o.EventRetention))
-				n = a + b
+				n += b
 				return err
 			})
 		case TaskAutoResolve:
