@@ -1,0 +1,115 @@
+package storage_test
+
+import (
+	"context"
+	"errors"
+	"io"
+	"log/slog"
+	"path/filepath"
+	"testing"
+	"time"
+
+	"github.com/aurora-oss/aurora/internal/storage"
+	"github.com/aurora-oss/aurora/internal/testenv"
+)
+
+func backends(t *testing.T, fn func(t *testing.T, s *storage.Store)) {
+	open := func(t *testing.T, o storage.Options) *storage.Store {
+		ctx := context.Background()
+		db, err := storage.Open(ctx, o)
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { db.Close() })
+		if err := db.Migrate(ctx, slog.New(slog.NewTextHandler(io.Discard, nil))); err != nil {
+			t.Fatal(err)
+		}
+		// Migrating twice is a no-op (every replica migrates at start-up).
+		if err := db.Migrate(ctx, slog.New(slog.NewTextHandler(io.Discard, nil))); err != nil {
+			t.Fatal(err)
+		}
+		return storage.NewStore(db)
+	}
+	t.Run("sqlite", func(t *testing.T) {
+		t.Parallel()
+		fn(t, open(t, storage.Options{SQLitePath: filepath.Join(t.TempDir(), "a.db")}))
+	})
+	t.Run("postgres", func(t *testing.T) {
+		t.Parallel()
+		fn(t, open(t, storage.Options{PostgresURL: testenv.Postgres(t), PoolMax: 4}))
+	})
+}
+
+func TestLease(t *testing.T) {
+	t.Parallel()
+	backends(t, func(t *testing.T, s *storage.Store) {
+		ctx := context.Background()
+		ok, term, err := s.AcquireLease(ctx, "l", "a", time.Hour)
+		if err != nil || !ok || term != 1 {
+			t.Fatalf("a takes free lease: %v %d %v", ok, term, err)
+		}
+		if ok, _, err := s.AcquireLease(ctx, "l", "b", time.Hour); err != nil || ok {
+			t.Fatalf("b took a held lease: %v %v", ok, err)
+		}
+		if ok, term, err := s.AcquireLease(ctx, "l", "a", time.Hour); err != nil || !ok || term != 1 {
+			t.Fatalf("a renews: %v %d %v", ok, term, err)
+		}
+		if err := s.ReleaseLease(ctx, "l", "a"); err != nil {
+			t.Fatal(err)
+		}
+		if ok, term, err := s.AcquireLease(ctx, "l", "b", time.Hour); err != nil || !ok || term != 2 {
+			t.Fatalf("b takes released lease with a new term: %v %d %v", ok, term, err)
+		}
+		// Expiry frees it too.
+		if ok, _, _ := s.AcquireLease(ctx, "m", "a", -time.Second); !ok {
+			t.Fatal("a takes m")
+		}
+		if ok, term, err := s.AcquireLease(ctx, "m", "b", time.Hour); err != nil || !ok || term != 2 {
+			t.Fatalf("b takes expired lease: %v %d %v", ok, term, err)
+		}
+	})
+}
+
+func TestJobRunOncePerPeriod(t *testing.T) {
+	t.Parallel()
+	backends(t, func(t *testing.T, s *storage.Store) {
+		ctx := context.Background()
+		org, err := s.EnsureDefaultOrg(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		again, err := s.EnsureDefaultOrg(ctx)
+		if err != nil || again.ID != org.ID {
+			t.Fatalf("second default org: %v %v", again, err)
+		}
+		record := func() error {
+			_, err := s.InTx(ctx, func(tx *storage.Tx) error {
+				return tx.RecordJobRun(ctx, org.ID, "retention", "2026-01-01T00:00:00Z", "w1", 3, time.Now())
+			})
+			return err
+		}
+		if err := record(); err != nil {
+			t.Fatal(err)
+		}
+		if err := record(); !errors.Is(err, storage.ErrConflict) {
+			t.Fatalf("second run of a period: %v", err)
+		}
+		runs, err := s.ListJobRuns(ctx, org.ID, 10)
+		if err != nil || len(runs) != 1 || runs[0].Affected != 3 {
+			t.Fatalf("runs: %+v %v", runs, err)
+		}
+	})
+}
+
+func TestCursor(t *testing.T) {
+	t.Parallel()
+	c, err := storage.DecodeCursor(storage.EncodeCursor(123, "abc"))
+	if err != nil || c.At != 123 || c.ID != "abc" {
+		t.Fatalf("%+v %v", c, err)
+	}
+	for _, bad := range []string{"!!", "bm90LWEtY3Vyc29y", storage.EncodeCursor(1, "")} {
+		if _, err := storage.DecodeCursor(bad); err == nil {
+			t.Errorf("DecodeCursor(%q) accepted", bad)
+		}
+	}
+}
