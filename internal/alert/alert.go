@@ -55,6 +55,19 @@ func (s Severity) Valid() bool {
 	return false
 }
 
+// Action is what a sender reports besides firing or resolving: people
+// acting on the alert in the sending tool. Status still says whether the
+// alert fires.
+type Action string
+
+// Actions.
+const (
+	ActionNone          Action = ""              // a plain firing or resolved notification
+	ActionAcknowledge   Action = "acknowledge"   // someone acknowledged it at the sender
+	ActionUnacknowledge Action = "unacknowledge" // acknowledgement withdrawn (e.g. escalated, reopened)
+	ActionNote          Action = "note"          // a note or annotation; no status change
+)
+
 // Link is a URL a sender attached to an alert (generator, runbook, dashboard…).
 type Link struct {
 	Text string `json:"text,omitempty"`
@@ -79,6 +92,13 @@ type Alert struct {
 	StartsAt    time.Time         `json:"starts_at"`
 	EndsAt      time.Time         `json:"ends_at,omitzero"`
 	Links       []Link            `json:"links,omitempty"`
+	// Action, when set, is applied to the alert's incident (see Action).
+	Action Action `json:"action,omitempty"`
+	// Actor names who acted at the sender (for the timeline), when known.
+	Actor string `json:"actor,omitempty"`
+	// Note is the text of an ActionNote, or a short description of the
+	// sender's event for the timeline.
+	Note string `json:"note,omitempty"`
 }
 
 // ServiceLabels are the labels that name a service, in order of preference.

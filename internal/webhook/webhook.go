@@ -19,6 +19,12 @@ var ErrMalformed = errors.New("malformed JSON")
 // API answers 422. The wrapped message names the offending field.
 var ErrInvalid = errors.New("invalid payload")
 
+// ErrIgnored marks a well-formed delivery that carries nothing Aurora acts
+// on (e.g. a PagerDuty event type it does not track, or an Opsgenie action
+// unrelated to status). The API stores the raw payload and answers 202 with
+// accepted 0; the wrapped message says why.
+var ErrIgnored = errors.New("ignored")
+
 // ErrUnknownSource marks a source name no parser is registered for.
 var ErrUnknownSource = errors.New("unknown webhook source")
 
