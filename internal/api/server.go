@@ -208,9 +208,14 @@ func principal(r *http.Request) Principal {
 	return p
 }
 
-// bearer extracts a token from the Authorization header or, for senders and
-// EventSource clients that cannot set headers, from ?token= / ?access_token=.
+// bearer extracts a token from the X-Aurora-Token or Authorization header
+// or, for senders and EventSource clients that cannot set headers, from
+// ?token= / ?access_token=.
 func bearer(r *http.Request) string {
+	// For senders that can add a custom header but not Authorization.
+	if h := r.Header.Get("X-Aurora-Token"); h != "" {
+		return strings.TrimSpace(h)
+	}
 	if h := r.Header.Get("Authorization"); h != "" {
 		scheme, tok, ok := strings.Cut(h, " ")
 		if ok && strings.EqualFold(scheme, "Bearer") {

@@ -71,6 +71,18 @@ func (s *Server) webhook(w http.ResponseWriter, r *http.Request) {
 	}
 	now := time.Now()
 	alerts, err := webhook.Parse(source, body, now)
+	if errors.Is(err, webhook.ErrIgnored) {
+		// Nothing to act on, but the delivery is kept like any other.
+		if _, serr := s.Incidents.Ingest(r.Context(), incident.Request{OrgID: orgID, IntegrationID: integrationID, Source: source, ContentType: ct, Body: body}); serr != nil {
+			s.rejected(source, "store_failed")
+			s.log.Error("storing an ignored delivery failed", "source", source, "err", serr)
+			writeError(w, CodeUnavailable, "the delivery could not be stored; retry later")
+			return
+		}
+		s.Metrics.AlertsReceived.WithLabelValues(source, "ignored").Inc()
+		writeJSON(w, http.StatusAccepted, map[string]any{"accepted": 0, "alert_ids": []string{}, "incident_ids": []string{}, "ignored": err.Error()})
+		return
+	}
 	if err != nil {
 		switch {
 		case errors.Is(err, webhook.ErrMalformed):
