@@ -326,8 +326,9 @@ func (s *Server) createIntegration(w http.ResponseWriter, r *http.Request) {
 
 func (s *Server) patchIntegration(w http.ResponseWriter, r *http.Request) {
 	var body struct {
-		Name     *string         `json:"name"`
-		Settings *map[string]any `json:"settings"`
+		Name          *string         `json:"name"`
+		Settings      *map[string]any `json:"settings"`
+		SigningSecret *string         `json:"signing_secret"`
 	}
 	if !readJSON(w, r, apiBodyLimit, &body) {
 		return
@@ -348,9 +349,29 @@ func (s *Server) patchIntegration(w http.ResponseWriter, r *http.Request) {
 	if body.Settings != nil {
 		in.Settings = *body.Settings
 	}
+	oldRef := in.SecretRef
+	if body.SigningSecret != nil {
+		// Several secrets, separated by newlines or commas, are all accepted
+		// while a sender rotates them; "" removes the secret.
+		in.SecretRef = ""
+		if *body.SigningSecret != "" {
+			ref, err := s.Secrets.Put(r.Context(), org, "integration:"+in.Source+":"+in.Name, []byte(*body.SigningSecret))
+			if err != nil {
+				s.internalError(w, r, err)
+				return
+			}
+			in.SecretRef = ref
+		}
+	}
 	if err := s.Store.UpdateIntegration(r.Context(), in); err != nil {
+		if in.SecretRef != oldRef && in.SecretRef != "" {
+			_ = s.Secrets.Delete(r.Context(), org, in.SecretRef)
+		}
 		s.storeError(w, r, err, "integration")
 		return
+	}
+	if in.SecretRef != oldRef && oldRef != "" {
+		_ = s.Secrets.Delete(r.Context(), org, oldRef)
 	}
 	writeJSON(w, http.StatusOK, s.view(in))
 }

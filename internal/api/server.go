@@ -19,6 +19,7 @@ import (
 	"github.com/aurora-oss/aurora/internal/incident"
 	"github.com/aurora-oss/aurora/internal/metric"
 	"github.com/aurora-oss/aurora/internal/secret"
+	"github.com/aurora-oss/aurora/internal/sns"
 	"github.com/aurora-oss/aurora/internal/storage"
 )
 
@@ -33,6 +34,8 @@ type Options struct {
 	Store     *storage.Store
 	Incidents *incident.Service
 	Secrets   *secret.Store
+	// SNS verifies Amazon SNS deliveries (CloudWatch alarms).
+	SNS       *sns.Verifier
 	Bus       *event.Bus
 	Metrics   *metric.Metrics
 	Log       *slog.Logger

@@ -31,7 +31,7 @@ func (s *Server) webhook(w http.ResponseWriter, r *http.Request) {
 		writeError(w, CodeUnauthorized, "missing token: send Authorization: Bearer <integration token>, or ?token= for senders that cannot set headers")
 		return
 	}
-	orgID, integrationID, err := s.webhookPrincipal(r, source, tok)
+	orgID, integ, err := s.webhookPrincipal(r, source, tok)
 	if err != nil {
 		s.rejected(source, "unauthorized")
 		var fe forbiddenError
@@ -69,8 +69,21 @@ func (s *Server) webhook(w http.ResponseWriter, r *http.Request) {
 		writeError(w, CodeBadRequest, "could not read the request body: "+err.Error())
 		return
 	}
+	integrationID := ""
+	if integ != nil {
+		integrationID = integ.ID
+	}
+	if done := s.checkSource(w, r, source, orgID, integ, body); done {
+		return
+	}
 	now := time.Now()
 	alerts, err := webhook.Parse(source, body, now)
+	if err == nil && integ != nil {
+		alerts = applySettings(source, integ, alerts)
+		if len(alerts) == 0 {
+			err = fmt.Errorf("%w: every alert was dropped by the integration's settings", webhook.ErrIgnored)
+		}
+	}
 	if errors.Is(err, webhook.ErrIgnored) {
 		// Nothing to act on, but the delivery is kept like any other.
 		if _, serr := s.Incidents.Ingest(r.Context(), incident.Request{OrgID: orgID, IntegrationID: integrationID, Source: source, ContentType: ct, Body: body}); serr != nil {
@@ -124,24 +137,24 @@ func (e forbiddenError) Error() string { return e.msg }
 // webhookPrincipal accepts an integration token of this source, or an admin
 // or editor API token (handy for tests and scripts; such alerts carry no
 // integration).
-func (s *Server) webhookPrincipal(r *http.Request, source, tok string) (orgID, integrationID string, err error) {
+func (s *Server) webhookPrincipal(r *http.Request, source, tok string) (orgID string, integ *storage.Integration, err error) {
 	ctx := r.Context()
 	in, err := s.Store.IntegrationByTokenHash(ctx, auth.HashToken(tok))
 	if errors.Is(err, storage.ErrNotFound) {
 		p, err := s.apiPrincipal(ctx, tok)
 		if err != nil {
-			return "", "", err
+			return "", nil, err
 		}
 		if !p.Role.Allows(auth.Editor) {
-			return "", "", forbiddenError{fmt.Sprintf("an API token with role %s cannot send alerts (needs editor)", p.Role)}
+			return "", nil, forbiddenError{fmt.Sprintf("an API token with role %s cannot send alerts (needs editor)", p.Role)}
 		}
-		return p.OrgID, "", nil
+		return p.OrgID, nil, nil
 	}
 	if err != nil {
-		return "", "", err
+		return "", nil, err
 	}
 	if in.Source != source {
-		return "", "", forbiddenError{fmt.Sprintf("this token belongs to a %s integration; send to /webhooks/%s", in.Source, in.Source)}
+		return "", nil, forbiddenError{fmt.Sprintf("this token belongs to a %s integration; send to /webhooks/%s", in.Source, in.Source)}
 	}
-	return in.OrgID, in.ID, nil
+	return in.OrgID, &in, nil
 }

@@ -99,6 +99,9 @@ type Phase struct {
 	Latencies []time.Duration
 	// Stopped says the duration cap ended the phase before all requests were sent.
 	Stopped bool
+	// FirstError describes one failed request (its error, or its status and
+	// the start of its answer), to tell why requests failed.
+	FirstError string
 }
 
 // ErrorCount is the number of failed requests.
@@ -181,6 +184,9 @@ func (r *Report) Write(w io.Writer) {
 				parts[i] = fmt.Sprintf("%s×%d", k, p.Errors[k])
 			}
 			fmt.Fprintf(w, "  errors       %s\n", strings.Join(parts, ", "))
+			if p.FirstError != "" {
+				fmt.Fprintf(w, "  first error  %s\n", p.FirstError)
+			}
 		} else {
 			fmt.Fprintf(w, "  errors       none\n")
 		}
@@ -270,6 +276,7 @@ func run(ctx context.Context, client *http.Client, target string, o IngestOption
 		sent, stored, accepted, ok int
 		errs                       map[string]int
 		stopped                    bool
+		firstErr                   string
 	}
 	results := make([]workerResult, o.Concurrency)
 	var wg sync.WaitGroup
@@ -287,16 +294,22 @@ func run(ctx context.Context, client *http.Client, target string, o IngestOption
 					return
 				}
 				size := gen.GroupSize(r)
-				status, err := post(ctx, client, target, o.Token, body(r), &res.lat)
+				status, answer, err := post(ctx, client, target, o.Token, body(r), &res.lat)
 				res.sent += size
 				switch {
 				case err != nil:
 					res.errs["transport"]++
+					if res.firstErr == "" {
+						res.firstErr = err.Error()
+					}
 				case status == http.StatusAccepted:
 					res.accepted++
 					res.stored += size
 				default:
 					res.errs[strconv.Itoa(status)]++
+					if res.firstErr == "" {
+						res.firstErr = fmt.Sprintf("%d %s", status, strings.TrimSpace(answer))
+					}
 				}
 			}
 		}()
@@ -309,6 +322,9 @@ func run(ctx context.Context, client *http.Client, target string, o IngestOption
 		p.AlertsStored += r.stored
 		p.Accepted += r.accepted
 		p.Stopped = p.Stopped || r.stopped
+		if p.FirstError == "" {
+			p.FirstError = r.firstErr
+		}
 		for k, v := range r.errs {
 			p.Errors[k] += v
 		}
@@ -318,26 +334,31 @@ func run(ctx context.Context, client *http.Client, target string, o IngestOption
 	return p
 }
 
-// post sends one request, appends its latency and returns the status.
-func post(ctx context.Context, client *http.Client, target, token string, body []byte, lat *[]time.Duration) (int, error) {
+// post sends one request, appends its latency and returns the status and,
+// for a failure, the start of the answer.
+func post(ctx context.Context, client *http.Client, target, token string, body []byte, lat *[]time.Duration) (int, string, error) {
 	req, err := http.NewRequestWithContext(ctx, http.MethodPost, target, bytes.NewReader(body))
 	if err != nil {
-		return 0, err
+		return 0, "", err
 	}
 	req.Header.Set("Content-Type", "application/json")
 	req.Header.Set("Authorization", "Bearer "+token)
 	t0 := time.Now()
 	resp, err := client.Do(req)
+	var answer []byte
 	if err == nil {
+		if resp.StatusCode != http.StatusAccepted {
+			answer, _ = io.ReadAll(io.LimitReader(resp.Body, 300))
+		}
 		// Read the answer to the end so the connection is reused.
 		_, err = io.Copy(io.Discard, resp.Body)
 		resp.Body.Close()
 	}
 	*lat = append(*lat, time.Since(t0))
 	if err != nil {
-		return 0, err
+		return 0, "", err
 	}
-	return resp.StatusCode, nil
+	return resp.StatusCode, string(answer), nil
 }
 
 // ---------------------------------------------------------------- payloads

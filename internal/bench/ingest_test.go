@@ -219,7 +219,8 @@ func TestRunIngestErrorsAndResolve(t *testing.T) {
 	}
 	var out strings.Builder
 	rep.Write(&out)
-	if !strings.Contains(out.String(), "500×2, 503×1") || !strings.Contains(out.String(), "resolved alerts") {
+	if !strings.Contains(out.String(), "500×2, 503×1") || !strings.Contains(out.String(), "resolved alerts") ||
+		!strings.Contains(out.String(), "first error  50") || !strings.Contains(out.String(), "fail") {
 		t.Errorf("report:\n%s", out.String())
 	}
 }

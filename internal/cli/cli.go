@@ -22,6 +22,7 @@ import (
 	"github.com/aurora-oss/aurora/internal/auth"
 	"github.com/aurora-oss/aurora/internal/config"
 	"github.com/aurora-oss/aurora/internal/jobs"
+	"github.com/aurora-oss/aurora/internal/sns"
 	"github.com/aurora-oss/aurora/internal/storage"
 	"github.com/aurora-oss/aurora/internal/webhook"
 )
@@ -189,7 +190,7 @@ func runRoles(ctx context.Context, cfg *config.Config, log *slog.Logger, out io.
 		if a.redis != nil {
 			checks = append(checks, api.Check{Name: "redis", Fn: func(ctx context.Context) error { return a.redis.Ping(ctx).Err() }})
 		}
-		opts := api.Options{Store: a.store, Incidents: a.incidents, Secrets: a.secrets, Bus: a.bus, Metrics: a.metrics, Log: log,
+		opts := api.Options{Store: a.store, Incidents: a.incidents, Secrets: a.secrets, SNS: &sns.Verifier{}, Bus: a.bus, Metrics: a.metrics, Log: log,
 			PublicURL: cfg.PublicURL(), MaxBodyBytes: int64(cfg.Intake.MaxBodyBytes), Checks: checks, Pprof: cfg.Server.Pprof, Version: version()}
 		// Workers and schedulers serve only health and metrics.
 		h := api.NewOps(opts)

@@ -377,3 +377,63 @@ func TestConcurrentDeliveries(t *testing.T) {
 		}
 	})
 }
+
+// Acknowledgements and notes made in the sending tool (PagerDuty, Opsgenie,
+// New Relic) follow the incident; a note never changes a status.
+func TestSenderActions(t *testing.T) {
+	t.Parallel()
+	backends(t, func(t *testing.T, setup func(t *testing.T) *testBundle) {
+		b := setup(t)
+		pd := func(status alert.Status, action alert.Action, note string) alert.Alert {
+			return alert.Alert{Source: "pagerduty", Fingerprint: "pagerduty:Q2CKYRLH85UNN4", Status: status, Severity: alert.SeverityHigh,
+				Name: "Checkout down", Title: "Checkout down", Service: "checkout", Action: action, Actor: "Ben", Note: note, StartsAt: b.now}
+		}
+		ingest := func(a alert.Alert) incident.Result {
+			res, err := b.svc.Ingest(context.Background(), incident.Request{OrgID: b.org, Source: "pagerduty", Body: []byte(`{}`), Alerts: []alert.Alert{a}})
+			if err != nil {
+				t.Fatal(err)
+			}
+			return res
+		}
+		// A note on an incident Aurora never saw: stored delivery, no alert.
+		if res := ingest(pd(alert.StatusFiring, alert.ActionNote, "hello")); res.Accepted != 0 || res.Outcomes[incident.OutcomeIgnored] != 1 {
+			t.Fatalf("note on unknown alert: %+v", res)
+		}
+		id := ingest(pd(alert.StatusFiring, alert.ActionNone, "")).IncidentIDs[0]
+		ingest(pd(alert.StatusFiring, alert.ActionAcknowledge, ""))
+		if inc := b.incident(t, id); inc.Status != "acknowledged" || inc.AcknowledgedAt == nil {
+			t.Fatalf("after ack: %+v", inc)
+		}
+		if res := ingest(pd(alert.StatusFiring, alert.ActionNote, "rolled back v42")); res.Outcomes[incident.OutcomeNote] != 1 || b.incident(t, id).Status != "acknowledged" {
+			t.Fatalf("note: %+v", res)
+		}
+		ingest(pd(alert.StatusFiring, alert.ActionUnacknowledge, "reopened"))
+		if inc := b.incident(t, id); inc.Status != "open" || inc.AcknowledgedAt != nil {
+			t.Fatalf("after unack: %+v", inc)
+		}
+		ingest(pd(alert.StatusResolved, alert.ActionNone, ""))
+		if inc := b.incident(t, id); inc.Status != "resolved" {
+			t.Fatalf("after resolve: %+v", inc)
+		}
+		// A note after resolution does not reopen.
+		ingest(pd(alert.StatusFiring, alert.ActionNote, "postmortem scheduled"))
+		if inc := b.incident(t, id); inc.Status != "resolved" {
+			t.Fatalf("note reopened the incident: %+v", inc)
+		}
+		tl, _ := b.store.Timeline(context.Background(), b.org, id)
+		kinds := map[string]int{}
+		for _, e := range tl {
+			kinds[e.Kind]++
+		}
+		if kinds["acknowledged"] != 1 || kinds["unacknowledged"] != 1 || kinds["note"] != 2 || kinds["resolved"] != 1 {
+			t.Fatalf("timeline kinds: %v", kinds)
+		}
+		// The first event of an incident may already be an acknowledgement.
+		first := pd(alert.StatusFiring, alert.ActionAcknowledge, "")
+		first.Fingerprint = "pagerduty:OTHER"
+		res := ingest(first)
+		if inc := b.incident(t, res.IncidentIDs[0]); inc.Status != "acknowledged" {
+			t.Fatalf("acknowledged on arrival: %+v", inc)
+		}
+	})
+}

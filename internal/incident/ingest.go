@@ -18,6 +18,8 @@ const (
 	OutcomeResolved        = "resolved"
 	OutcomeReopened        = "reopened"
 	OutcomeResolvedUnknown = "resolved_unknown"
+	OutcomeNote            = "note"    // a note from the sender, added to the timeline
+	OutcomeIgnored         = "ignored" // a sender action on an alert Aurora never saw
 )
 
 // Event types of the live stream.
@@ -50,6 +52,11 @@ type Service struct {
 	// Notify wakes live-event listeners after a commit that wrote events.
 	Notify func(orgID string)
 	Now    func() time.Time
+
+	// perStatement turns off the batched lookups and writes of a delivery
+	// (one statement per lookup and write, as before they existed); tests
+	// compare the two.
+	perStatement bool
 }
 
 // Request is one webhook delivery, parsed.
@@ -110,7 +117,13 @@ type ingestTx struct {
 	incidents map[string]*storage.Incident // touched in this tx, by id
 	created   map[string]bool
 	changed   map[string]bool
+	// open and latest hold each fingerprint's open and latest episodes,
+	// looked up for the whole delivery at once (nil: look up per alert).
+	open, latest map[episodeKey]*storage.Alert
 }
+
+// episodeKey names a fingerprint's episodes.
+type episodeKey struct{ source, fingerprint string }
 
 func (s *Service) ingestTx(ctx context.Context, tx *storage.Tx, req Request) (Result, error) {
 	now := s.Now().UTC()
@@ -136,6 +149,9 @@ func (s *Service) ingestTx(ctx context.Context, tx *storage.Tx, req Request) (Re
 	}
 	it := &ingestTx{s: s, tx: tx, req: req, now: now, rawID: rawID,
 		incidents: map[string]*storage.Incident{}, created: map[string]bool{}, changed: map[string]bool{}}
+	if err := it.lookUpEpisodes(ctx); err != nil {
+		return Result{}, err
+	}
 	res := Result{AlertIDs: make([]string, 0, len(req.Alerts)), IncidentIDs: []string{}, Outcomes: map[string]int{}}
 	incSeen := map[string]bool{}
 	for i := range req.Alerts {
@@ -143,8 +159,11 @@ func (s *Service) ingestTx(ctx context.Context, tx *storage.Tx, req Request) (Re
 		if err != nil {
 			return Result{}, fmt.Errorf("alert %d (%s): %w", i, req.Alerts[i].Fingerprint, err)
 		}
-		res.Accepted++
 		res.Outcomes[outcome]++
+		if stored == nil {
+			continue
+		}
+		res.Accepted++
 		res.AlertIDs = append(res.AlertIDs, stored.ID)
 		if stored.IncidentID != "" && !incSeen[stored.IncidentID] {
 			incSeen[stored.IncidentID] = true
@@ -177,13 +196,182 @@ func (s *Service) ingestTx(ctx context.Context, tx *storage.Tx, req Request) (Re
 			return Result{}, err
 		}
 	}
+	if err := tx.FlushPending(ctx); err != nil {
+		return Result{}, err
+	}
 	return res, nil
 }
 
-// one applies a single alert.
+// lookUpEpisodes finds the open and latest episodes of every fingerprint of
+// the delivery in two queries, instead of two per alert. It does so only when
+// no fingerprint occurs twice: then each alert's lookups run before anything
+// of its fingerprint is written in this transaction, so they find exactly
+// what the per-alert queries would. A delivery that repeats a fingerprint
+// (a later alert must see what the earlier one wrote) looks up per alert.
+func (it *ingestTx) lookUpEpisodes(ctx context.Context) error {
+	if it.s.perStatement {
+		return nil
+	}
+	bySource := map[string][]string{}
+	seen := make(map[episodeKey]bool, len(it.req.Alerts))
+	for i := range it.req.Alerts {
+		a := &it.req.Alerts[i]
+		k := episodeKey{a.Source, a.Fingerprint}
+		if seen[k] {
+			return nil
+		}
+		seen[k] = true
+		bySource[a.Source] = append(bySource[a.Source], a.Fingerprint)
+	}
+	open := make(map[episodeKey]*storage.Alert, len(seen))
+	latest := make(map[episodeKey]*storage.Alert, len(seen))
+	for source, fps := range bySource {
+		o, err := it.tx.OpenAlerts(ctx, it.req.OrgID, source, fps)
+		if err != nil {
+			return err
+		}
+		for fp, a := range o {
+			open[episodeKey{source, fp}] = a
+		}
+		// The latest episode is needed only where none is open.
+		var rest []string
+		for _, fp := range fps {
+			if o[fp] == nil {
+				rest = append(rest, fp)
+			}
+		}
+		l, err := it.tx.LatestAlerts(ctx, it.req.OrgID, source, rest)
+		if err != nil {
+			return err
+		}
+		for fp, a := range l {
+			latest[episodeKey{source, fp}] = a
+		}
+	}
+	it.open, it.latest = open, latest
+	return nil
+}
+
+// addAlert stores a new episode. Batched, the row is queued and written
+// with the transaction's next statement, merged with the rows queued next
+// to it (see storage.Tx.QueueAlert).
+func (it *ingestTx) addAlert(ctx context.Context, st *storage.Alert) error {
+	if it.s.perStatement {
+		return it.tx.InsertAlert(ctx, st)
+	}
+	it.tx.QueueAlert(st)
+	return nil
+}
+
+// addTimeline appends to an incident's timeline, queued like addAlert.
+func (it *ingestTx) addTimeline(ctx context.Context, incidentID, kind, msg string, data map[string]any) error {
+	if it.s.perStatement {
+		return it.tx.InsertTimeline(ctx, it.req.OrgID, incidentID, kind, msg, data, it.now)
+	}
+	it.tx.QueueTimeline(it.req.OrgID, incidentID, kind, msg, data, it.now)
+	return nil
+}
+
+// openAlert is tx.OpenAlert, answered from lookUpEpisodes when it ran.
+func (it *ingestTx) openAlert(ctx context.Context, a *alert.Alert) (*storage.Alert, error) {
+	if it.open == nil {
+		return it.tx.OpenAlert(ctx, it.req.OrgID, a.Source, a.Fingerprint)
+	}
+	return it.open[episodeKey{a.Source, a.Fingerprint}], nil
+}
+
+// latestAlert is tx.LatestAlert, answered from lookUpEpisodes when it ran.
+// It is asked only when no episode is open, as lookUpEpisodes assumes.
+func (it *ingestTx) latestAlert(ctx context.Context, a *alert.Alert) (*storage.Alert, error) {
+	if it.latest == nil {
+		return it.tx.LatestAlert(ctx, it.req.OrgID, a.Source, a.Fingerprint)
+	}
+	return it.latest[episodeKey{a.Source, a.Fingerprint}], nil
+}
+
+// one applies a single alert: its status, then any action the sender
+// reports (acknowledged, unacknowledged) on its incident. A note changes no
+// status at all. It returns nil for a note on an alert never seen.
 func (it *ingestTx) one(ctx context.Context, a *alert.Alert) (*storage.Alert, string, error) {
+	if a.Action == alert.ActionNote {
+		return it.note(ctx, a)
+	}
+	st, outcome, err := it.status(ctx, a)
+	if err != nil || st.IncidentID == "" {
+		return st, outcome, err
+	}
+	return st, outcome, it.senderAction(ctx, a, st)
+}
+
+// actor names who acted, for the timeline.
+func actor(a *alert.Alert) string {
+	if a.Actor != "" {
+		return a.Actor + " (" + a.Source + ")"
+	}
+	return a.Source
+}
+
+// note adds a sender's note to the timeline of the alert's incident.
+func (it *ingestTx) note(ctx context.Context, a *alert.Alert) (*storage.Alert, string, error) {
+	ep, err := it.openAlert(ctx, a)
+	if err == nil && ep == nil {
+		ep, err = it.latestAlert(ctx, a)
+	}
+	if err != nil {
+		return nil, "", err
+	}
+	if ep == nil || ep.IncidentID == "" {
+		return nil, OutcomeIgnored, nil
+	}
+	inc, err := it.incident(ctx, ep.IncidentID)
+	if err != nil {
+		return nil, "", err
+	}
+	inc.UpdatedAt = it.now
+	it.changed[inc.ID] = true
+	text := a.Note
+	if text == "" {
+		text = "(empty note)"
+	}
+	return ep, OutcomeNote, it.addTimeline(ctx, inc.ID, "note", "Note by "+actor(a)+": "+text, map[string]any{"alert_id": ep.ID, "actor": a.Actor})
+}
+
+// senderAction applies an acknowledgement (or its withdrawal) made in the
+// sending tool to the incident, and records the sender's event note.
+func (it *ingestTx) senderAction(ctx context.Context, a *alert.Alert, st *storage.Alert) error {
+	if a.Action == alert.ActionNone && a.Note == "" {
+		return nil
+	}
+	inc, err := it.incident(ctx, st.IncidentID)
+	if err != nil {
+		return err
+	}
+	data := map[string]any{"alert_id": st.ID, "actor": a.Actor}
+	switch {
+	case a.Action == alert.ActionAcknowledge && inc.Status == storage.IncidentOpen:
+		inc.Status, inc.AcknowledgedAt, inc.UpdatedAt = storage.IncidentAcknowledged, &it.now, it.now
+		it.changed[inc.ID] = true
+		return it.addTimeline(ctx, inc.ID, "acknowledged", "Acknowledged by "+actor(a), data)
+	case a.Action == alert.ActionUnacknowledge && inc.Status == storage.IncidentAcknowledged:
+		inc.Status, inc.AcknowledgedAt, inc.UpdatedAt = storage.IncidentOpen, nil, it.now
+		it.changed[inc.ID] = true
+		msg := "Acknowledgement withdrawn by " + actor(a)
+		if a.Note != "" {
+			msg += ": " + a.Note
+		}
+		return it.addTimeline(ctx, inc.ID, "unacknowledged", msg, data)
+	case a.Note != "":
+		inc.UpdatedAt = it.now
+		it.changed[inc.ID] = true
+		return it.addTimeline(ctx, inc.ID, "sender_event", a.Source+": "+a.Note, data)
+	}
+	return nil
+}
+
+// status applies an alert's firing or resolved status.
+func (it *ingestTx) status(ctx context.Context, a *alert.Alert) (*storage.Alert, string, error) {
 	tx, org := it.tx, it.req.OrgID
-	open, err := tx.OpenAlert(ctx, org, a.Source, a.Fingerprint)
+	open, err := it.openAlert(ctx, a)
 	if err != nil {
 		return nil, "", err
 	}
@@ -203,7 +391,7 @@ func (it *ingestTx) one(ctx context.Context, a *alert.Alert) (*storage.Alert, st
 			}
 			return open, OutcomeResolved, nil
 		}
-		latest, err := tx.LatestAlert(ctx, org, a.Source, a.Fingerprint)
+		latest, err := it.latestAlert(ctx, a)
 		if err != nil {
 			return nil, "", err
 		}
@@ -222,14 +410,14 @@ func (it *ingestTx) one(ctx context.Context, a *alert.Alert) (*storage.Alert, st
 		st.EndsAt = &end
 		st.CorrelationRule = "none"
 		st.CorrelationReason = "resolved alert never seen firing; not attached to an incident"
-		return st, OutcomeResolvedUnknown, tx.InsertAlert(ctx, st)
+		return st, OutcomeResolvedUnknown, it.addAlert(ctx, st)
 	}
 
 	// Firing.
 	if open != nil {
 		return open, OutcomeDuplicate, tx.TouchAlert(ctx, open, it.now)
 	}
-	latest, err := tx.LatestAlert(ctx, org, a.Source, a.Fingerprint)
+	latest, err := it.latestAlert(ctx, a)
 	if err != nil {
 		return nil, "", err
 	}
@@ -250,7 +438,7 @@ func (it *ingestTx) one(ctx context.Context, a *alert.Alert) (*storage.Alert, st
 			st.CorrelationReason = fmt.Sprintf("same fingerprint %s fired again %s after its incident resolved (reopen window %s)",
 				a.Fingerprint, it.now.Sub(*inc.ResolvedAt).Round(time.Second), it.s.Cfg.ReopenWindow)
 			st.IncidentID = inc.ID
-			if err := tx.InsertAlert(ctx, st); err != nil {
+			if err := it.addAlert(ctx, st); err != nil {
 				return nil, "", err
 			}
 			inc.Status, inc.ResolvedAt, inc.AcknowledgedAt = storage.IncidentOpen, nil, nil
@@ -265,7 +453,7 @@ func (it *ingestTx) one(ctx context.Context, a *alert.Alert) (*storage.Alert, st
 			st.CorrelationRule = "same-fingerprint"
 			st.CorrelationReason = fmt.Sprintf("same fingerprint %s as an earlier alert of this open incident", a.Fingerprint)
 			st.IncidentID = inc.ID
-			if err := tx.InsertAlert(ctx, st); err != nil {
+			if err := it.addAlert(ctx, st); err != nil {
 				return nil, "", err
 			}
 			return st, outcome, it.attach(ctx, inc, st, "alert_added", "Alert fired again: "+st.Title)
@@ -281,7 +469,7 @@ func (it *ingestTx) one(ctx context.Context, a *alert.Alert) (*storage.Alert, st
 		st.CorrelationReason = fmt.Sprintf("same %s as the incident, whose latest alert was %s ago (window %s)",
 			joinVals(m.values), it.now.Sub(inc.LastAlertAt).Round(time.Second), m.rule.Window)
 		st.IncidentID = inc.ID
-		if err := tx.InsertAlert(ctx, st); err != nil {
+		if err := it.addAlert(ctx, st); err != nil {
 			return nil, "", err
 		}
 		return st, outcome, it.attach(ctx, inc, st, "alert_added", "Alert grouped into incident: "+st.Title)
@@ -297,11 +485,11 @@ func (it *ingestTx) one(ctx context.Context, a *alert.Alert) (*storage.Alert, st
 	st.IncidentID = inc.ID
 	st.CorrelationRule = m.rule.Name
 	st.CorrelationReason = fmt.Sprintf("first alert of a new incident (no open incident with %s in the last %s)", joinVals(m.values), m.rule.Window)
-	if err := tx.InsertAlert(ctx, st); err != nil {
+	if err := it.addAlert(ctx, st); err != nil {
 		return nil, "", err
 	}
-	if err := tx.InsertTimeline(ctx, org, inc.ID, "created", "Incident opened by "+a.Source+" alert: "+st.Title,
-		map[string]any{"alert_id": st.ID, "rule": m.rule.Name}, it.now); err != nil {
+	if err := it.addTimeline(ctx, inc.ID, "created", "Incident opened by "+a.Source+" alert: "+st.Title,
+		map[string]any{"alert_id": st.ID, "rule": m.rule.Name}); err != nil {
 		return nil, "", err
 	}
 	if it.s.Cfg.Investigate[alert.Severity(inc.Severity)] {
@@ -376,7 +564,7 @@ func (it *ingestTx) attach(ctx context.Context, inc *storage.Incident, st *stora
 		inc.Severity = st.Severity
 		msg += " (severity raised to " + st.Severity + ")"
 	}
-	return it.tx.InsertTimeline(ctx, it.req.OrgID, inc.ID, kind, msg, data, it.now)
+	return it.addTimeline(ctx, inc.ID, kind, msg, data)
 }
 
 // alertResolved updates an incident after one of its alerts resolved.
@@ -391,13 +579,13 @@ func (it *ingestTx) alertResolved(ctx context.Context, a *storage.Alert) error {
 	}
 	inc.FiringCount, inc.UpdatedAt = n, it.now
 	it.changed[inc.ID] = true
-	if err := it.tx.InsertTimeline(ctx, it.req.OrgID, inc.ID, "alert_resolved", "Alert resolved: "+a.Title, map[string]any{"alert_id": a.ID}, it.now); err != nil {
+	if err := it.addTimeline(ctx, inc.ID, "alert_resolved", "Alert resolved: "+a.Title, map[string]any{"alert_id": a.ID}); err != nil {
 		return err
 	}
 	if n == 0 && inc.Status != storage.IncidentResolved {
 		inc.Status = storage.IncidentResolved
 		inc.ResolvedAt = &it.now
-		return it.tx.InsertTimeline(ctx, it.req.OrgID, inc.ID, "resolved", "Incident resolved: all its alerts resolved", nil, it.now)
+		return it.addTimeline(ctx, inc.ID, "resolved", "Incident resolved: all its alerts resolved", nil)
 	}
 	return nil
 }

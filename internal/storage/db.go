@@ -121,7 +121,10 @@ func openSQLite(ctx context.Context, o Options) (*DB, error) {
 		w.Close()
 		return nil, fmt.Errorf("open sqlite %s: %w", path, err)
 	}
-	r, err := sql.Open("sqlite", "file:"+path+"?_pragma=busy_timeout(10000)&_pragma=query_only(1)")
+	// Readers map the file (up to 256 MiB) instead of copying each page in
+	// with a read system call: investigations and the API read many rows,
+	// and that copying was a sixth of the CPU time under load.
+	r, err := sql.Open("sqlite", "file:"+path+"?_pragma=busy_timeout(10000)&_pragma=query_only(1)&_pragma=mmap_size(268435456)")
 	if err != nil {
 		w.Close()
 		return nil, fmt.Errorf("open sqlite reader %s: %w", path, err)

@@ -130,6 +130,11 @@ type Tx struct {
 	bound map[string]*sql.Stmt
 	// events are written at the end of the transaction (see flushEvents).
 	events []pendingEvent
+	// Rows queued by QueueAlert and QueueTimeline, written before the next
+	// statement (see batch.go), and the first error writing them.
+	pendingAlerts   []*Alert
+	pendingTimeline []pendingTimeline
+	pendingErr      error
 }
 
 type pendingEvent struct {
@@ -158,6 +163,15 @@ func (s *Store) InTx(ctx context.Context, fn func(*Tx) error) (wroteEvents bool,
 	}
 	tx := &Tx{tx: sqlTx, dialect: s.DB.Dialect, stmts: stmts}
 	if err := fn(tx); err != nil {
+		_ = sqlTx.Rollback()
+		if tx.pendingErr != nil && !errors.Is(err, tx.pendingErr) {
+			// A queued write failed and fn then failed on a statement of
+			// the (on PostgreSQL, aborted) transaction: report the cause.
+			err = errors.Join(tx.pendingErr, err)
+		}
+		return false, err
+	}
+	if err := tx.FlushPending(ctx); err != nil {
 		_ = sqlTx.Rollback()
 		return false, err
 	}
@@ -502,10 +516,10 @@ func (s *Store) ListIntegrations(ctx context.Context, orgID string) ([]Integrati
 	return collect(rows, scanIntegration)
 }
 
-// UpdateIntegration changes name and settings.
+// UpdateIntegration changes name, settings and the signing-secret reference.
 func (s *Store) UpdateIntegration(ctx context.Context, in Integration) error {
-	res, err := s.DB.W.ExecContext(ctx, `UPDATE integrations SET name = $1, settings = $2, updated_at = $3 WHERE org_id = $4 AND id = $5 AND disabled_at IS NULL`,
-		in.Name, mustJSON(in.Settings), Micro(time.Now()), in.OrgID, in.ID)
+	res, err := s.DB.W.ExecContext(ctx, `UPDATE integrations SET name = $1, settings = $2, secret_ref = $3, updated_at = $4 WHERE org_id = $5 AND id = $6 AND disabled_at IS NULL`,
+		in.Name, mustJSON(in.Settings), emptyNull(in.SecretRef), Micro(time.Now()), in.OrgID, in.ID)
 	if IsUniqueViolation(err) {
 		return fmt.Errorf("integration name: %w", ErrConflict)
 	}

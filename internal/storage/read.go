@@ -176,7 +176,12 @@ func (s *Store) ListAlerts(ctx context.Context, orgID string, f AlertFilter) ([]
 
 // IncidentAlerts lists every alert of an incident, oldest first.
 func (s *Store) IncidentAlerts(ctx context.Context, orgID, incidentID string) ([]Alert, error) {
-	rows, err := s.DB.R.QueryContext(ctx, `SELECT `+alertCols+` FROM alerts WHERE org_id = $1 AND incident_id = $2 ORDER BY first_received_at, id LIMIT 1000`, orgID, incidentID)
+	// "org_id || ''" keeps the planner off alerts_list (org_id, first_received_at…):
+	// reading the org's alerts in this order and filtering on incident_id
+	// avoids a sort but visits every alert of the org, which SQLite (without
+	// statistics) and PostgreSQL (before ANALYZE) both chose; alerts_incident
+	// finds the incident's few alerts directly.
+	rows, err := s.DB.R.QueryContext(ctx, `SELECT `+alertCols+` FROM alerts WHERE org_id || '' = $1 AND incident_id = $2 ORDER BY first_received_at, id LIMIT 1000`, orgID, incidentID)
 	if err != nil {
 		return nil, fmt.Errorf("list incident alerts: %w", err)
 	}

@@ -119,8 +119,14 @@ func (t *Tx) stmt(ctx context.Context, q string) *sql.Stmt {
 }
 
 // exec, query and queryRow run a statement of the transaction, prepared when
-// the dialect benefits from it.
+// the dialect benefits from it, after writing the rows queued before it.
 func (t *Tx) exec(ctx context.Context, q string, args ...any) (sql.Result, error) {
+	t.flushBefore(ctx)
+	return t.execNow(ctx, q, args...)
+}
+
+// execNow is exec without writing queued rows first.
+func (t *Tx) execNow(ctx context.Context, q string, args ...any) (sql.Result, error) {
 	if st := t.stmt(ctx, q); st != nil {
 		return st.ExecContext(ctx, args...)
 	}
@@ -128,6 +134,7 @@ func (t *Tx) exec(ctx context.Context, q string, args ...any) (sql.Result, error
 }
 
 func (t *Tx) query(ctx context.Context, q string, args ...any) (*sql.Rows, error) {
+	t.flushBefore(ctx)
 	if st := t.stmt(ctx, q); st != nil {
 		return st.QueryContext(ctx, args...)
 	}
@@ -135,6 +142,7 @@ func (t *Tx) query(ctx context.Context, q string, args ...any) (*sql.Rows, error
 }
 
 func (t *Tx) queryRow(ctx context.Context, q string, args ...any) *sql.Row {
+	t.flushBefore(ctx)
 	if st := t.stmt(ctx, q); st != nil {
 		return st.QueryRowContext(ctx, args...)
 	}

@@ -1,17 +1,21 @@
 // Package webhook turns webhook request bodies from alert senders into
-// normalised alerts (alert.Alert), one parser per source in a small registry:
-// each source is one file that registers itself from init, so adding
-// PagerDuty, Datadog, Opsgenie, CloudWatch or New Relic means adding a file.
+// normalised alerts (alert.Alert), one parser per source in a small registry
+// (the sources map in webhook.go): a new source is one file and one line.
 // Parse, Sources and AcceptsContentType are safe for concurrent use.
 //
 // Sources: "alertmanager" (Prometheus Alertmanager webhook, version 4),
-// "grafana" (Grafana unified alerting webhook) and "generic" (Aurora's own
-// format, for anything else).
+// "grafana" (Grafana unified alerting webhook), "pagerduty" (v3 webhooks),
+// "opsgenie", "datadog", "newrelic" (workflows), "cloudwatch" (CloudWatch
+// alarms through Amazon SNS) and "generic" (Aurora's own format, for
+// anything else). Each source file documents its own mapping; the rules
+// below are shared. Deliveries that carry nothing to act on return
+// ErrIgnored.
 //
 // # Errors
 //
 // Errors wrap ErrMalformed (not JSON; HTTP 400), ErrInvalid (JSON, but not a
-// valid payload; 422) or ErrUnknownSource, and name the offending field by
+// valid payload; 422), ErrIgnored (stored, nothing to act on; 202) or
+// ErrUnknownSource, and name the offending field by
 // its path, e.g. `alerts[2].status: must be firing or resolved, got "foo"`.
 // A payload is accepted or refused whole: one bad alert refuses the batch, so
 // the sender sees the error and retries, instead of losing alerts silently.

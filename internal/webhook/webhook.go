@@ -45,6 +45,11 @@ var sources = map[string]parser{
 	"alertmanager": {parse: parseAlertmanager},
 	"grafana":      {parse: parseGrafana},
 	"generic":      {parse: parseGeneric, textPlain: true},
+	"pagerduty":    {parse: parsePagerDuty},
+	"opsgenie":     {parse: parseOpsgenie},
+	"datadog":      {parse: parseDatadog},
+	"newrelic":     {parse: parseNewRelic},
+	"cloudwatch":   {parse: parseCloudWatch, textPlain: true},
 }
 
 // Parse turns one request body from the named source into normalised alerts,

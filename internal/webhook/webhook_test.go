@@ -422,7 +422,7 @@ func TestUnknownSource(t *testing.T) {
 
 func TestSources(t *testing.T) {
 	t.Parallel()
-	equal(t, []string{"alertmanager", "generic", "grafana"}, Sources())
+	equal(t, []string{"alertmanager", "cloudwatch", "datadog", "generic", "grafana", "newrelic", "opsgenie", "pagerduty"}, Sources())
 	s := Sources()
 	s[0] = "mutated"
 	equal(t, "alertmanager", Sources()[0], "Sources must return a copy")
@@ -474,13 +474,13 @@ func TestAcceptsContentType(t *testing.T) {
 		contentType string
 		want        map[string]bool // by source; a missing source means false
 	}{
-		{"", map[string]bool{"alertmanager": true, "grafana": true, "generic": true}},
-		{"application/json", map[string]bool{"alertmanager": true, "grafana": true, "generic": true}},
-		{"application/json; charset=utf-8", map[string]bool{"alertmanager": true, "grafana": true, "generic": true}},
-		{"Application/JSON;Charset=UTF-8", map[string]bool{"alertmanager": true, "grafana": true, "generic": true}},
-		{"application/vnd.aurora.alert+json", map[string]bool{"alertmanager": true, "grafana": true, "generic": true}},
-		{"text/plain", map[string]bool{"generic": true}},
-		{"text/plain; charset=UTF-8", map[string]bool{"generic": true}},
+		{"", map[string]bool{"alertmanager": true, "grafana": true, "generic": true, "pagerduty": true, "opsgenie": true, "datadog": true, "newrelic": true, "cloudwatch": true}},
+		{"application/json", map[string]bool{"alertmanager": true, "grafana": true, "generic": true, "pagerduty": true, "opsgenie": true, "datadog": true, "newrelic": true, "cloudwatch": true}},
+		{"application/json; charset=utf-8", map[string]bool{"alertmanager": true, "grafana": true, "generic": true, "pagerduty": true, "opsgenie": true, "datadog": true, "newrelic": true, "cloudwatch": true}},
+		{"Application/JSON;Charset=UTF-8", map[string]bool{"alertmanager": true, "grafana": true, "generic": true, "pagerduty": true, "opsgenie": true, "datadog": true, "newrelic": true, "cloudwatch": true}},
+		{"application/vnd.aurora.alert+json", map[string]bool{"alertmanager": true, "grafana": true, "generic": true, "pagerduty": true, "opsgenie": true, "datadog": true, "newrelic": true, "cloudwatch": true}},
+		{"text/plain", map[string]bool{"generic": true, "cloudwatch": true}},
+		{"text/plain; charset=UTF-8", map[string]bool{"generic": true, "cloudwatch": true}},
 		{"application/x-www-form-urlencoded", nil},
 		{"multipart/form-data; boundary=xyz", nil},
 		{"text/html", nil},

@@ -1,0 +1,174 @@
+package api
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net/http"
+	"strings"
+
+	"github.com/aurora-oss/aurora/internal/alert"
+	"github.com/aurora-oss/aurora/internal/sns"
+	"github.com/aurora-oss/aurora/internal/storage"
+	"github.com/aurora-oss/aurora/internal/webhook"
+)
+
+// checkSource runs a source's own authenticity checks before the body is
+// parsed: PagerDuty's HMAC signature, and SNS's topic allow-list, signature
+// and subscription handshake. It answers and returns true when the request
+// is finished. Alerts sent with an editor API token skip sender signatures:
+// the caller is already authenticated as a user of this Aurora.
+func (s *Server) checkSource(w http.ResponseWriter, r *http.Request, source, orgID string, integ *storage.Integration, body []byte) bool {
+	switch source {
+	case "pagerduty":
+		if integ == nil {
+			return false
+		}
+		secrets, err := s.signingSecrets(r.Context(), orgID, integ)
+		if err != nil {
+			s.internalError(w, r, err)
+			return true
+		}
+		if len(secrets) == 0 {
+			s.rejected(source, "unauthorized")
+			writeError(w, CodeUnauthorized, "this PagerDuty integration has no signing secret: set signing_secret (PATCH /api/v1/integrations/{id}) to the secret PagerDuty shows for the webhook subscription")
+			return true
+		}
+		if err := webhook.VerifyPagerDuty(r.Header.Get("X-PagerDuty-Signature"), body, secrets); err != nil {
+			s.rejected(source, "bad_signature")
+			msg := "X-PagerDuty-Signature does not match the body for any configured signing secret"
+			if errors.Is(err, webhook.ErrSignatureMissing) {
+				msg = "missing X-PagerDuty-Signature header (v1=<HMAC-SHA256 of the body>)"
+			}
+			writeError(w, CodeUnauthorized, msg)
+			return true
+		}
+	case "cloudwatch":
+		return s.checkSNS(w, r, integ, body)
+	}
+	return false
+}
+
+// signingSecrets reads an integration's signing secrets: several may be
+// stored, separated by newlines or commas, while a sender rotates them.
+func (s *Server) signingSecrets(ctx context.Context, orgID string, integ *storage.Integration) ([]string, error) {
+	if integ.SecretRef == "" {
+		return nil, nil
+	}
+	v, err := s.Secrets.Get(ctx, orgID, integ.SecretRef)
+	if err != nil {
+		return nil, fmt.Errorf("read signing secret: %w", err)
+	}
+	var out []string
+	for _, f := range strings.FieldsFunc(string(v), func(r rune) bool { return r == '\n' || r == ',' }) {
+		if f = strings.TrimSpace(f); f != "" {
+			out = append(out, f)
+		}
+	}
+	return out, nil
+}
+
+// settingStrings reads a list of strings from integration settings.
+func settingStrings(in *storage.Integration, key string) []string {
+	raw, _ := in.Settings[key].([]any)
+	out := make([]string, 0, len(raw))
+	for _, v := range raw {
+		if s, ok := v.(string); ok && s != "" {
+			out = append(out, s)
+		}
+	}
+	return out
+}
+
+// snsVerifySignatures says whether SNS signatures are checked (the default).
+// Only an explicit "verify_signatures": false turns it off, and /ready then
+// warns that the integration is insecure.
+func snsVerifySignatures(in *storage.Integration) bool {
+	v, ok := in.Settings["verify_signatures"].(bool)
+	return !ok || v
+}
+
+func (s *Server) checkSNS(w http.ResponseWriter, r *http.Request, integ *storage.Integration, body []byte) bool {
+	const source = "cloudwatch"
+	if integ == nil {
+		s.rejected(source, "unauthorized")
+		writeError(w, CodeForbidden, "CloudWatch deliveries need an integration token (its settings hold the allowed SNS topics); create one with source cloudwatch")
+		return true
+	}
+	m, err := sns.ParseMessage(body)
+	if err != nil {
+		s.rejected(source, "invalid")
+		writeError(w, CodeInvalidPayload, "not an SNS message: "+err.Error())
+		return true
+	}
+	allowed := settingStrings(integ, "topic_arns")
+	ok := false
+	for _, a := range allowed {
+		if a == m.TopicArn {
+			ok = true
+		}
+	}
+	if !ok {
+		s.rejected(source, "topic_not_allowed")
+		if len(allowed) == 0 {
+			writeError(w, CodeForbidden, "this integration allows no SNS topic yet: add "+m.TopicArn+" to settings.topic_arns")
+		} else {
+			writeError(w, CodeForbidden, "SNS topic "+m.TopicArn+" is not in this integration's settings.topic_arns")
+		}
+		return true
+	}
+	if snsVerifySignatures(integ) {
+		if err := s.SNS.Verify(r.Context(), m); err != nil {
+			if errors.Is(err, sns.ErrCertFetch) {
+				s.log.Warn("could not fetch the SNS signing certificate", "err", err)
+				writeError(w, CodeUnavailable, "could not fetch the SNS signing certificate; retry later")
+				return true
+			}
+			s.rejected(source, "bad_signature")
+			writeError(w, CodeUnauthorized, "SNS signature check failed: "+err.Error())
+			return true
+		}
+	}
+	switch m.Type {
+	case sns.TypeSubscriptionConfirmation:
+		if err := s.SNS.Confirm(r.Context(), m); err != nil {
+			s.log.Warn("SNS subscription confirmation failed", "topic", m.TopicArn, "err", err)
+			if errors.Is(err, sns.ErrCertHost) {
+				writeError(w, CodeForbidden, "SubscribeURL is not an SNS endpoint: "+err.Error())
+			} else {
+				writeError(w, CodeUnavailable, "could not confirm the subscription; SNS will retry: "+err.Error())
+			}
+			return true
+		}
+		s.log.Info("confirmed SNS subscription", "topic", m.TopicArn, "integration", integ.ID)
+		writeJSON(w, http.StatusOK, map[string]any{"confirmed": true, "topic_arn": m.TopicArn})
+		return true
+	case sns.TypeUnsubscribeConfirmation:
+		writeJSON(w, http.StatusOK, map[string]any{"confirmed": false, "ignored": "unsubscribe confirmation"})
+		return true
+	}
+	return false
+}
+
+// applySettings applies an integration's per-source settings to parsed
+// alerts. CloudWatch's INSUFFICIENT_DATA state is configurable with
+// settings.insufficient_data: "firing" (default), "resolved" or "ignore".
+func applySettings(source string, integ *storage.Integration, alerts []alert.Alert) []alert.Alert {
+	if source != "cloudwatch" {
+		return alerts
+	}
+	mode, _ := integ.Settings["insufficient_data"].(string)
+	out := alerts[:0]
+	for _, a := range alerts {
+		if a.Labels["aws_state"] == "INSUFFICIENT_DATA" {
+			switch mode {
+			case "ignore":
+				continue
+			case "resolved":
+				a.Status = alert.StatusResolved
+			}
+		}
+		out = append(out, a)
+	}
+	return out
+}

@@ -1,0 +1,216 @@
+package storage
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/aurora-oss/aurora/internal/alert"
+)
+
+// Batched reads and writes for alert intake. A delivery of many alerts used
+// to cost several statements (so, on PostgreSQL, network round trips) per
+// alert; these let it look up every fingerprint at once and write its new
+// alerts and timeline entries in multi-row inserts.
+//
+// Queued rows are written before the transaction's next statement (see
+// flushPending, called by exec, query and queryRow) and before commit, so
+// every later statement of the transaction sees them, exactly as if they had
+// been inserted one by one when queued; only consecutive queued rows are
+// merged into one statement.
+
+type pendingTimeline struct {
+	id, orgID, incidentID, kind, message, data string
+	at                                         int64
+}
+
+// hasPending reports whether queued rows wait to be written.
+func (t *Tx) hasPending() bool { return len(t.pendingAlerts) > 0 || len(t.pendingTimeline) > 0 }
+
+// QueueAlert is InsertAlert with the write deferred: a.ID and the defaults
+// are set at once; the row is written with the transaction's next statement.
+func (t *Tx) QueueAlert(a *Alert) {
+	a.ID = NewID()
+	if a.Labels == nil {
+		a.Labels = map[string]string{}
+	}
+	if a.Annotations == nil {
+		a.Annotations = map[string]string{}
+	}
+	if a.Links == nil {
+		a.Links = []alert.Link{}
+	}
+	t.pendingAlerts = append(t.pendingAlerts, a)
+}
+
+// QueueTimeline is InsertTimeline with the write deferred.
+func (t *Tx) QueueTimeline(orgID, incidentID, kind, message string, data map[string]any, at time.Time) {
+	if data == nil {
+		data = map[string]any{}
+	}
+	t.pendingTimeline = append(t.pendingTimeline, pendingTimeline{id: NewID(), orgID: orgID, incidentID: incidentID,
+		kind: kind, message: message, data: mustJSON(data), at: Micro(at)})
+}
+
+// FlushPending writes the queued rows now. A failure is also remembered, so
+// the transaction cannot commit (see InTx).
+func (t *Tx) FlushPending(ctx context.Context) error {
+	if !t.hasPending() {
+		return t.pendingErr
+	}
+	// Alerts first: they were queued before or with the timeline entries that
+	// cite them; neither table references the other.
+	alerts, timeline := t.pendingAlerts, t.pendingTimeline
+	t.pendingAlerts, t.pendingTimeline = nil, nil
+	err := t.insertAlerts(ctx, alerts)
+	if err == nil {
+		err = t.insertTimeline(ctx, timeline)
+	}
+	if err != nil && t.pendingErr == nil {
+		t.pendingErr = err
+	}
+	return err
+}
+
+// flushBefore writes queued rows before another statement runs. An error
+// is kept for InTx; the statement itself then runs in a transaction that
+// will be rolled back (and on PostgreSQL fails at once as aborted).
+func (t *Tx) flushBefore(ctx context.Context) {
+	if t.hasPending() {
+		_ = t.FlushPending(ctx)
+	}
+}
+
+// batchRows bounds the rows of one multi-row insert so that it stays under
+// PostgreSQL's limit on bound parameters.
+const batchRows = 200
+
+// rowsPerInsert is how many queued rows one INSERT statement writes. SQLite
+// has no round trips to save, and a statement that writes several rows keeps
+// a statement journal (written to a temporary file) so that it can be undone
+// alone; one prepared single-row INSERT per row is cheaper there.
+func (t *Tx) rowsPerInsert() int {
+	if t.dialect == SQLite {
+		return 1
+	}
+	return batchRows
+}
+
+func (t *Tx) insertAlerts(ctx context.Context, alerts []*Alert) error {
+	const cols = 25
+	n := t.rowsPerInsert()
+	for start := 0; start < len(alerts); start += n {
+		batch := alerts[start:min(start+n, len(alerts))]
+		var b strings.Builder
+		b.WriteString(`INSERT INTO alerts (` + alertCols + `) VALUES `)
+		args := make([]any, 0, len(batch)*cols)
+		for i, a := range batch {
+			if i > 0 {
+				b.WriteByte(',')
+			}
+			placeholders(&b, len(args), cols)
+			args = append(args, a.ID, a.OrgID, a.Source, emptyNull(a.IntegrationID), a.Fingerprint, a.Status, a.Severity, a.Name, a.Title, a.Description, a.Service, a.Environment, a.Namespace,
+				mustJSON(a.Labels), mustJSON(a.Annotations), mustJSON(a.Links), Micro(a.StartsAt), microPtr(a.EndsAt), Micro(a.FirstReceivedAt), Micro(a.LastReceivedAt),
+				a.ReceivedCount, emptyNull(a.IncidentID), emptyNull(a.RawPayloadID), a.CorrelationRule, a.CorrelationReason)
+		}
+		if _, err := t.execNow(ctx, b.String(), args...); err != nil {
+			return fmt.Errorf("store alert: %w", err)
+		}
+	}
+	return nil
+}
+
+func (t *Tx) insertTimeline(ctx context.Context, rows []pendingTimeline) error {
+	const cols = 7
+	n := t.rowsPerInsert()
+	for start := 0; start < len(rows); start += n {
+		batch := rows[start:min(start+n, len(rows))]
+		var b strings.Builder
+		b.WriteString(`INSERT INTO timeline_events (id, org_id, incident_id, at, kind, message, data) VALUES `)
+		args := make([]any, 0, len(batch)*cols)
+		for i, r := range batch {
+			if i > 0 {
+				b.WriteByte(',')
+			}
+			placeholders(&b, len(args), cols)
+			args = append(args, r.id, r.orgID, r.incidentID, r.at, r.kind, r.message, r.data)
+		}
+		if _, err := t.execNow(ctx, b.String(), args...); err != nil {
+			return fmt.Errorf("store timeline event: %w", err)
+		}
+	}
+	return nil
+}
+
+// placeholders writes "($n+1,…,$n+k)".
+func placeholders(b *strings.Builder, n, k int) {
+	b.WriteByte('(')
+	for j := 1; j <= k; j++ {
+		if j > 1 {
+			b.WriteByte(',')
+		}
+		fmt.Fprintf(b, "$%d", n+j)
+	}
+	b.WriteByte(')')
+}
+
+// fingerprintList is the SQL that turns parameter $3 (a list of
+// fingerprints) into rows, and the parameter's value.
+func (t *Tx) fingerprintList(fps []string) (string, any) {
+	if t.dialect == Postgres {
+		return `SELECT unnest($3::text[]) AS fp`, fps
+	}
+	return `SELECT value AS fp FROM json_each($3)`, mustJSON(fps)
+}
+
+// OpenAlerts is OpenAlert for many fingerprints of one source at once: the
+// open episode of each fingerprint that has one, by fingerprint.
+func (t *Tx) OpenAlerts(ctx context.Context, orgID, source string, fingerprints []string) (map[string]*Alert, error) {
+	out := make(map[string]*Alert, len(fingerprints))
+	if len(fingerprints) == 0 {
+		return out, nil
+	}
+	list, arg := t.fingerprintList(fingerprints)
+	rows, err := t.query(ctx, `SELECT `+alertCols+` FROM alerts WHERE org_id = $1 AND source = $2 AND fingerprint IN (`+list+`) AND status = 'firing'`, orgID, source, arg)
+	if err != nil {
+		return nil, fmt.Errorf("find open alerts: %w", err)
+	}
+	found, err := collectAlerts(rows)
+	if err != nil {
+		return nil, fmt.Errorf("find open alerts: %w", err)
+	}
+	for i := range found {
+		out[found[i].Fingerprint] = &found[i]
+	}
+	return out, nil
+}
+
+// LatestAlerts is LatestAlert for many fingerprints of one source at once:
+// the most recent episode, in any status, of each fingerprint that has one.
+// Each fingerprint is looked up as LatestAlert does (newest by
+// last_received_at, then id), through the same index.
+func (t *Tx) LatestAlerts(ctx context.Context, orgID, source string, fingerprints []string) (map[string]*Alert, error) {
+	out := make(map[string]*Alert, len(fingerprints))
+	if len(fingerprints) == 0 {
+		return out, nil
+	}
+	list, arg := t.fingerprintList(fingerprints)
+	rows, err := t.query(ctx, `SELECT `+alertCols+` FROM alerts WHERE id IN (SELECT (SELECT b.id FROM alerts b WHERE b.org_id = $1 AND b.source = $2 AND b.fingerprint = f.fp
+ORDER BY b.last_received_at DESC, b.id DESC LIMIT 1) FROM (`+list+`) AS f)`, orgID, source, arg)
+	if err != nil {
+		return nil, fmt.Errorf("find latest alerts: %w", err)
+	}
+	found, err := collectAlerts(rows)
+	if err != nil {
+		return nil, fmt.Errorf("find latest alerts: %w", err)
+	}
+	for i := range found {
+		if prev := out[found[i].Fingerprint]; prev != nil {
+			return nil, errors.New("find latest alerts: two episodes for one fingerprint") // cannot happen: one id per fingerprint
+		}
+		out[found[i].Fingerprint] = &found[i]
+	}
+	return out, nil
+}
