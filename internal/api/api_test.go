@@ -3,6 +3,7 @@ package api_test
 import (
 	"bytes"
 	"context"
+	"crypto/tls"
 	"encoding/json"
 	"io"
 	"log/slog"
@@ -11,6 +12,7 @@ import (
 	"path/filepath"
 	"regexp"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -23,15 +25,21 @@ import (
 	"github.com/aurora-oss/aurora/internal/jobs"
 	"github.com/aurora-oss/aurora/internal/metric"
 	"github.com/aurora-oss/aurora/internal/secret"
+	"github.com/aurora-oss/aurora/internal/sns"
 	"github.com/aurora-oss/aurora/internal/storage"
 )
 
 type testBundle struct {
-	srv    *httptest.Server
-	store  *storage.Store
-	org    string
-	tokens map[auth.Role]string
+	srv     *httptest.Server
+	store   *storage.Store
+	org     string
+	tokens  map[auth.Role]string
+	snsHost atomic.Value // a test server's host:port the SNS verifier accepts
 }
+
+// snsAllow lets the SNS verifier reach a local TLS server as if it were an
+// SNS endpoint (tests only; production keeps the AWS host check).
+func (b *testBundle) snsAllow(ts *httptest.Server) { b.snsHost.Store(ts.Listener.Addr().String()) }
 
 func setup(t *testing.T) *testBundle {
 	t.Helper()
@@ -59,9 +67,18 @@ func setup(t *testing.T) *testBundle {
 		t.Fatal(err)
 	}
 	svc.Jobs = q
-	h := api.New(api.Options{Store: store, Incidents: svc, Secrets: &secret.Store{Keys: kr, Backend: store}, Bus: bus, Metrics: metric.New(store, nil),
+	b := &testBundle{store: store, org: org.ID, tokens: map[auth.Role]string{}}
+	verifier := &sns.Verifier{
+		// The local servers have self-signed certificates.
+		Client: &http.Client{Transport: &http.Transport{TLSClientConfig: &tls.Config{InsecureSkipVerify: true}}}, //nolint:gosec // test only
+		AllowHost: func(host string) bool {
+			h, _ := b.snsHost.Load().(string)
+			return (h != "" && host == h) || sns.IsSNSHost(host)
+		},
+	}
+	h := api.New(api.Options{Store: store, Incidents: svc, Secrets: &secret.Store{Keys: kr, Backend: store}, SNS: verifier, Bus: bus, Metrics: metric.New(store, nil),
 		Log: log, PublicURL: "http://aurora.test", MaxBodyBytes: 64 << 10, Version: "test"})
-	b := &testBundle{srv: httptest.NewServer(h), store: store, org: org.ID, tokens: map[auth.Role]string{}}
+	b.srv = httptest.NewServer(h)
 	t.Cleanup(b.srv.Close)
 	for _, r := range []auth.Role{auth.Viewer, auth.Editor, auth.Admin} {
 		tok := auth.NewToken(auth.APITokenPrefix)

@@ -232,10 +232,19 @@ type integrationView struct {
 	HasSecret    bool   `json:"has_signing_secret"`
 	Token        string `json:"token,omitempty"`
 	URLWithToken string `json:"webhook_url_with_token,omitempty"`
+	// Warnings name insecure settings of this integration.
+	Warnings []string `json:"warnings,omitempty"`
 }
 
 func (s *Server) view(in storage.Integration) integrationView {
-	return integrationView{Integration: in, WebhookURL: s.PublicURL + "/webhooks/" + in.Source, HasSecret: in.SecretRef != ""}
+	v := integrationView{Integration: in, WebhookURL: s.PublicURL + "/webhooks/" + in.Source, HasSecret: in.SecretRef != ""}
+	if in.Source == "cloudwatch" && !snsVerifySignatures(&in) {
+		v.Warnings = append(v.Warnings, "insecure: SNS signatures are not verified (settings.verify_signatures=false)")
+	}
+	if in.Source == "pagerduty" && in.SecretRef == "" {
+		v.Warnings = append(v.Warnings, "no signing secret: PagerDuty deliveries are refused until signing_secret is set")
+	}
+	return v
 }
 
 func (s *Server) withToken(v integrationView, tok string) integrationView {
@@ -316,6 +325,10 @@ func (s *Server) createIntegration(w http.ResponseWriter, r *http.Request) {
 		writeError(w, CodeInvalidPayload, err.Error())
 		return
 	}
+	if err := validateSettings(in.Source, in.Settings); err != nil {
+		writeError(w, CodeInvalidPayload, err.Error())
+		return
+	}
 	v, err := CreateIntegration(r, s, principal(r).OrgID, in)
 	if err != nil {
 		s.storeError(w, r, err, "integration")
@@ -347,6 +360,10 @@ func (s *Server) patchIntegration(w http.ResponseWriter, r *http.Request) {
 		in.Name = strings.TrimSpace(*body.Name)
 	}
 	if body.Settings != nil {
+		if err := validateSettings(in.Source, *body.Settings); err != nil {
+			writeError(w, CodeInvalidPayload, err.Error())
+			return
+		}
 		in.Settings = *body.Settings
 	}
 	oldRef := in.SecretRef

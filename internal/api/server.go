@@ -289,7 +289,35 @@ func (s *Server) ready(w http.ResponseWriter, r *http.Request) {
 	if !ok {
 		status, code = "not_ready", http.StatusServiceUnavailable
 	}
-	writeJSON(w, code, map[string]any{"status": status, "checks": checks})
+	body := map[string]any{"status": status, "checks": checks}
+	if ok && s.Store != nil {
+		if warn := s.securityWarnings(ctx); len(warn) > 0 {
+			body["warnings"] = warn
+		}
+	}
+	writeJSON(w, code, body)
+}
+
+// securityWarnings names insecure settings in force; they do not make the
+// process unready, but operators see them on every readiness probe.
+func (s *Server) securityWarnings(ctx context.Context) []string {
+	orgs, err := s.Store.ListOrgIDs(ctx)
+	if err != nil {
+		return nil
+	}
+	var out []string
+	for _, org := range orgs {
+		list, err := s.Store.ListIntegrations(ctx, org)
+		if err != nil {
+			return out
+		}
+		for _, in := range list {
+			if in.Source == "cloudwatch" && !snsVerifySignatures(&in) {
+				out = append(out, fmt.Sprintf("insecure: cloudwatch integration %q (%s) accepts unsigned SNS messages (settings.verify_signatures=false)", in.Name, in.ID))
+			}
+		}
+	}
+	return out
 }
 
 // Routes lists "METHOD /path" of every route, for documentation tests.

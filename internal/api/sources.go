@@ -8,6 +8,7 @@ import (
 	"strings"
 
 	"github.com/aurora-oss/aurora/internal/alert"
+	"github.com/aurora-oss/aurora/internal/incident"
 	"github.com/aurora-oss/aurora/internal/sns"
 	"github.com/aurora-oss/aurora/internal/storage"
 	"github.com/aurora-oss/aurora/internal/webhook"
@@ -171,4 +172,96 @@ func applySettings(source string, integ *storage.Integration, alerts []alert.Ale
 		out = append(out, a)
 	}
 	return out
+}
+
+// validateSettings checks an integration's settings when they are written,
+// so a typo is a 422 now rather than a silent default later.
+func validateSettings(source string, settings map[string]any) error {
+	for k, v := range settings {
+		switch k {
+		case "investigate":
+			if _, err := parsePolicy(v); err != nil {
+				return err
+			}
+		case "topic_arns":
+			list, ok := v.([]any)
+			if !ok {
+				return fmt.Errorf("settings.topic_arns must be a list of SNS topic ARNs")
+			}
+			for _, x := range list {
+				s, ok := x.(string)
+				if !ok || !strings.HasPrefix(s, "arn:") || strings.Count(s, ":") != 5 {
+					return fmt.Errorf("settings.topic_arns: %v is not an SNS topic ARN (arn:aws:sns:<region>:<account>:<topic>)", x)
+				}
+			}
+		case "insufficient_data":
+			if s, _ := v.(string); s != "firing" && s != "resolved" && s != "ignore" {
+				return fmt.Errorf("settings.insufficient_data must be firing, resolved or ignore")
+			}
+		case "verify_signatures":
+			if _, ok := v.(bool); !ok {
+				return fmt.Errorf("settings.verify_signatures must be true or false")
+			}
+		}
+		if source != "cloudwatch" && (k == "topic_arns" || k == "insufficient_data" || k == "verify_signatures") {
+			return fmt.Errorf("settings.%s applies only to cloudwatch integrations", k)
+		}
+	}
+	return nil
+}
+
+// parsePolicy reads settings.investigate: false (never investigate this
+// integration's incidents automatically), true (the default policy), or
+// {"severities": [...], "skip_acknowledged": bool}.
+func parsePolicy(v any) (*incident.Policy, error) {
+	const shape = `settings.investigate must be true, false or {"severities": ["critical", …], "skip_acknowledged": false}`
+	switch t := v.(type) {
+	case nil:
+		return nil, nil
+	case bool:
+		if t {
+			return nil, nil
+		}
+		return &incident.Policy{Severities: map[alert.Severity]bool{}}, nil
+	case map[string]any:
+		p := &incident.Policy{Severities: map[alert.Severity]bool{}}
+		for k, x := range t {
+			switch k {
+			case "severities":
+				list, ok := x.([]any)
+				if !ok {
+					return nil, errors.New(shape)
+				}
+				for _, e := range list {
+					s, _ := e.(string)
+					if !alert.Severity(s).Valid() {
+						return nil, fmt.Errorf("settings.investigate.severities: %v is not one of critical, high, warning, info, unknown", e)
+					}
+					p.Severities[alert.Severity(s)] = true
+				}
+			case "skip_acknowledged":
+				b, ok := x.(bool)
+				if !ok {
+					return nil, errors.New(shape)
+				}
+				p.SkipAcknowledged = b
+			default:
+				return nil, errors.New(shape)
+			}
+		}
+		if _, ok := t["severities"]; !ok {
+			return nil, fmt.Errorf("settings.investigate.severities is required")
+		}
+		return p, nil
+	}
+	return nil, errors.New(shape)
+}
+
+// policyOf is the investigation policy of an integration (nil: default).
+func policyOf(integ *storage.Integration) *incident.Policy {
+	if integ == nil {
+		return nil
+	}
+	p, _ := parsePolicy(integ.Settings["investigate"]) // validated when written
+	return p
 }

@@ -109,7 +109,7 @@ func (s *Server) webhook(w http.ResponseWriter, r *http.Request) {
 		}
 		return
 	}
-	res, err := s.Incidents.Ingest(r.Context(), incident.Request{OrgID: orgID, IntegrationID: integrationID, Source: source, ContentType: ct, Body: body, Alerts: alerts})
+	res, err := s.Incidents.Ingest(r.Context(), incident.Request{OrgID: orgID, IntegrationID: integrationID, Source: source, ContentType: ct, Body: body, Alerts: alerts, Policy: policyOf(integ)})
 	if err != nil {
 		s.rejected(source, "store_failed")
 		s.log.Error("storing alerts failed", "source", source, "err", err)

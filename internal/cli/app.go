@@ -108,7 +108,7 @@ func open(ctx context.Context, cfg *config.Config, log *slog.Logger, out io.Writ
 		investigateSev[alert.Severity(s)] = true
 	}
 	a.metrics = metric.New(a.store, func() float64 { return float64(a.bus.Subscribers()) })
-	a.incidents = &incident.Service{Store: a.store, Cfg: incident.Config{Rules: rules, ReopenWindow: cfg.Intake.ReopenWindow, Investigate: investigateSev},
+	a.incidents = &incident.Service{Store: a.store, Cfg: incident.Config{Rules: rules, ReopenWindow: cfg.Intake.ReopenWindow, Investigate: investigateSev, RateLimit: cfg.Intake.InvestigationRateLimit},
 		Notify: a.bus.Notify, Now: time.Now}
 	a.runner = &investigate.Runner{Store: a.store, Notify: a.bus.Notify, Now: time.Now, Log: log, StepDelay: cfg.Jobs.DebugStepDelay}
 	if cfg.Jobs.RescueAfter <= cfg.Jobs.JobTimeout {

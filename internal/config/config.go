@@ -77,13 +77,14 @@ type Security struct {
 
 // Intake tunes webhook intake and how alerts become incidents.
 type Intake struct {
-	MaxBodyBytes          ByteSize      `env:"AURORA_MAX_BODY_BYTES" envDefault:"4MiB" check:"min=1" desc:"Largest webhook request body accepted."`
-	ReopenWindow          time.Duration `env:"AURORA_REOPEN_WINDOW" envDefault:"1h" check:"positive" desc:"A resolved incident reopens when the same alert fires again within this window."`
-	CorrelationWindow     time.Duration `env:"AURORA_CORRELATION_WINDOW" envDefault:"30m" check:"positive" desc:"Alerts group into an incident while its latest alert is younger than this."`
-	AutoResolveAfter      time.Duration `env:"AURORA_AUTO_RESOLVE_AFTER" envDefault:"12h" desc:"Resolve alerts from re-sending sources (alertmanager, grafana) not re-sent for this long; 0 disables."`
-	RawPayloadRetention   time.Duration `env:"AURORA_RAW_PAYLOAD_RETENTION" envDefault:"720h" desc:"Delete raw webhook payloads older than this; 0 keeps them forever."`
-	InvestigateSeverities []string      `env:"AURORA_INVESTIGATE_SEVERITIES" envDefault:"critical,high,warning,unknown" check:"each=critical|high|warning|info|unknown" desc:"Severities whose new incidents start an investigation automatically; none disables."`
-	CorrelationRules      string        `env:"AURORA_CORRELATION_RULES" desc:"JSON array of correlation rules replacing the default (see Correlation rules below)."`
+	MaxBodyBytes           ByteSize      `env:"AURORA_MAX_BODY_BYTES" envDefault:"4MiB" check:"min=1" desc:"Largest webhook request body accepted."`
+	ReopenWindow           time.Duration `env:"AURORA_REOPEN_WINDOW" envDefault:"1h" check:"positive" desc:"A resolved incident reopens when the same alert fires again within this window."`
+	CorrelationWindow      time.Duration `env:"AURORA_CORRELATION_WINDOW" envDefault:"30m" check:"positive" desc:"Alerts group into an incident while its latest alert is younger than this."`
+	AutoResolveAfter       time.Duration `env:"AURORA_AUTO_RESOLVE_AFTER" envDefault:"12h" desc:"Resolve alerts from re-sending sources (alertmanager, grafana) not re-sent for this long; 0 disables."`
+	RawPayloadRetention    time.Duration `env:"AURORA_RAW_PAYLOAD_RETENTION" envDefault:"720h" desc:"Delete raw webhook payloads older than this; 0 keeps them forever."`
+	InvestigateSeverities  []string      `env:"AURORA_INVESTIGATE_SEVERITIES" envDefault:"critical,high,warning,unknown" check:"each=critical|high|warning|info|unknown" desc:"Severities whose new incidents start an investigation automatically; none disables."`
+	InvestigationRateLimit int           `env:"AURORA_INVESTIGATION_RATE_LIMIT" envDefault:"30" check:"min=0" desc:"Investigations started per org per minute at most; the rest wait in the queue (rate_limited), none is dropped. 0: no limit."`
+	CorrelationRules       string        `env:"AURORA_CORRELATION_RULES" desc:"JSON array of correlation rules replacing the default (see Correlation rules below)."`
 }
 
 // Jobs tunes background work.

@@ -2,6 +2,7 @@ package incident_test
 
 import (
 	"context"
+	"fmt"
 	"io"
 	"log/slog"
 	"path/filepath"
@@ -434,6 +435,64 @@ func TestSenderActions(t *testing.T) {
 		res := ingest(first)
 		if inc := b.incident(t, res.IncidentIDs[0]); inc.Status != "acknowledged" {
 			t.Fatalf("acknowledged on arrival: %+v", inc)
+		}
+	})
+}
+
+// During an alert storm investigations beyond the per-org rate limit wait
+// in the queue, marked rate_limited with their start time; none is dropped.
+func TestInvestigationRateLimit(t *testing.T) {
+	t.Parallel()
+	backends(t, func(t *testing.T, setup func(t *testing.T) *testBundle) {
+		b := setup(t)
+		b.svc.Cfg.RateLimit = 3
+		var ids []string
+		for i := 0; i < 7; i++ {
+			res := b.ingest(t, am("Storm", "x", "firing", alert.SeverityCritical, fmt.Sprintf("svc-%d", i)))
+			ids = append(ids, res.IncidentIDs[0])
+		}
+		limited := 0
+		for i, id := range ids {
+			inc := b.incident(t, id)
+			if inc.Investigation == nil {
+				t.Fatalf("incident %d has no investigation", i)
+			}
+			v, err := b.store.GetInvestigation(context.Background(), b.org, inc.Investigation.ID)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if v.Status != "queued" {
+				t.Fatalf("investigation %d status %s", i, v.Status)
+			}
+			if v.RateLimited {
+				limited++
+				if v.ScheduledAt == nil || !v.ScheduledAt.After(b.now) {
+					t.Errorf("rate-limited investigation %d has no later start: %v", i, v.ScheduledAt)
+				}
+				// The 4th–6th start a minute on, the 7th two minutes on.
+				want := b.now.Add(time.Duration(i/3) * time.Minute)
+				if !v.ScheduledAt.Equal(want) {
+					t.Errorf("investigation %d starts %v, want %v", i, v.ScheduledAt, want)
+				}
+			} else if i >= 3 {
+				t.Errorf("investigation %d not rate limited", i)
+			}
+		}
+		if limited != 4 {
+			t.Fatalf("%d rate limited, want 4", limited)
+		}
+		counts, err := b.store.QueueCounts(context.Background())
+		if err != nil {
+			t.Fatal(err)
+		}
+		jobs := 0
+		for _, c := range counts {
+			if c.Queue == "investigations" {
+				jobs += c.Count
+			}
+		}
+		if jobs != 7 {
+			t.Fatalf("%d investigation jobs queued, want 7 (none dropped)", jobs)
 		}
 	})
 }

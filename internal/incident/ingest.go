@@ -33,15 +33,29 @@ const (
 // Enqueuer inserts an investigation job in the caller's transaction, so an
 // incident is never stored without the job that investigates it.
 type Enqueuer interface {
-	EnqueueInvestigation(ctx context.Context, tx *storage.Tx, orgID, investigationID string) error
+	// A non-nil at delays the start (rate limiting).
+	EnqueueInvestigation(ctx context.Context, tx *storage.Tx, orgID, investigationID string, at *time.Time) error
 }
 
 // Config is the correlation and investigation policy.
 type Config struct {
 	Rules        []Rule
 	ReopenWindow time.Duration
-	// Investigate says which severities start an investigation automatically.
+	// Investigate says which severities start an investigation automatically
+	// (the default policy; an integration may set its own).
 	Investigate map[alert.Severity]bool
+	// RateLimit caps investigations started per org per minute; the rest
+	// wait in the queue (marked rate_limited), none is dropped. 0: no cap.
+	RateLimit int
+}
+
+// Policy says which new incidents start an investigation. An integration
+// may carry its own; otherwise Config.Investigate applies.
+type Policy struct {
+	Severities map[alert.Severity]bool
+	// SkipAcknowledged leaves alone incidents someone already acknowledged
+	// in the sending tool when they reached Aurora.
+	SkipAcknowledged bool
 }
 
 // Service ingests alerts.
@@ -67,6 +81,8 @@ type Request struct {
 	ContentType   string
 	Body          []byte
 	Alerts        []alert.Alert
+	// Policy overrides the default investigation policy (nil: default).
+	Policy *Policy
 }
 
 // Result says what became of a delivery.
@@ -492,12 +508,22 @@ func (it *ingestTx) status(ctx context.Context, a *alert.Alert) (*storage.Alert,
 		map[string]any{"alert_id": st.ID, "rule": m.rule.Name}); err != nil {
 		return nil, "", err
 	}
-	if it.s.Cfg.Investigate[alert.Severity(inc.Severity)] {
+	pol := Policy{Severities: it.s.Cfg.Investigate}
+	if it.req.Policy != nil {
+		pol = *it.req.Policy
+	}
+	skip := ""
+	switch {
+	case !pol.Severities[alert.Severity(inc.Severity)]:
+		skip = fmt.Sprintf("No automatic investigation: severity %s is not in the configured list", inc.Severity)
+	case pol.SkipAcknowledged && a.Action == alert.ActionAcknowledge:
+		skip = "No automatic investigation: already acknowledged at " + a.Source + " (integration setting)"
+	}
+	if skip == "" {
 		if err := it.s.StartInvestigation(ctx, tx, inc, "alert", it.now); err != nil {
 			return nil, "", err
 		}
-	} else if err := tx.InsertTimeline(ctx, org, inc.ID, "investigation_skipped",
-		fmt.Sprintf("No automatic investigation: severity %s is not in the configured list", inc.Severity), nil, it.now); err != nil {
+	} else if err := tx.InsertTimeline(ctx, org, inc.ID, "investigation_skipped", skip, nil, it.now); err != nil {
 		return nil, "", err
 	}
 	return st, outcome, nil
@@ -596,15 +622,32 @@ func (s *Service) StartInvestigation(ctx context.Context, tx *storage.Tx, inc *s
 	if s.Jobs == nil {
 		return errors.New("no job queue configured")
 	}
-	v, err := tx.InsertInvestigation(ctx, inc.OrgID, inc.ID, trigger, now)
+	var at *time.Time
+	if lim := s.Cfg.RateLimit; lim > 0 {
+		n, err := tx.CountInvestigationsSince(ctx, inc.OrgID, now.Add(-time.Minute))
+		if err != nil {
+			return err
+		}
+		if n >= lim {
+			// The n-th investigation of a burst starts n/lim minutes on,
+			// so at most lim start in any minute.
+			t := now.Add(time.Duration(n/lim) * time.Minute)
+			at = &t
+		}
+	}
+	v, err := tx.InsertInvestigation(ctx, inc.OrgID, inc.ID, trigger, now, at)
 	if err != nil {
 		return err
 	}
 	inc.Investigation = &storage.InvestigationRef{ID: v.ID, Status: v.Status}
-	if err := s.Jobs.EnqueueInvestigation(ctx, tx, inc.OrgID, v.ID); err != nil {
+	if err := s.Jobs.EnqueueInvestigation(ctx, tx, inc.OrgID, v.ID, at); err != nil {
 		return fmt.Errorf("enqueue investigation: %w", err)
 	}
-	if err := tx.InsertTimeline(ctx, inc.OrgID, inc.ID, "investigation_queued", "Investigation queued ("+trigger+")", map[string]any{"investigation_id": v.ID}, now); err != nil {
+	msg := "Investigation queued (" + trigger + ")"
+	if at != nil {
+		msg = fmt.Sprintf("Investigation queued (%s); rate limited: starts at %s", trigger, at.Format(time.RFC3339))
+	}
+	if err := tx.InsertTimeline(ctx, inc.OrgID, inc.ID, "investigation_queued", msg, map[string]any{"investigation_id": v.ID, "rate_limited": at != nil}, now); err != nil {
 		return err
 	}
 	err = tx.InsertEvent(ctx, inc.OrgID, EventInvestigationUpdated, v)

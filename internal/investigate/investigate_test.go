@@ -18,7 +18,9 @@ import (
 
 type nopQueue struct{}
 
-func (nopQueue) EnqueueInvestigation(context.Context, *storage.Tx, string, string) error { return nil }
+func (nopQueue) EnqueueInvestigation(context.Context, *storage.Tx, string, string, *time.Time) error {
+	return nil
+}
 
 // An interrupted investigation resumes after its last finished step and does
 // not run that step again.

@@ -117,9 +117,12 @@ func New(db *storage.DB, o Options) (*Queue, error) {
 }
 
 // EnqueueInvestigation implements incident.Enqueuer.
-func (q *Queue) EnqueueInvestigation(ctx context.Context, tx *storage.Tx, orgID, investigationID string) error {
-	_, err := q.Client.InsertTx(ctx, tx.SQL(), InvestigationArgs{OrgID: orgID, InvestigationID: investigationID},
-		&river.InsertOpts{Queue: QueueInvestigations, MaxAttempts: 5})
+func (q *Queue) EnqueueInvestigation(ctx context.Context, tx *storage.Tx, orgID, investigationID string, at *time.Time) error {
+	opts := &river.InsertOpts{Queue: QueueInvestigations, MaxAttempts: 5}
+	if at != nil {
+		opts.ScheduledAt = *at
+	}
+	_, err := q.Client.InsertTx(ctx, tx.SQL(), InvestigationArgs{OrgID: orgID, InvestigationID: investigationID}, opts)
 	return err
 }
 

@@ -253,14 +253,26 @@ func (t *Tx) InsertEvent(_ context.Context, orgID, typ string, data any) error {
 // ---------------------------------------------------------------- investigations
 
 // InsertInvestigation stores a queued investigation.
-func (t *Tx) InsertInvestigation(ctx context.Context, orgID, incidentID, trigger string, at time.Time) (Investigation, error) {
-	v := Investigation{ID: NewID(), OrgID: orgID, IncidentID: incidentID, Status: InvestigationQueued, Trigger: trigger, CreatedAt: at, UpdatedAt: at, Steps: []Step{}}
-	_, err := t.exec(ctx, `INSERT INTO investigations (id, org_id, incident_id, status, trigger, created_at, updated_at) VALUES ($1,$2,$3,$4,$5,$6,$6)`,
-		v.ID, orgID, incidentID, v.Status, trigger, Micro(at))
+// A non-nil scheduledAt marks it held back by the rate limit until then.
+func (t *Tx) InsertInvestigation(ctx context.Context, orgID, incidentID, trigger string, at time.Time, scheduledAt *time.Time) (Investigation, error) {
+	v := Investigation{ID: NewID(), OrgID: orgID, IncidentID: incidentID, Status: InvestigationQueued, Trigger: trigger, CreatedAt: at, UpdatedAt: at, Steps: []Step{},
+		RateLimited: scheduledAt != nil, ScheduledAt: scheduledAt}
+	_, err := t.exec(ctx, `INSERT INTO investigations (id, org_id, incident_id, status, trigger, created_at, updated_at, rate_limited, scheduled_at) VALUES ($1,$2,$3,$4,$5,$6,$6,$7,$8)`,
+		v.ID, orgID, incidentID, v.Status, trigger, Micro(at), v.RateLimited, microPtr(scheduledAt))
 	if err != nil {
 		return Investigation{}, fmt.Errorf("store investigation: %w", err)
 	}
 	return v, nil
+}
+
+// CountInvestigationsSince counts an org's investigations created since t
+// (the rate limit's window).
+func (t *Tx) CountInvestigationsSince(ctx context.Context, orgID string, since time.Time) (int, error) {
+	var n int
+	if err := t.queryRow(ctx, `SELECT count(*) FROM investigations WHERE org_id = $1 AND created_at >= $2`, orgID, Micro(since)).Scan(&n); err != nil {
+		return 0, fmt.Errorf("count investigations: %w", err)
+	}
+	return n, nil
 }
 
 // ResolveAlertAuto closes an episode Aurora resolved itself; the received

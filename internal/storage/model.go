@@ -139,19 +139,23 @@ type TimelineEvent struct {
 
 // Investigation is one run of the investigator over an incident.
 type Investigation struct {
-	ID         string     `json:"id"`
-	OrgID      string     `json:"org_id"`
-	IncidentID string     `json:"incident_id"`
-	Status     string     `json:"status"`
-	Trigger    string     `json:"trigger"`
-	Attempts   int        `json:"attempts"`
-	Error      string     `json:"error,omitempty"`
-	Report     RawJSON    `json:"report"`
-	CreatedAt  time.Time  `json:"created_at"`
-	UpdatedAt  time.Time  `json:"updated_at"`
-	StartedAt  *time.Time `json:"started_at,omitempty"`
-	FinishedAt *time.Time `json:"finished_at,omitempty"`
-	Steps      []Step     `json:"steps"`
+	ID         string `json:"id"`
+	OrgID      string `json:"org_id"`
+	IncidentID string `json:"incident_id"`
+	Status     string `json:"status"`
+	Trigger    string `json:"trigger"`
+	Attempts   int    `json:"attempts"`
+	// RateLimited is set while the org's investigation rate limit holds the
+	// investigation back; it starts at ScheduledAt.
+	RateLimited bool       `json:"rate_limited"`
+	ScheduledAt *time.Time `json:"scheduled_at,omitempty"`
+	Error       string     `json:"error,omitempty"`
+	Report      RawJSON    `json:"report"`
+	CreatedAt   time.Time  `json:"created_at"`
+	UpdatedAt   time.Time  `json:"updated_at"`
+	StartedAt   *time.Time `json:"started_at,omitempty"`
+	FinishedAt  *time.Time `json:"finished_at,omitempty"`
+	Steps       []Step     `json:"steps"`
 }
 
 // Step is one persisted unit of investigation work; its output is evidence.

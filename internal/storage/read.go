@@ -227,18 +227,19 @@ func (s *Store) Timeline(ctx context.Context, orgID, incidentID string) ([]Timel
 	return out, rows.Err()
 }
 
-const investigationCols = `id, org_id, incident_id, status, trigger, attempts, error, report, created_at, updated_at, started_at, finished_at`
+const investigationCols = `id, org_id, incident_id, status, trigger, attempts, error, report, created_at, updated_at, started_at, finished_at, rate_limited, scheduled_at`
 
 func scanInvestigation(sc scanner) (Investigation, error) {
 	var v Investigation
 	var report []byte
 	var created, updated int64
-	var started, finished sql.NullInt64
-	if err := sc.Scan(&v.ID, &v.OrgID, &v.IncidentID, &v.Status, &v.Trigger, &v.Attempts, &v.Error, &report, &created, &updated, &started, &finished); err != nil {
+	var started, finished, scheduled sql.NullInt64
+	if err := sc.Scan(&v.ID, &v.OrgID, &v.IncidentID, &v.Status, &v.Trigger, &v.Attempts, &v.Error, &report, &created, &updated, &started, &finished, &v.RateLimited, &scheduled); err != nil {
 		return Investigation{}, err
 	}
 	v.Report = report
 	v.CreatedAt, v.UpdatedAt, v.StartedAt, v.FinishedAt = FromMicro(created), FromMicro(updated), nullMicro(started), nullMicro(finished)
+	v.ScheduledAt = nullMicro(scheduled)
 	v.Steps = []Step{}
 	return v, nil
 }

@@ -20,6 +20,7 @@ func (t *Tx) SetInvestigationStatus(ctx context.Context, v *Investigation, statu
 	switch status {
 	case InvestigationRunning:
 		v.Attempts++
+		v.RateLimited = false
 		if v.StartedAt == nil {
 			v.StartedAt = &at
 		}
@@ -30,8 +31,8 @@ func (t *Tx) SetInvestigationStatus(ctx context.Context, v *Investigation, statu
 	if len(v.Report) > 0 {
 		report = string(v.Report)
 	}
-	_, err := t.exec(ctx, `UPDATE investigations SET status = $1, error = $2, attempts = $3, report = $4, updated_at = $5, started_at = $6, finished_at = $7 WHERE org_id = $8 AND id = $9`,
-		v.Status, v.Error, v.Attempts, report, Micro(at), microPtr(v.StartedAt), microPtr(v.FinishedAt), v.OrgID, v.ID)
+	_, err := t.exec(ctx, `UPDATE investigations SET status = $1, error = $2, attempts = $3, report = $4, updated_at = $5, started_at = $6, finished_at = $7, rate_limited = $8 WHERE org_id = $9 AND id = $10`,
+		v.Status, v.Error, v.Attempts, report, Micro(at), microPtr(v.StartedAt), microPtr(v.FinishedAt), v.RateLimited, v.OrgID, v.ID)
 	if err != nil {
 		return fmt.Errorf("update investigation: %w", err)
 	}
