@@ -496,3 +496,49 @@ func TestInvestigationRateLimit(t *testing.T) {
 		}
 	})
 }
+
+// A storm of 1,000 alerts is ingested whole and every new incident's
+// investigation is queued — rate limited beyond the cap, never dropped.
+func TestAlertStorm(t *testing.T) {
+	t.Parallel()
+	backends(t, func(t *testing.T, setup func(t *testing.T) *testBundle) {
+		b := setup(t)
+		b.svc.Cfg.RateLimit = 30
+		for req := 0; req < 100; req++ {
+			batch := make([]alert.Alert, 10)
+			for i := range batch {
+				// 50 services × 20 instances: 50 incidents.
+				batch[i] = am("StormAlert", fmt.Sprintf("host-%d-%d", req, i), "firing", alert.SeverityCritical, fmt.Sprintf("svc-%d", (req*10+i)%50))
+			}
+			if res := b.ingest(t, batch...); res.Accepted != 10 {
+				t.Fatalf("request %d accepted %d", req, res.Accepted)
+			}
+		}
+		alerts, _, err := b.store.ListAlerts(context.Background(), b.org, storage.AlertFilter{Limit: 500})
+		if err != nil {
+			t.Fatal(err)
+		}
+		incs, _, err := b.store.ListIncidents(context.Background(), b.org, storage.IncidentFilter{Limit: 500})
+		if err != nil {
+			t.Fatal(err)
+		}
+		total := 0
+		limited := 0
+		for _, inc := range incs {
+			total += inc.AlertCount
+			if inc.Investigation == nil || inc.Investigation.Status != "queued" {
+				t.Fatalf("incident without a queued investigation: %+v", inc)
+			}
+			v, _ := b.store.GetInvestigation(context.Background(), b.org, inc.Investigation.ID)
+			if v.RateLimited {
+				limited++
+			}
+		}
+		if len(incs) != 50 || total != 1000 || len(alerts) != 500 {
+			t.Fatalf("%d incidents holding %d alerts (page of %d alerts), want 50 holding 1000", len(incs), total, len(alerts))
+		}
+		if limited != 20 {
+			t.Fatalf("%d investigations rate limited, want 20", limited)
+		}
+	})
+}
