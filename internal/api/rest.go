@@ -293,6 +293,9 @@ func validName(n string) error {
 // CreateIntegration validates and stores an integration, returning its token
 // (shown only once). The CLI uses it too.
 func CreateIntegration(r *http.Request, s *Server, orgID string, in IntegrationInput) (integrationView, error) {
+	if err := validateSettings(in.Source, in.Settings); err != nil {
+		return integrationView{}, err
+	}
 	tok := auth.NewToken(auth.IntegrationTokenPrefix)
 	rec := storage.Integration{OrgID: orgID, Source: in.Source, Name: strings.TrimSpace(in.Name), Settings: in.Settings}
 	if in.SigningSecret != "" {

@@ -4,6 +4,7 @@ package cli
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"flag"
 	"fmt"
@@ -278,6 +279,7 @@ func manage(ctx context.Context, cfg *config.Config, log *slog.Logger, stdout, s
 	email := fs.String("email", "", "users: email address")
 	password := fs.String("password", "", "users: password (generated and printed when empty)")
 	secretFlag := fs.String("signing-secret", "", "integrations: the sender's signing secret, when the source signs requests")
+	settingsFlag := fs.String("settings", "", `integrations: settings as JSON, e.g. {"topic_arns":["arn:aws:sns:…"]}`)
 	if err := fs.Parse(args[1:]); err != nil {
 		return 2
 	}
@@ -314,7 +316,14 @@ func manage(ctx context.Context, cfg *config.Config, log *slog.Logger, stdout, s
 	case "integrations":
 		req, _ := http.NewRequestWithContext(ctx, http.MethodPost, "/", nil)
 		srv := api.New(api.Options{Store: a.store, Secrets: a.secrets, Metrics: a.metrics, Log: log, PublicURL: cfg.PublicURL(), Bus: a.bus})
-		v, err := api.CreateIntegration(req, srv, a.org.ID, api.IntegrationInput{Source: *source, Name: *name, SigningSecret: *secretFlag})
+		var settings map[string]any
+		if *settingsFlag != "" {
+			if err := json.Unmarshal([]byte(*settingsFlag), &settings); err != nil {
+				fmt.Fprintln(stderr, "aurora integrations create: --settings must be a JSON object:", err)
+				return 2
+			}
+		}
+		v, err := api.CreateIntegration(req, srv, a.org.ID, api.IntegrationInput{Source: *source, Name: *name, SigningSecret: *secretFlag, Settings: settings})
 		if err != nil {
 			fmt.Fprintln(stderr, "aurora integrations create:", err)
 			return 1
