@@ -134,7 +134,7 @@ func (s *Server) checkSNS(w http.ResponseWriter, r *http.Request, integ *storage
 	case sns.TypeSubscriptionConfirmation:
 		if err := s.SNS.Confirm(r.Context(), m); err != nil {
 			s.log.Warn("SNS subscription confirmation failed", "topic", m.TopicArn, "err", err)
-			if errors.Is(err, sns.ErrCertHost) {
+			if errors.Is(err, sns.ErrSubscribeHost) {
 				writeError(w, CodeForbidden, "SubscribeURL is not an SNS endpoint: "+err.Error())
 			} else {
 				writeError(w, CodeUnavailable, "could not confirm the subscription; SNS will retry: "+err.Error())
@@ -159,17 +159,9 @@ func applySettings(source string, integ *storage.Integration, alerts []alert.Ale
 		return alerts
 	}
 	mode, _ := integ.Settings["insufficient_data"].(string)
-	out := alerts[:0]
-	for _, a := range alerts {
-		if a.Labels["aws_state"] == "INSUFFICIENT_DATA" {
-			switch mode {
-			case "ignore":
-				continue
-			case "resolved":
-				a.Status = alert.StatusResolved
-			}
-		}
-		out = append(out, a)
+	out, err := webhook.CloudWatchApplyInsufficientData(alerts, mode)
+	if err != nil { // validated when written; keep the alerts as parsed
+		return alerts
 	}
 	return out
 }

@@ -73,7 +73,9 @@ func newPKI(t testing.TB) *pki {
 
 var serial atomic.Int64
 
-func mkCert(t testing.TB, cn string, parent *x509.Certificate, parentKey *rsa.PrivateKey, ca bool, nb, na time.Time) (*rsa.PrivateKey, *x509.Certificate) {
+// mkCert makes a certificate signed by parent (self-signed when nil); aia
+// are its Authority Information Access "CA Issuers" URLs.
+func mkCert(t testing.TB, cn string, parent *x509.Certificate, parentKey *rsa.PrivateKey, ca bool, nb, na time.Time, aia ...string) (*rsa.PrivateKey, *x509.Certificate) {
 	t.Helper()
 	key, err := rsa.GenerateKey(rand.Reader, 2048)
 	if err != nil {
@@ -87,6 +89,7 @@ func mkCert(t testing.TB, cn string, parent *x509.Certificate, parentKey *rsa.Pr
 		BasicConstraintsValid: true,
 		IsCA:                  ca,
 		KeyUsage:              x509.KeyUsageDigitalSignature,
+		IssuingCertificateURL: aia,
 	}
 	if ca {
 		tmpl.KeyUsage |= x509.KeyUsageCertSign

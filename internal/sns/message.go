@@ -22,9 +22,13 @@
 // that fetch: nobody but AWS can serve content from those hosts. In
 // addition, the certificate must chain to Roots (nil: the system roots),
 // using as intermediates any further certificates in the PEM, the TLS chain
-// of the fetch and Verifier.Intermediates. AWS has been seen to serve only
-// the leaf certificate, whose issuing intermediate ("Amazon RSA 2048 M0x")
-// is not a root; see Verifier.SkipChainVerify.
+// of the fetch, Verifier.Intermediates and, when those do not complete the
+// chain, the issuer named in the certificate's Authority Information Access
+// (fetched like a browser would, at most two levels). AWS serves only the
+// leaf certificate, whose issuing intermediate is not a root, so that last
+// fetch is what completes AWS's chain; where it cannot be made (no system
+// roots, outbound traffic limited to the SNS hosts), set
+// Verifier.SkipChainVerify.
 //
 // # Parser consistency
 //

@@ -2,12 +2,17 @@ package sns
 
 import (
 	"context"
+	"crypto/rsa"
+	"crypto/x509"
 	"encoding/json"
 	"errors"
+	"net/http"
+	"net/http/httptest"
 	"os"
 	"reflect"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 )
@@ -167,6 +172,73 @@ func TestChain(t *testing.T) {
 		m.Message += " "
 		errIs(t, v.Verify(context.Background(), m), ErrSignature)
 	})
+}
+
+// AWS serves the signing certificate alone; its issuer is fetched from the
+// certificate's Authority Information Access URL.
+func TestChainViaAIA(t *testing.T) {
+	t.Parallel()
+	p := getPKI(t)
+	var issuerHits atomic.Int64
+	mux := http.NewServeMux()
+	srv := httptest.NewTLSServer(mux)
+	t.Cleanup(srv.Close)
+	serve := func(path string, body []byte, count bool) {
+		mux.HandleFunc("GET "+path, func(w http.ResponseWriter, r *http.Request) {
+			if count {
+				issuerHits.Add(1)
+			}
+			_, _ = w.Write(body)
+		})
+	}
+	// root → inter (p.inter) → inter2 → leaf2: two issuers to fetch.
+	inter2Key, inter2 := mkCert(t, "Test RSA 2048 M02", p.inter, p.interKey, true, p.notBefore, p.notAfter, srv.URL+"/m01.cer")
+	leafDERKey, leafDER := mkCert(t, "sns.amazonaws.com", p.inter, p.interKey, false, p.notBefore, p.notAfter, "ldap://ignored.example", srv.URL+"/m01.cer")
+	leafPEMKey, leafPEM := mkCert(t, "sns.amazonaws.com", p.inter, p.interKey, false, p.notBefore, p.notAfter, srv.URL+"/m01.pem")
+	leaf2Key, leaf2 := mkCert(t, "sns.amazonaws.com", inter2, inter2Key, false, p.notBefore, p.notAfter, srv.URL+"/m02.cer")
+	badKey, bad := mkCert(t, "sns.amazonaws.com", p.inter, p.interKey, false, p.notBefore, p.notAfter, srv.URL+"/not-a-ca.cer")
+	goneKey, gone := mkCert(t, "sns.amazonaws.com", p.inter, p.interKey, false, p.notBefore, p.notAfter, srv.URL+"/missing.cer")
+	serve("/m01.cer", p.inter.Raw, true)
+	serve("/m01.pem", p.interPEM, true)
+	serve("/m02.cer", inter2.Raw, true)
+	serve("/not-a-ca.cer", p.leaf.Raw, true)
+	for name, c := range map[string]*x509.Certificate{"der": leafDER, "pem": leafPEM, "two": leaf2, "bad": bad, "gone": gone} {
+		serve("/"+name+".pem", pemOf(c), false)
+	}
+	host := strings.TrimPrefix(srv.URL, "https://")
+	cases := []struct {
+		name  string
+		key   *rsa.PrivateKey
+		want  error
+		hits  int64
+		again bool
+	}{
+		{"der", leafDERKey, nil, 1, true},
+		{"pem", leafPEMKey, nil, 1, false},
+		{"two", leaf2Key, nil, 2, false},
+		{"bad", badKey, ErrCertUntrusted, 1, false},
+		{"gone", goneKey, ErrCertUntrusted, 0, false},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			v := &Verifier{Client: srv.Client(), AllowHost: func(h string) bool { return h == host }, Roots: p.roots}
+			m := Message{Type: TypeNotification, MessageID: "1", TopicArn: "arn:aws:sns:us-east-1:123456789012:t", Message: "m",
+				Timestamp: "2025-09-01T10:00:00.000Z", SigningCertURL: srv.URL + "/" + c.name + ".pem"}
+			sign(t, &m, c.key, "2")
+			before := issuerHits.Load()
+			err := v.Verify(context.Background(), m)
+			if c.want == nil {
+				mustNil(t, err)
+			} else {
+				errIs(t, err, c.want)
+			}
+			equal(t, c.hits, issuerHits.Load()-before, "issuer fetches")
+			if c.again {
+				mustNil(t, v.Verify(context.Background(), m))
+				equal(t, c.hits, issuerHits.Load()-before, "the verified key is cached")
+			}
+		})
+	}
 }
 
 func TestCertCache(t *testing.T) {

@@ -66,12 +66,13 @@ type Verifier struct {
 	// system roots).
 	Roots *x509.CertPool
 	// Intermediates are added to the intermediates found in the fetched
-	// PEM and in the TLS chain of the fetch (optional).
+	// PEM, in the TLS chain of the fetch, and fetched from the certificate's
+	// Authority Information Access "CA Issuers" URL (optional).
 	Intermediates *x509.CertPool
 	// SkipChainVerify turns off the chain check (the certificate is still
 	// fetched over HTTPS from an allowed host, must be RSA, and must be
-	// within its validity period). For hosts whose system roots cannot
-	// complete AWS's chain.
+	// within its validity period). For hosts that cannot complete AWS's
+	// chain: no system roots, or no outbound access to the issuer URL.
 	SkipChainVerify bool
 	// TTL is how long a fetched certificate is reused (0: DefaultTTL), never
 	// past its NotAfter.
@@ -371,13 +372,29 @@ func (v *Verifier) fetchCert(ctx context.Context, u *url.URL) (*rsa.PublicKey, t
 				inter.AddCert(c)
 			}
 		}
-		_, err := leaf.Verify(x509.VerifyOptions{
+		opts := x509.VerifyOptions{
 			Roots:         v.Roots,
 			Intermediates: inter,
 			CurrentTime:   now,
 			// A signing certificate, not a TLS server's: any usage.
 			KeyUsages: []x509.ExtKeyUsage{x509.ExtKeyUsageAny},
-		})
+		}
+		_, err := leaf.Verify(opts)
+		// AWS serves the leaf alone; its issuer is named by the leaf's
+		// Authority Information Access, as browsers use it.
+		for cur, i := leaf, 0; err != nil && i < maxIssuerFetches; i++ {
+			var unknown x509.UnknownAuthorityError
+			if !errors.As(err, &unknown) {
+				break
+			}
+			issuer := v.fetchIssuer(ctx, cur)
+			if issuer == nil {
+				break
+			}
+			inter.AddCert(issuer)
+			_, err = leaf.Verify(opts)
+			cur = issuer
+		}
 		if err != nil {
 			return nil, time.Time{}, fmt.Errorf("%w: %v", ErrCertUntrusted, err)
 		}
@@ -391,4 +408,39 @@ func (v *Verifier) fetchCert(ctx context.Context, u *url.URL) (*rsa.PublicKey, t
 		exp = leaf.NotAfter
 	}
 	return key, exp, nil
+}
+
+// maxIssuerFetches bounds the issuers fetched to complete one chain.
+const maxIssuerFetches = 2
+
+// fetchIssuer fetches the certificate that issued c from the first usable
+// "CA Issuers" URL c names (Authority Information Access), or returns nil.
+// Plain http is fine there, as it is for browsers: the result is only
+// offered as an intermediate, and the chain must still end at a trusted
+// root. c itself was fetched over HTTPS from an allowed host, so the URL is
+// the certificate authority's.
+func (v *Verifier) fetchIssuer(ctx context.Context, c *x509.Certificate) *x509.Certificate {
+	for i, raw := range c.IssuingCertificateURL {
+		if i == 2 {
+			break
+		}
+		u, err := url.Parse(raw)
+		if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" || u.User != nil {
+			continue
+		}
+		f, err := v.get(ctx, u, MaxCertBytes)
+		if err != nil {
+			continue
+		}
+		der := f.body
+		if b, _ := pem.Decode(f.body); b != nil && b.Type == "CERTIFICATE" {
+			der = b.Bytes
+		}
+		issuer, err := x509.ParseCertificate(der)
+		if err != nil || !issuer.IsCA {
+			continue
+		}
+		return issuer
+	}
+	return nil
 }
