@@ -273,7 +273,7 @@ func run(ctx context.Context, client *http.Client, target string, o IngestOption
 	}()
 	type workerResult struct {
 		lat                        []time.Duration
-		sent, stored, accepted, ok int
+		sent, stored, accepted int
 		errs                       map[string]int
 		stopped                    bool
 		firstErr                   string
