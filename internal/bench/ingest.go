@@ -272,11 +272,11 @@ func run(ctx context.Context, client *http.Client, target string, o IngestOption
 		}
 	}()
 	type workerResult struct {
-		lat                        []time.Duration
+		lat                    []time.Duration
 		sent, stored, accepted int
-		errs                       map[string]int
-		stopped                    bool
-		firstErr                   string
+		errs                   map[string]int
+		stopped                bool
+		firstErr               string
 	}
 	results := make([]workerResult, o.Concurrency)
 	var wg sync.WaitGroup
