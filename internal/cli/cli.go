@@ -70,6 +70,8 @@ Other commands:
   tokens create --role R [--name N]           create an API token; prints it once
   users create --email E --role R [--password P]
   bench ingest [flags]                        load-test alert intake against a running Aurora
+  investigate --bundle DIR [--format F]       investigate an evidence bundle offline (json or markdown)
+  eval DIR…                                   run scenario bundles against their expected.json
 
 Configuration comes from environment variables: see docs/configuration.md.
 `
@@ -89,6 +91,10 @@ func Main(ctx context.Context, args []string, stdout, stderr io.Writer, getenv f
 		return 0
 	case "bench":
 		return benchMain(ctx, args, stdout, stderr)
+	case "investigate":
+		return investigateMain(ctx, args, stdout, stderr)
+	case "eval":
+		return evalMain(ctx, args, stdout, stderr)
 	}
 	var addr string
 	if cmd == "all" || cmd == "server" {

@@ -28,7 +28,10 @@ const (
 
 // Report is the structured result of an investigation.
 type Report struct {
+	// Version of the report schema.
+	Version    int          `json:"version"`
 	Verdict    string       `json:"verdict"`
+	Confidence float64      `json:"confidence"`
 	Summary    string       `json:"summary"`
 	RootCause  *RootCause   `json:"root_cause"`
 	Findings   []Finding    `json:"findings"`
@@ -42,9 +45,12 @@ type Report struct {
 
 // RootCause names what broke. Nil until evidence shows one.
 type RootCause struct {
-	Category    string `json:"category"`
-	Object      string `json:"object"`
-	Explanation string `json:"explanation"`
+	// Category is one of the closed list in docs/root-cause-categories.md.
+	Category string `json:"category"`
+	// Object is kind/namespace/name (kind/name when cluster-scoped).
+	Object string `json:"object"`
+	// Summary says what is wrong and why, naming the culprit.
+	Summary string `json:"summary"`
 }
 
 // Finding is one claim with the evidence [n] that supports it.
@@ -73,13 +79,17 @@ type NotChecked struct {
 	Reason string `json:"reason"`
 }
 
-// NextStep is a suggested action.
+// NextStep is a suggested action. Risk is safe (read-only), low, medium
+// or high.
 type NextStep struct {
-	Action  string `json:"action"`
+	Title   string `json:"title"`
 	Command string `json:"command,omitempty"`
 	Risk    string `json:"risk"`
 	Undo    string `json:"undo,omitempty"`
 }
+
+// ReportVersion is the current report schema version.
+const ReportVersion = 1
 
 // Sources Aurora can gather evidence from once configured (later features);
 // until then a report lists them as not checked.
@@ -392,6 +402,7 @@ func (r *Runner) report(_ context.Context, st *state) (any, error) {
 	}
 	summary += ". No evidence source beyond the alerts is configured, so no root cause is claimed."
 	rep := Report{
+		Version:    ReportVersion,
 		Verdict:    VerdictInconclusive,
 		Summary:    summary,
 		Findings:   []Finding{{Text: fmt.Sprintf("%s fired with severity %s", c.Incident.Title, c.Incident.Severity), Citations: []int{1}}},
@@ -414,9 +425,9 @@ func (r *Runner) report(_ context.Context, st *state) (any, error) {
 		rep.Impact = "Impact is not measured: no evidence source beyond the alert is configured."
 	}
 	for _, rb := range c.Runbooks {
-		rep.NextSteps = append(rep.NextSteps, NextStep{Action: "Follow the runbook: " + rb, Risk: "read-only"})
+		rep.NextSteps = append(rep.NextSteps, NextStep{Title: "Follow the runbook: " + rb, Risk: "safe"})
 	}
-	rep.NextSteps = append(rep.NextSteps, NextStep{Action: "Connect Kubernetes and Prometheus so the investigator can gather evidence", Risk: "read-only"})
+	rep.NextSteps = append(rep.NextSteps, NextStep{Title: "Connect Kubernetes and Prometheus so the investigator can gather evidence", Risk: "safe"})
 	return rep, nil
 }
 

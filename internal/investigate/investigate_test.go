@@ -89,7 +89,7 @@ func TestResumeAfterLastFinishedStep(t *testing.T) {
 	}
 	found := false
 	for _, s := range rep.NextSteps {
-		if s.Action == "Follow the runbook: https://runbooks.example/crashloop" {
+		if s.Title == "Follow the runbook: https://runbooks.example/crashloop" {
 			found = true
 		}
 	}

@@ -1,0 +1,261 @@
+package analyze
+
+import (
+	"os"
+	"path/filepath"
+	"reflect"
+	"strings"
+	"testing"
+)
+
+func netItem(t *testing.T, id int, tool, file string, args map[string]any) Item {
+	t.Helper()
+	b, err := os.ReadFile(filepath.Join("testdata", "network", file))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return Item{ID: id, Tool: tool, Args: args, Output: string(b)}
+}
+
+func netArgs(kv ...string) map[string]any {
+	m := map[string]any{}
+	for i := 0; i+1 < len(kv); i += 2 {
+		m[kv[i]] = kv[i+1]
+	}
+	return m
+}
+
+const (
+	netDescribe = "kubernetes.describe"
+	netGet      = "kubernetes.get"
+	netLogs     = "kubernetes.logs"
+)
+
+func TestNetworkFindings(t *testing.T) {
+	tests := []struct {
+		name     string
+		items    func(t *testing.T) []Item
+		want     []Finding // Summary checked with contains
+		contains []string
+	}{
+		{
+			name: "selector mismatch with pod list",
+			items: func(t *testing.T) []Item {
+				return []Item{
+					netItem(t, 1, netDescribe, "svc_cart_describe.txt", netArgs("kind", "service", "name", "cart", "namespace", "shop")),
+					netItem(t, 2, netGet, "pods_shop_labels.txt", netArgs("kind", "pods", "namespace", "shop")),
+				}
+			},
+			want:     []Finding{{Category: CategoryServiceRouting, Object: "service/shop/cart", Culprit: "app=cart,tier=web", Evidence: []int{1, 2}, Direct: true, Score: 0.9}},
+			contains: []string{`"app=cart,tier=web"`, "app=cart-api"},
+		},
+		{
+			name: "selector mismatch with one described pod is not direct",
+			items: func(t *testing.T) []Item {
+				return []Item{
+					netItem(t, 1, netDescribe, "svc_cart_describe.txt", netArgs("kind", "service", "name", "cart", "namespace", "shop")),
+					netItem(t, 5, netDescribe, "pod_inventory_describe.txt", netArgs("kind", "pod", "name", "inventory-5d9c7b8f4-qq7tn", "namespace", "shop")),
+				}
+			},
+			want: []Finding{{Category: CategoryServiceRouting, Object: "service/shop/cart", Culprit: "app=cart,tier=web", Evidence: []int{1, 5}, Direct: false, Score: 0.7}},
+		},
+		{
+			name: "named targetPort missing on pods (JSON)",
+			items: func(t *testing.T) []Item {
+				return []Item{
+					netItem(t, 3, netGet, "svc_orders.json", netArgs("kind", "service", "name", "orders", "namespace", "shop")),
+					netItem(t, 4, netGet, "ep_orders.json", netArgs("kind", "endpoints", "name", "orders", "namespace", "shop")),
+					netItem(t, 7, netGet, "pods_orders.json", netArgs("kind", "pods", "namespace", "shop")),
+				}
+			},
+			want:     []Finding{{Category: CategoryServiceRouting, Object: "service/shop/orders", Culprit: "http-api", Evidence: []int{3, 4, 7}, Direct: true, Score: 0.85}},
+			contains: []string{`"http-api"`, "http=8080", "metrics=9102"},
+		},
+		{
+			name: "numeric targetPort not declared (endpoints exist) is a hint",
+			items: func(t *testing.T) []Item {
+				return []Item{
+					netItem(t, 1, netDescribe, "svc_inventory_describe.txt", netArgs("kind", "service", "name", "inventory", "namespace", "shop")),
+					netItem(t, 2, netDescribe, "pod_inventory_describe.txt", netArgs("kind", "pod", "name", "inventory-5d9c7b8f4-qq7tn", "namespace", "shop")),
+				}
+			},
+			want: []Finding{{Category: CategoryServiceRouting, Object: "service/shop/inventory", Culprit: "8081", Evidence: []int{1, 2}, Direct: false, Score: 0.55}},
+		},
+		{
+			name: "selected pods not ready",
+			items: func(t *testing.T) []Item {
+				return []Item{
+					netItem(t, 1, netDescribe, "svc_search_describe.txt", netArgs("kind", "svc", "name", "search", "namespace", "shop")),
+					netItem(t, 2, netDescribe, "ep_search_describe.txt", netArgs("kind", "endpoints", "name", "search", "namespace", "shop")),
+					netItem(t, 3, netGet, "pods_search.txt", netArgs("kind", "pods", "namespace", "shop")),
+				}
+			},
+			want: []Finding{{Category: CategoryServiceRouting, Object: "service/shop/search", Culprit: "app=search", Evidence: []int{1, 2, 3}, Score: 0.6,
+				Related: []string{"pod/shop/search-0", "pod/shop/search-1"}}},
+		},
+		{
+			name: "no endpoints without pod evidence",
+			items: func(t *testing.T) []Item {
+				return []Item{netItem(t, 8, netDescribe, "svc_reviews_describe.txt", netArgs("kind", "service", "name", "reviews", "namespace", "shop"))}
+			},
+			want: []Finding{{Category: CategoryServiceRouting, Object: "service/shop/reviews", Culprit: "app=reviews", Evidence: []int{8}, Score: 0.6}},
+		},
+		{
+			name: "ingress backend endpoints not found",
+			items: func(t *testing.T) []Item {
+				return []Item{netItem(t, 2, netDescribe, "ingress_describe.txt", netArgs("kind", "ingress", "name", "storefront", "namespace", "shop"))}
+			},
+			want: []Finding{{Category: CategoryServiceRouting, Object: "ingress/shop/storefront", Culprit: "cart-v2:80", Evidence: []int{2}, Direct: true, Score: 0.85,
+				Related: []string{"service/shop/cart-v2"}}},
+			contains: []string{`endpoints \"cart-v2\" not found`},
+		},
+		{
+			name: "ingress JSON backend absent from service list, and a missing port",
+			items: func(t *testing.T) []Item {
+				return []Item{
+					netItem(t, 1, netGet, "ingress_admin.json", netArgs("kind", "ingress", "name", "admin", "namespace", "shop")),
+					netItem(t, 2, netGet, "svcs_shop.txt", netArgs("kind", "services", "namespace", "shop")),
+					netItem(t, 3, netGet, "svc_api.json", netArgs("kind", "service", "name", "api", "namespace", "shop")),
+				}
+			},
+			want: []Finding{
+				{Category: CategoryServiceRouting, Object: "ingress/shop/admin", Culprit: "admin-ui:80", Evidence: []int{1}, Direct: true, Score: 0.85, Related: []string{"service/shop/admin-ui"}},
+				{Category: CategoryServiceRouting, Object: "ingress/shop/admin", Culprit: "api:grpc", Evidence: []int{1, 2, 3}, Direct: true, Score: 0.8, Related: []string{"service/shop/api"}},
+			},
+		},
+		{
+			name: "default deny ingress plus timeouts",
+			items: func(t *testing.T) []Item {
+				return []Item{
+					netItem(t, 4, netDescribe, "netpol_deny_describe.txt", netArgs("kind", "networkpolicy", "name", "default-deny-ingress", "namespace", "shop")),
+					netItem(t, 6, netLogs, "checkout_timeouts.log", netArgs("pod", "checkout-1", "namespace", "shop")),
+				}
+			},
+			want: []Finding{{Category: CategoryNetworkPolicy, Object: "networkpolicy/shop/default-deny-ingress", Culprit: "default-deny-ingress", Evidence: []int{4, 6}, Score: 0.75,
+				Related: []string{"service/shop/payments"}}},
+			contains: []string{"payments.shop.svc.cluster.local:9090", "allows no ingress"},
+		},
+		{
+			name: "pod-selecting deny policy plus timeouts from another namespace",
+			items: func(t *testing.T) []Item {
+				return []Item{
+					netItem(t, 1, netGet, "netpol_db_deny.json", netArgs("kind", "networkpolicy", "name", "lock-db", "namespace", "data")),
+					netItem(t, 2, netLogs, "db_timeouts.log", netArgs("pod", "app-1", "namespace", "shop")),
+				}
+			},
+			want: []Finding{{Category: CategoryNetworkPolicy, Object: "networkpolicy/data/lock-db", Culprit: "lock-db", Evidence: []int{1, 2}, Score: 0.75,
+				Related: []string{"service/data/postgres"}}},
+			contains: []string{`pods matching "app=postgres"`},
+		},
+		{
+			name: "coredns upstream timeouts",
+			items: func(t *testing.T) []Item {
+				return []Item{netItem(t, 9, netLogs, "coredns.log", netArgs("pod", "coredns-5d78c9869d-4xk2p", "namespace", "kube-system"))}
+			},
+			want:     []Finding{{Category: CategoryDNS, Object: "pod/kube-system/coredns-5d78c9869d-4xk2p", Culprit: "10.0.0.2:53", Evidence: []int{9}, Score: 0.7}},
+			contains: []string{"upstream", "3 times"},
+		},
+		{
+			name: "coredns loop",
+			items: func(t *testing.T) []Item {
+				return []Item{netItem(t, 9, netLogs, "coredns_loop.log", netArgs("pod", "coredns-5d78c9869d-4xk2p", "namespace", "kube-system", "previous", "true"))}
+			},
+			want: []Finding{{Category: CategoryDNS, Object: "pod/kube-system/coredns-5d78c9869d-4xk2p", Culprit: "plugin/loop", Evidence: []int{9}, Direct: true, Score: 0.85}},
+		},
+		{
+			name: "DNS failures in events",
+			items: func(t *testing.T) []Item {
+				return []Item{netItem(t, 3, "kubernetes.events", "events_shop.txt", netArgs("namespace", "shop"))}
+			},
+			want: []Finding{{Category: CategoryDNS, Object: "namespace/shop", Culprit: "auth.shop.svc.cluster.local", Evidence: []int{3}, Score: 0.6,
+				Related: []string{"service/shop/auth"}}},
+			contains: []string{"no such host"},
+		},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			got := netAnalyzer{}.Analyze(&Input{Items: tc.items(t)})
+			if len(got) != len(tc.want) {
+				for _, g := range got {
+					t.Logf("got %+v", g)
+				}
+				t.Fatalf("got %d findings, want %d", len(got), len(tc.want))
+			}
+			for i, w := range tc.want {
+				g := got[i]
+				if g.Analyzer != "network" || g.Category != w.Category || g.Object != w.Object || g.Culprit != w.Culprit ||
+					!reflect.DeepEqual(g.Evidence, w.Evidence) || g.Direct != w.Direct || g.Score != w.Score || !reflect.DeepEqual(g.Related, w.Related) {
+					t.Errorf("finding %d:\n got %+v\nwant %+v", i, g, w)
+				}
+				if g.Summary == "" || (g.Culprit != "" && !strings.Contains(g.Summary, g.Culprit)) {
+					t.Errorf("summary %q does not name culprit %q", g.Summary, g.Culprit)
+				}
+			}
+			for _, c := range tc.contains {
+				if !strings.Contains(got[0].Summary+got[len(got)-1].Summary, c) {
+					t.Errorf("summary %q lacks %q", got[0].Summary, c)
+				}
+			}
+		})
+	}
+}
+
+func TestNetworkHealthyProducesNothing(t *testing.T) {
+	cases := map[string][]Item{
+		"service with endpoints and matching pods": {
+			{ID: 1, Tool: netDescribe, Args: netArgs("kind", "service"), Output: strings.Replace(netMustRead(t, "network/svc_cart_describe.txt"), "<none>\nSession", "10.244.1.5:8080,10.244.2.7:8080\nSession", 1)},
+			{ID: 2, Tool: netGet, Args: netArgs("kind", "pods", "namespace", "shop"), Output: strings.ReplaceAll(netMustRead(t, "network/pods_shop_labels.txt"), "app=cart-api", "app=cart")},
+		},
+		"deny policy without timeouts": {
+			netItem(t, 4, netDescribe, "netpol_deny_describe.txt", netArgs("kind", "networkpolicy")),
+		},
+		"allow policy with timeouts": {
+			netItem(t, 1, netGet, "netpol_allow.json", netArgs("kind", "networkpolicy")),
+			netItem(t, 2, netLogs, "checkout_timeouts.log", netArgs("pod", "x", "namespace", "web")),
+		},
+		"healthy ingress backends": {
+			{ID: 1, Tool: netDescribe, Args: netArgs("kind", "ingress"), Output: strings.Replace(netMustRead(t, "network/ingress_describe.txt"), `(<error: endpoints "cart-v2" not found>)`, "(10.244.1.3:8080)", 1)},
+		},
+		"coredns info only": {
+			{ID: 1, Tool: netLogs, Args: netArgs("pod", "coredns-1", "namespace", "kube-system"), Output: "[INFO] plugin/reload: Running configuration\nCoreDNS-1.11.1\n[INFO] 10.244.1.5:49152 - 1 \"A IN cart.shop.svc.cluster.local. udp 45 false 512\" NOERROR qr,aa,rd 104 0.0001s"},
+		},
+	}
+	for name, items := range cases {
+		if got := (netAnalyzer{}).Analyze(&Input{Items: items}); len(got) != 0 {
+			t.Errorf("%s: unexpected findings %+v", name, got)
+		}
+	}
+	if a := NetworkAnalyzers(); len(a) != 1 || a[0].Name() != "network" {
+		t.Errorf("NetworkAnalyzers = %v", a)
+	}
+}
+
+func TestNetworkDeterministicOrder(t *testing.T) {
+	items := []Item{
+		netItem(t, 8, netDescribe, "svc_reviews_describe.txt", netArgs("kind", "service")),
+		netItem(t, 1, netDescribe, "svc_cart_describe.txt", netArgs("kind", "service")),
+		netItem(t, 2, netGet, "pods_shop_labels.txt", netArgs("kind", "pods", "namespace", "shop")),
+		netItem(t, 3, netDescribe, "ingress_describe.txt", netArgs("kind", "ingress")),
+	}
+	first := netAnalyzer{}.Analyze(&Input{Items: items})
+	for i := 0; i < 20; i++ {
+		if again := (netAnalyzer{}).Analyze(&Input{Items: items}); !reflect.DeepEqual(first, again) {
+			t.Fatalf("non-deterministic:\n%+v\n%+v", first, again)
+		}
+	}
+	for i := 1; i < len(first); i++ {
+		a, b := first[i-1], first[i]
+		if a.Score < b.Score || (a.Score == b.Score && a.Object > b.Object) {
+			t.Errorf("order: %v %s before %v %s", a.Score, a.Object, b.Score, b.Object)
+		}
+	}
+}
+
+func netMustRead(t *testing.T, rel string) string {
+	t.Helper()
+	b, err := os.ReadFile(filepath.Join("testdata", rel))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return string(b)
+}

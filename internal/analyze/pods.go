@@ -1,0 +1,1186 @@
+package analyze
+
+// Pod analyzers: they read pods from `kubectl describe pod` text, `kubectl
+// get pod -o json` (a Pod or a List), `kubectl get pods` tables and events,
+// merge what the items show about each pod, and name why it is unhealthy.
+
+import (
+	"encoding/json"
+	"fmt"
+	"regexp"
+	"sort"
+	"strconv"
+	"strings"
+)
+
+// KubeAnalyzers returns the analyzers of Kubernetes pods and workloads.
+func KubeAnalyzers() []Analyzer {
+	return []Analyzer{
+		oomAnalyzer{},
+		crashLoopAnalyzer{},
+		imagePullAnalyzer{},
+		configErrorAnalyzer{},
+		schedulingAnalyzer{},
+		probeAnalyzer{},
+		rolloutAnalyzer{},
+		replicaSetAnalyzer{},
+		jobAnalyzer{},
+		hpaAnalyzer{},
+	}
+}
+
+// ---------------------------------------------------------------------------
+// The pod model
+
+type ctrState struct {
+	State    string // waiting | running | terminated ("" when unknown)
+	Reason   string
+	Message  string
+	ExitCode int
+	HasExit  bool
+}
+
+type containerInfo struct {
+	Name, Image string
+	Init        bool
+	State, Last ctrState
+	Ready       bool
+	Restarts    int
+	MemLimit    string
+	// Probes as describe prints them: "http-get http://:8080/healthz".
+	Liveness, Readiness, Startup string
+	IDs                          []int
+}
+
+type podInfo struct {
+	Namespace, Name, Node, Phase string
+	// TableStatus/TableRestarts come from `kubectl get pods` (STATUS, RESTARTS).
+	TableStatus   string
+	TableRestarts int
+	Conditions    []kubeCondition
+	NodeSelector  string
+	Claims        []string
+	Containers    []*containerInfo
+	Events        []KubeEvent
+	IDs           []int // items that showed the pod's state
+}
+
+func (p *podInfo) ref() string  { return ObjectRef("pod", p.Namespace, p.Name) }
+func (p *podInfo) path() string { return strings.TrimPrefix(p.ref(), "pod/") }
+
+// stateKnown is true when some item showed the pod's current state (not only
+// events about it).
+func (p *podInfo) stateKnown() bool { return len(p.IDs) > 0 }
+
+// healthy is true when the pod's state is known and it is Running with all
+// its (non-init) containers ready.
+func (p *podInfo) healthy() bool {
+	if !p.stateKnown() || !strings.EqualFold(p.Phase, "Running") {
+		return false
+	}
+	n := 0
+	for _, c := range p.Containers {
+		if c.Init {
+			continue
+		}
+		n++
+		if !c.Ready || c.State.State != "running" {
+			return false
+		}
+	}
+	if n == 0 { // table only: READY column folded into TableStatus
+		return strings.EqualFold(p.TableStatus, "Running")
+	}
+	return true
+}
+
+func (p *podInfo) related() []string {
+	if p.Node == "" {
+		return nil
+	}
+	return []string{ObjectRef("node", "", p.Node)}
+}
+
+func (p *podInfo) container(name string) *containerInfo {
+	for _, c := range p.Containers {
+		if c.Name == name {
+			return c
+		}
+	}
+	return nil
+}
+
+// warnings returns the pod's Warning events whose reason is one of reasons
+// (all Warning events when none given).
+func (p *podInfo) warnings(reasons ...string) []KubeEvent {
+	var out []KubeEvent
+	for _, e := range p.Events {
+		if e.Type != "Warning" {
+			continue
+		}
+		if len(reasons) == 0 || containsStr(reasons, e.Reason) {
+			out = append(out, e)
+		}
+	}
+	return out
+}
+
+func eventIDs(evs []KubeEvent) []int {
+	var ids []int
+	for _, e := range evs {
+		ids = addID(ids, e.Item)
+	}
+	return ids
+}
+
+// collectPods reads every pod the items show, merged by namespace/name, in a
+// stable order. Later items override the state earlier ones showed.
+func collectPods(in *Input) []*podInfo {
+	items := append([]Item(nil), in.Items...)
+	sort.SliceStable(items, func(i, j int) bool { return items[i].ID < items[j].ID })
+	pods := map[string]*podInfo{}
+	var order []string
+	get := func(ns, name string) *podInfo {
+		k := ns + "/" + name
+		p, ok := pods[k]
+		if !ok {
+			p = &podInfo{Namespace: ns, Name: name}
+			pods[k] = p
+			order = append(order, k)
+		}
+		return p
+	}
+	var loose []KubeEvent // events whose pod had no namespace
+	for _, it := range items {
+		switch it.Tool {
+		case toolKubeDescribe:
+			for _, d := range ParseDescribe(it.Output) {
+				if describeKind(it, d) != "pod" || d.Name() == "" {
+					continue
+				}
+				mergePod(get(d.Namespace(), d.Name()), podFromDescribe(d, it.ID))
+			}
+		case toolKubeGet:
+			kind := KubeKind(it.Arg("kind"))
+			for _, o := range kubeObjects(it.Output) {
+				if o.Kind == "Pod" && o.Metadata.Name != "" {
+					mergePod(get(o.Metadata.Namespace, o.Metadata.Name), podFromJSON(o, it.ID))
+				}
+			}
+			if kind == "pod" && !strings.HasPrefix(strings.TrimSpace(it.Output), "{") {
+				for _, p := range podsFromTable(it) {
+					mergePod(get(p.Namespace, p.Name), p)
+				}
+			}
+			if kind == "event" {
+				loose = append(loose, ParseEvents(it)...)
+			}
+		case toolKubeEvents:
+			loose = append(loose, ParseEvents(it)...)
+		}
+	}
+	for _, e := range loose {
+		if e.Kind != "pod" || e.Name == "" {
+			continue
+		}
+		ns := e.Namespace
+		if ns == "" { // match a pod another item showed
+			for _, k := range order {
+				if pods[k].Name == e.Name {
+					ns = pods[k].Namespace
+					break
+				}
+			}
+		}
+		e.Namespace = ns
+		p := get(ns, e.Name)
+		p.Events = append(p.Events, e)
+	}
+	sort.Strings(order)
+	out := make([]*podInfo, 0, len(order))
+	for _, k := range order {
+		out = append(out, pods[k])
+	}
+	return out
+}
+
+func mergePod(dst, src *podInfo) {
+	dst.IDs = addID(dst.IDs, src.IDs...)
+	if src.Node != "" {
+		dst.Node = src.Node
+	}
+	if src.Phase != "" {
+		dst.Phase = src.Phase
+	}
+	if src.TableStatus != "" {
+		dst.TableStatus, dst.TableRestarts = src.TableStatus, src.TableRestarts
+	}
+	if len(src.Conditions) > 0 {
+		dst.Conditions = src.Conditions
+	}
+	if src.NodeSelector != "" {
+		dst.NodeSelector = src.NodeSelector
+	}
+	for _, c := range src.Claims {
+		if !containsStr(dst.Claims, c) {
+			dst.Claims = append(dst.Claims, c)
+		}
+	}
+	for _, c := range src.Containers {
+		d := dst.container(c.Name)
+		if d == nil {
+			dst.Containers = append(dst.Containers, c)
+			continue
+		}
+		d.IDs = addID(d.IDs, c.IDs...)
+		if c.State.State != "" {
+			d.State = c.State
+		}
+		if c.Last.State != "" {
+			d.Last = c.Last
+		}
+		d.Ready, d.Restarts = c.Ready, c.Restarts
+		for _, f := range []struct{ dst, src *string }{
+			{&d.Image, &c.Image}, {&d.MemLimit, &c.MemLimit}, {&d.Liveness, &c.Liveness},
+			{&d.Readiness, &c.Readiness}, {&d.Startup, &c.Startup},
+		} {
+			if *f.src != "" {
+				*f.dst = *f.src
+			}
+		}
+	}
+	dst.Events = append(dst.Events, src.Events...)
+}
+
+// podFromDescribe reads one `kubectl describe pod` object.
+func podFromDescribe(d *DescribeDoc, id int) *podInfo {
+	p := &podInfo{Namespace: d.Namespace(), Name: d.Name(), Phase: d.Get("Status"), IDs: []int{id}}
+	if n, _, _ := strings.Cut(d.Get("Node"), "/"); n != "<none>" {
+		p.Node = n
+	}
+	for _, sec := range []string{"Init Containers", "Containers"} {
+		for _, cn := range d.Node(sec).children() {
+			if cn.Key == "" {
+				continue
+			}
+			c := &containerInfo{Name: cn.Key, Init: sec == "Init Containers", IDs: []int{id},
+				Image: cn.Get("Image"), Ready: strings.EqualFold(cn.Get("Ready"), "True"),
+				Liveness: cn.Get("Liveness"), Readiness: cn.Get("Readiness"), Startup: cn.Get("Startup"),
+				MemLimit: cn.Get("Limits", "memory")}
+			c.Restarts, _ = strconv.Atoi(cn.Get("Restart Count"))
+			c.State = describeState(cn.Child("State"))
+			c.Last = describeState(cn.Child("Last State"))
+			p.Containers = append(p.Containers, c)
+		}
+	}
+	p.Conditions = conditionsFromTable(d.Node("Conditions"))
+	if s := d.Get("Node-Selectors"); s != "<none>" {
+		sel := []string{s}
+		for _, c := range d.Node("Node-Selectors").children() {
+			sel = append(sel, c.Value)
+		}
+		p.NodeSelector = strings.Join(sel, ",")
+	}
+	for _, v := range d.Node("Volumes").children() {
+		if cl := v.Get("ClaimName"); cl != "" {
+			p.Claims = append(p.Claims, cl)
+		}
+	}
+	p.Events = describeEvents(d, "pod", id)
+	return p
+}
+
+func (n *DescribeNode) children() []*DescribeNode {
+	if n == nil {
+		return nil
+	}
+	return n.Children
+}
+
+func describeState(n *DescribeNode) ctrState {
+	if n == nil {
+		return ctrState{}
+	}
+	s := ctrState{State: strings.ToLower(strings.Fields(n.Value + " x")[0]),
+		Reason: n.Get("Reason"), Message: n.Get("Message")}
+	if s.State == "x" {
+		s.State = ""
+	}
+	if ec := n.Get("Exit Code"); ec != "" {
+		s.ExitCode, _ = strconv.Atoi(ec)
+		s.HasExit = true
+	}
+	return s
+}
+
+type podJSONSpec struct {
+	NodeName     string            `json:"nodeName"`
+	NodeSelector map[string]string `json:"nodeSelector"`
+	Containers   []ctrJSONSpec     `json:"containers"`
+	Init         []ctrJSONSpec     `json:"initContainers"`
+	Volumes      []struct {
+		PVC *struct {
+			ClaimName string `json:"claimName"`
+		} `json:"persistentVolumeClaim"`
+	} `json:"volumes"`
+}
+
+type ctrJSONSpec struct {
+	Name      string `json:"name"`
+	Image     string `json:"image"`
+	Resources struct {
+		Limits map[string]string `json:"limits"`
+	} `json:"resources"`
+	Liveness  *probeJSON `json:"livenessProbe"`
+	Readiness *probeJSON `json:"readinessProbe"`
+	Startup   *probeJSON `json:"startupProbe"`
+}
+
+type probeJSON struct {
+	HTTPGet *struct {
+		Path   string `json:"path"`
+		Port   any    `json:"port"`
+		Host   string `json:"host"`
+		Scheme string `json:"scheme"`
+	} `json:"httpGet"`
+	TCPSocket *struct {
+		Port any `json:"port"`
+	} `json:"tcpSocket"`
+	Exec *struct {
+		Command []string `json:"command"`
+	} `json:"exec"`
+	GRPC *struct {
+		Port any `json:"port"`
+	} `json:"grpc"`
+}
+
+// String renders a probe's action as describe does.
+func (p *probeJSON) String() string {
+	switch {
+	case p == nil:
+		return ""
+	case p.HTTPGet != nil:
+		scheme := strings.ToLower(p.HTTPGet.Scheme)
+		if scheme == "" {
+			scheme = "http"
+		}
+		return fmt.Sprintf("http-get %s://%s:%v%s", scheme, p.HTTPGet.Host, p.HTTPGet.Port, p.HTTPGet.Path)
+	case p.TCPSocket != nil:
+		return fmt.Sprintf("tcp-socket :%v", p.TCPSocket.Port)
+	case p.GRPC != nil:
+		return fmt.Sprintf("grpc <pod>:%v", p.GRPC.Port)
+	case p.Exec != nil:
+		return "exec [" + strings.Join(p.Exec.Command, " ") + "]"
+	}
+	return ""
+}
+
+type stateJSON struct {
+	Waiting *struct {
+		Reason  string `json:"reason"`
+		Message string `json:"message"`
+	} `json:"waiting"`
+	Running    *struct{} `json:"running"`
+	Terminated *struct {
+		Reason   string `json:"reason"`
+		Message  string `json:"message"`
+		ExitCode int    `json:"exitCode"`
+	} `json:"terminated"`
+}
+
+func (s stateJSON) state() ctrState {
+	switch {
+	case s.Waiting != nil:
+		return ctrState{State: "waiting", Reason: s.Waiting.Reason, Message: s.Waiting.Message}
+	case s.Running != nil:
+		return ctrState{State: "running"}
+	case s.Terminated != nil:
+		return ctrState{State: "terminated", Reason: s.Terminated.Reason, Message: s.Terminated.Message,
+			ExitCode: s.Terminated.ExitCode, HasExit: true}
+	}
+	return ctrState{}
+}
+
+type ctrJSONStatus struct {
+	Name         string    `json:"name"`
+	Image        string    `json:"image"`
+	Ready        bool      `json:"ready"`
+	RestartCount int       `json:"restartCount"`
+	State        stateJSON `json:"state"`
+	LastState    stateJSON `json:"lastState"`
+}
+
+type podJSONStatus struct {
+	Phase      string          `json:"phase"`
+	Conditions []kubeCondition `json:"conditions"`
+	Statuses   []ctrJSONStatus `json:"containerStatuses"`
+	Init       []ctrJSONStatus `json:"initContainerStatuses"`
+}
+
+// podFromJSON reads a Pod object of `kubectl get -o json`.
+func podFromJSON(o kubeObject, id int) *podInfo {
+	var spec podJSONSpec
+	var st podJSONStatus
+	_ = json.Unmarshal(o.Spec, &spec)
+	_ = json.Unmarshal(o.Status, &st)
+	p := &podInfo{Namespace: o.Metadata.Namespace, Name: o.Metadata.Name, Node: spec.NodeName,
+		Phase: st.Phase, Conditions: st.Conditions, IDs: []int{id}}
+	var sel []string
+	for k, v := range spec.NodeSelector {
+		sel = append(sel, k+"="+v)
+	}
+	sort.Strings(sel)
+	p.NodeSelector = strings.Join(sel, ",")
+	for _, v := range spec.Volumes {
+		if v.PVC != nil {
+			p.Claims = append(p.Claims, v.PVC.ClaimName)
+		}
+	}
+	add := func(specs []ctrJSONSpec, stats []ctrJSONStatus, init bool) {
+		for _, cs := range specs {
+			c := &containerInfo{Name: cs.Name, Image: cs.Image, Init: init, IDs: []int{id},
+				MemLimit: cs.Resources.Limits["memory"], Liveness: cs.Liveness.String(),
+				Readiness: cs.Readiness.String(), Startup: cs.Startup.String()}
+			for _, s := range stats {
+				if s.Name == cs.Name {
+					c.State, c.Last = s.State.state(), s.LastState.state()
+					c.Ready, c.Restarts = s.Ready, s.RestartCount
+				}
+			}
+			p.Containers = append(p.Containers, c)
+		}
+	}
+	add(spec.Init, st.Init, true)
+	add(spec.Containers, st.Statuses, false)
+	return p
+}
+
+var restartsCol = regexp.MustCompile(`^\d+`)
+
+// podsFromTable reads `kubectl get pods [-o wide]`.
+func podsFromTable(it Item) []*podInfo {
+	var out []*podInfo
+	for _, r := range ParseTable(it.Output) {
+		name := strings.TrimPrefix(r["NAME"], "pod/")
+		if name == "" || r["STATUS"] == "" {
+			continue
+		}
+		ns := r["NAMESPACE"]
+		if ns == "" {
+			ns = it.Arg("namespace")
+		}
+		p := &podInfo{Namespace: ns, Name: name, TableStatus: r["STATUS"], IDs: []int{it.ID}}
+		p.TableRestarts, _ = strconv.Atoi(restartsCol.FindString(r["RESTARTS"]))
+		if n := r["NODE"]; n != "" && n != "<none>" {
+			p.Node = n
+		}
+		switch st := r["STATUS"]; {
+		case st == "Running" || st == "Pending" || st == "Succeeded" || st == "Failed":
+			p.Phase = st
+			if st == "Running" {
+				if rd, tot, ok := strings.Cut(r["READY"], "/"); ok && rd != tot {
+					p.TableStatus = "NotReady"
+				}
+			}
+		case st == "Completed":
+			p.Phase = "Succeeded"
+		}
+		out = append(out, p)
+	}
+	return out
+}
+
+// tableReason is the container reason a `kubectl get pods` STATUS shows
+// ("Init:CrashLoopBackOff" → "CrashLoopBackOff").
+func (p *podInfo) tableReason() string {
+	s := p.TableStatus
+	if i := strings.LastIndexByte(s, ':'); i >= 0 {
+		s = s[i+1:]
+	}
+	return s
+}
+
+// ---------------------------------------------------------------------------
+// Exit codes
+
+// exitMeaning explains a terminated state in plain words; direct is true
+// when the code itself names the cause.
+func exitMeaning(s ctrState) (meaning string, direct bool) {
+	if s.Reason == "StartError" || s.Reason == "ContainerCannotRun" {
+		if s.Message != "" {
+			return fmt.Sprintf("it could not start (%s: %q)", s.Reason, clip(s.Message, 160)), true
+		}
+		return "it could not start (" + s.Reason + ")", false
+	}
+	if !s.HasExit {
+		if s.Reason != "" {
+			return "it last terminated with reason " + s.Reason, false
+		}
+		return "", false
+	}
+	code := s.ExitCode
+	what := ""
+	switch {
+	case code == 0:
+		what = "it exits successfully but is expected to keep running"
+	case code == 1:
+		what = "the application exits with an error"
+	case code == 126:
+		return fmt.Sprintf("its command cannot be executed (exit %d, permission denied or not executable)", code), true
+	case code == 127:
+		return fmt.Sprintf("its command was not found (exit %d)", code), true
+	case code == 134:
+		what = "it aborted (SIGABRT)"
+	case code == 137:
+		what = "it was killed by SIGKILL (not an OOM kill: e.g. a failed liveness probe or an external kill)"
+	case code == 139:
+		what = "it crashed with a segmentation fault (SIGSEGV)"
+	case code == 143:
+		what = "it was terminated by SIGTERM"
+	case code > 128 && code < 160:
+		what = fmt.Sprintf("it was killed by signal %d", code-128)
+	default:
+		what = "it exits with an error"
+	}
+	r := ""
+	if s.Reason != "" {
+		r = "reason " + s.Reason + ", "
+	}
+	return fmt.Sprintf("%s (%sexit code %d)", what, r, code), false
+}
+
+func restartsText(n int) string {
+	switch n {
+	case 0:
+		return ""
+	case 1:
+		return ", restarted once"
+	}
+	return fmt.Sprintf(", restarted %d times", n)
+}
+
+// ---------------------------------------------------------------------------
+// OOM
+
+type oomAnalyzer struct{}
+
+func (oomAnalyzer) Name() string { return "kube-oom" }
+
+func (a oomAnalyzer) Analyze(in *Input) []Finding {
+	var fs []Finding
+	for _, p := range collectPods(in) {
+		for _, c := range p.Containers {
+			s := c.Last
+			now := false
+			if c.State.Reason == "OOMKilled" {
+				s, now = c.State, true
+			}
+			if s.Reason != "OOMKilled" {
+				continue
+			}
+			limit, culprit := "", c.Name
+			if c.MemLimit != "" {
+				limit = " at its " + c.MemLimit + " memory limit"
+				culprit = fmt.Sprintf("%s (memory limit %s)", c.Name, c.MemLimit)
+			} else {
+				limit = " (no memory limit is shown: the node may have run out of memory)"
+			}
+			code := ""
+			if s.HasExit {
+				code = fmt.Sprintf(" (exit %d)", s.ExitCode)
+			}
+			when := "was OOMKilled"
+			if !now {
+				when = "was last OOMKilled"
+			}
+			loop := ""
+			if c.State.Reason == "CrashLoopBackOff" {
+				loop = " and keeps crashing (CrashLoopBackOff)"
+			}
+			score := 0.9
+			if c.State.State == "running" && c.Ready {
+				score = 0.8 // an earlier kill; the container is up now
+			}
+			fs = append(fs, Finding{Analyzer: a.Name(), Category: CategoryOOM, Object: p.ref(),
+				Summary: fmt.Sprintf("container %q of pod %s %s%s%s%s%s", c.Name, p.path(), when, code, limit, loop, restartsText(c.Restarts)),
+				Culprit: culprit, Evidence: c.IDs, Direct: true, Score: score, Related: p.related()})
+		}
+		if len(p.Containers) == 0 && p.tableReason() == "OOMKilled" {
+			fs = append(fs, Finding{Analyzer: a.Name(), Category: CategoryOOM, Object: p.ref(),
+				Summary:  fmt.Sprintf("pod %s shows status OOMKilled%s", p.path(), restartsText(p.TableRestarts)),
+				Evidence: p.IDs, Direct: true, Score: 0.8, Related: p.related()})
+		}
+	}
+	return finishFindings(fs)
+}
+
+// ---------------------------------------------------------------------------
+// CrashLoopBackOff
+
+type crashLoopAnalyzer struct{}
+
+func (crashLoopAnalyzer) Name() string { return "kube-crashloop" }
+
+var backOffContainer = regexp.MustCompile(`Back-off restarting failed container (\S+)`)
+
+func (a crashLoopAnalyzer) Analyze(in *Input) []Finding {
+	var fs []Finding
+	for _, p := range collectPods(in) {
+		backoffs := p.warnings("BackOff", "CrashLoopBackOff")
+		for _, c := range p.Containers {
+			if c.State.Reason != "CrashLoopBackOff" || c.Last.Reason == "OOMKilled" {
+				continue
+			}
+			ids := c.IDs
+			for _, e := range backoffs {
+				if m := backOffContainer.FindStringSubmatch(e.Message); m != nil && m[1] == c.Name {
+					ids = addID(ids, e.Item)
+				}
+			}
+			why, direct := exitMeaning(c.Last)
+			score := 0.6
+			switch {
+			case direct:
+				score = 0.9
+			case why != "":
+				score = 0.7
+			}
+			sum := fmt.Sprintf("container %q of pod %s keeps crashing (CrashLoopBackOff)", c.Name, p.path())
+			if why != "" {
+				sum += ": " + why
+			}
+			fs = append(fs, Finding{Analyzer: a.Name(), Category: CategoryCrashloop, Object: p.ref(),
+				Summary: sum + restartsText(c.Restarts), Culprit: c.Name, Evidence: ids, Direct: direct,
+				Score: score, Related: p.related()})
+		}
+		if len(p.Containers) > 0 {
+			continue
+		}
+		switch {
+		case p.tableReason() == "CrashLoopBackOff":
+			fs = append(fs, Finding{Analyzer: a.Name(), Category: CategoryCrashloop, Object: p.ref(),
+				Summary:  fmt.Sprintf("pod %s is in CrashLoopBackOff%s", p.path(), restartsText(p.TableRestarts)),
+				Evidence: addID(p.IDs, eventIDs(backoffs)...), Score: 0.55, Related: p.related()})
+		case !p.stateKnown() && len(backoffs) > 0:
+			// Only events: the pod's current state is unknown.
+			e := backoffs[len(backoffs)-1]
+			culprit := ""
+			if m := backOffContainer.FindStringSubmatch(e.Message); m != nil {
+				culprit = m[1]
+			}
+			fs = append(fs, Finding{Analyzer: a.Name(), Category: CategoryCrashloop, Object: p.ref(),
+				Summary: fmt.Sprintf("events of pod %s say %q (%d times, last %s); its current state is not shown",
+					p.path(), clip(e.Message, 120), e.Count, e.Age),
+				Culprit: culprit, Evidence: eventIDs(backoffs), Score: 0.5})
+		}
+	}
+	return finishFindings(fs)
+}
+
+// ---------------------------------------------------------------------------
+// Image pull
+
+type imagePullAnalyzer struct{}
+
+func (imagePullAnalyzer) Name() string { return "kube-image-pull" }
+
+var pullReasons = []string{"ImagePullBackOff", "ErrImagePull", "InvalidImageName", "ErrImageNeverPull"}
+
+// pullCause classifies an image pull error message.
+func pullCause(msg string) string {
+	switch {
+	case containsAny(msg, "dial tcp", "i/o timeout", "no such host", "connection refused", "network is unreachable", "TLS handshake timeout"):
+		return "the registry is unreachable"
+	case containsAny(msg, "pull access denied") && containsAny(msg, "repository does not exist"):
+		return "the repository does not exist or needs credentials (pull access denied)"
+	case containsAny(msg, "manifest unknown", "not found", "repository does not exist", "name unknown"):
+		return "the image was not found"
+	case containsAny(msg, "unauthorized", "authentication required", "pull access denied", "403 forbidden", "denied:"):
+		return "the registry refused the credentials"
+	case containsAny(msg, "invalid reference format", "InvalidImageName"):
+		return "the image name is invalid"
+	}
+	return ""
+}
+
+// pullSnippet quotes the most telling part of a pull error.
+func pullSnippet(msg string) string {
+	for _, k := range []string{"manifest unknown", "not found", "repository does not exist", "pull access denied",
+		"unauthorized", "authentication required", "no such host", "i/o timeout", "dial tcp", "connection refused", "denied"} {
+		i := strings.Index(strings.ToLower(msg), k)
+		if i < 0 {
+			continue
+		}
+		// Quote the clause holding k and the one before it ("<image>: not found").
+		start := 0
+		if j := strings.LastIndex(msg[:i], ": "); j >= 0 {
+			start = j + 2
+			if j2 := strings.LastIndex(msg[:j], ": "); j2 >= 0 && len(msg)-j2 <= 140 {
+				start = j2 + 2
+			}
+		}
+		return clip(msg[start:], 140)
+	}
+	return clip(msg, 140)
+}
+
+func isPullEvent(e KubeEvent) bool {
+	return e.Type == "Warning" && (containsStr(pullReasons, e.Reason) ||
+		containsAny(e.Message, "failed to pull image", "back-off pulling image", "error: imagepullbackoff", "error: errimagepull"))
+}
+
+func (a imagePullAnalyzer) Analyze(in *Input) []Finding {
+	var fs []Finding
+	for _, p := range collectPods(in) {
+		var pullEvs []KubeEvent
+		for _, e := range p.Events {
+			if isPullEvent(e) {
+				pullEvs = append(pullEvs, e)
+			}
+		}
+		report := func(ctr, image string, ids []int, msgs []string) {
+			cause, snippet := "", ""
+			for _, m := range msgs {
+				if c := pullCause(m); c != "" {
+					cause, snippet = c, pullSnippet(m)
+					break
+				}
+			}
+			who := ""
+			if ctr != "" {
+				who = fmt.Sprintf(" for container %q", ctr)
+			}
+			f := Finding{Analyzer: a.Name(), Category: CategoryImagePull, Object: p.ref(), Culprit: image,
+				Evidence: ids, Score: 0.7, Related: p.related()}
+			f.Summary = fmt.Sprintf("pod %s cannot pull image %q%s", p.path(), image, who)
+			if cause != "" {
+				f.Summary += fmt.Sprintf(": %s (%q)", cause, snippet)
+				f.Direct, f.Score = true, 0.9
+			}
+			fs = append(fs, f)
+		}
+		matched := false
+		for _, c := range p.Containers {
+			if c.State.State != "waiting" || !containsStr(pullReasons, c.State.Reason) {
+				continue
+			}
+			matched = true
+			ids, msgs := c.IDs, []string{c.State.Message}
+			for _, e := range pullEvs {
+				if img := quoted(e.Message, "image "); img == "" || img == c.Image {
+					ids = addID(ids, e.Item)
+					msgs = append(msgs, e.Message)
+				}
+			}
+			if c.State.Reason == "InvalidImageName" {
+				msgs = append(msgs, "InvalidImageName")
+			}
+			report(c.Name, c.Image, ids, msgs)
+		}
+		if matched || len(pullEvs) == 0 {
+			continue
+		}
+		if p.stateKnown() && !containsStr(pullReasons, p.tableReason()) {
+			continue // the pod's containers are not waiting on a pull now
+		}
+		// Events (and maybe a table status) only: group by image.
+		byImage := map[string][]KubeEvent{}
+		var images []string
+		for _, e := range pullEvs {
+			img := quoted(e.Message, "image ")
+			if img == "" {
+				continue
+			}
+			if _, ok := byImage[img]; !ok {
+				images = append(images, img)
+			}
+			byImage[img] = append(byImage[img], e)
+		}
+		sort.Strings(images)
+		for _, img := range images {
+			var msgs []string
+			for _, e := range byImage[img] {
+				msgs = append(msgs, e.Message)
+			}
+			report("", img, addID(append([]int(nil), p.IDs...), eventIDs(byImage[img])...), msgs)
+		}
+	}
+	return finishFindings(fs)
+}
+
+// ---------------------------------------------------------------------------
+// CreateContainerConfigError, missing ConfigMap/Secret mounts
+
+type configErrorAnalyzer struct{}
+
+func (configErrorAnalyzer) Name() string { return "kube-config" }
+
+var (
+	missingObj = regexp.MustCompile(`(configmap|secret)s? "([^"\\]+)\\?" not found`)
+	missingKey = regexp.MustCompile(`couldn't find key (\S+) in (ConfigMap|Secret) ([^/\s]+)/([^\s"]+)`)
+)
+
+// missingConfig finds the ConfigMap, Secret or key a message says is missing.
+func missingConfig(msg, ns string) (culprit, related, what string, ok bool) {
+	if m := missingKey.FindStringSubmatch(msg); m != nil {
+		kind := strings.ToLower(m[2])
+		return fmt.Sprintf("%s/%s key %s", kind, m[4], m[1]), ObjectRef(kind, m[3], m[4]),
+			fmt.Sprintf("key %q is missing from %s %s/%s", m[1], m[2], m[3], m[4]), true
+	}
+	if m := missingObj.FindStringSubmatch(msg); m != nil {
+		kind := strings.ToLower(m[1])
+		return kind + "/" + m[2], ObjectRef(kind, ns, m[2]), fmt.Sprintf("%s %q is not found", kind, m[2]), true
+	}
+	return "", "", "", false
+}
+
+func (a configErrorAnalyzer) Analyze(in *Input) []Finding {
+	var fs []Finding
+	for _, p := range collectPods(in) {
+		var evs []KubeEvent // config errors the events show
+		for _, e := range p.warnings("Failed", "FailedMount", "CreateContainerConfigError") {
+			if _, _, _, ok := missingConfig(e.Message, p.Namespace); ok {
+				evs = append(evs, e)
+			}
+		}
+		stuck := false
+		for _, c := range p.Containers {
+			if c.State.Reason != "CreateContainerConfigError" {
+				if c.State.Reason == "ContainerCreating" || c.State.Reason == "PodInitializing" {
+					stuck = true
+				}
+				continue
+			}
+			ids, msgs := c.IDs, []string{c.State.Message}
+			for _, e := range evs {
+				ids = addID(ids, e.Item)
+				msgs = append(msgs, e.Message)
+			}
+			found := false
+			for _, m := range msgs {
+				if cul, rel, what, ok := missingConfig(m, p.Namespace); ok {
+					fs = append(fs, Finding{Analyzer: a.Name(), Category: CategoryMissingConfig, Object: p.ref(),
+						Summary: fmt.Sprintf("container %q of pod %s cannot be created (CreateContainerConfigError): %s",
+							c.Name, p.path(), what),
+						Culprit: cul, Evidence: ids, Direct: true, Score: 0.9, Related: append([]string{rel}, p.related()...)})
+					found = true
+					break
+				}
+			}
+			if !found {
+				fs = append(fs, Finding{Analyzer: a.Name(), Category: CategoryMissingConfig, Object: p.ref(),
+					Summary: fmt.Sprintf("container %q of pod %s cannot be created (CreateContainerConfigError); the evidence does not say which ConfigMap, Secret or key is missing",
+						c.Name, p.path()),
+					Evidence: ids, Score: 0.6, Related: p.related()})
+			}
+		}
+		// Volumes that cannot mount keep the pod in ContainerCreating; events
+		// alone (pod state unknown) count too.
+		if !stuck && p.stateKnown() && !strings.EqualFold(p.Phase, "Pending") && p.TableStatus != "ContainerCreating" {
+			continue
+		}
+		for _, e := range evs {
+			if e.Reason != "FailedMount" && p.stateKnown() {
+				continue // handled with the container above
+			}
+			cul, rel, what, _ := missingConfig(e.Message, p.Namespace)
+			direct, score := true, 0.9
+			if !p.stateKnown() {
+				direct, score = e.Reason == "FailedMount", 0.75
+			}
+			fs = append(fs, Finding{Analyzer: a.Name(), Category: CategoryMissingConfig, Object: p.ref(),
+				Summary: fmt.Sprintf("pod %s cannot start: %s (%s: %q)", p.path(), what, e.Reason, clip(e.Message, 160)),
+				Culprit: cul, Evidence: addID(append([]int(nil), p.IDs...), e.Item), Direct: direct, Score: score,
+				Related: append([]string{rel}, p.related()...)})
+		}
+	}
+	return finishFindings(fs)
+}
+
+// ---------------------------------------------------------------------------
+// Scheduling and storage
+
+type schedulingAnalyzer struct{}
+
+func (schedulingAnalyzer) Name() string { return "kube-scheduling" }
+
+var (
+	schedCount   = regexp.MustCompile(`^(\d+)\s+(.*)$`)
+	insufficient = regexp.MustCompile(`Insufficient (\S+)`)
+	taintRe      = regexp.MustCompile(`taint(?:s)? (\{[^}]*\})`)
+	scNotFound   = regexp.MustCompile(`storageclass(?:\.storage\.k8s\.io)? "([^"\\]+)\\?" not found`)
+)
+
+// splitSchedMessage splits "0/5 nodes are available: 2 Insufficient cpu, 3
+// node(s) had untolerated taint {a: b}. preemption: …" into its reasons.
+func splitSchedMessage(msg string) []string {
+	if i := strings.Index(msg, " preemption:"); i >= 0 {
+		msg = msg[:i]
+	}
+	if _, rest, ok := strings.Cut(msg, "nodes are available: "); ok {
+		msg = rest
+	}
+	msg = strings.TrimSpace(strings.TrimSuffix(strings.TrimSpace(msg), "."))
+	var parts []string
+	depth, start := 0, 0
+	for i := 0; i < len(msg); i++ {
+		switch msg[i] {
+		case '{':
+			depth++
+		case '}':
+			depth--
+		case ',':
+			if depth == 0 && i+1 < len(msg) && msg[i+1] == ' ' {
+				parts = append(parts, strings.TrimSpace(msg[start:i]))
+				start = i + 1
+			}
+		}
+	}
+	return append(parts, strings.TrimSpace(msg[start:]))
+}
+
+type schedReason struct {
+	count             int
+	category, culprit string
+	text              string
+	related           []string
+}
+
+func (p *podInfo) schedReason(part string) schedReason {
+	r := schedReason{count: -1, category: CategoryScheduling, text: part}
+	if m := schedCount.FindStringSubmatch(part); m != nil {
+		r.count, _ = strconv.Atoi(m[1])
+	}
+	switch {
+	case insufficient.MatchString(part):
+		r.culprit = insufficient.FindStringSubmatch(part)[1]
+	case taintRe.MatchString(part):
+		r.culprit = taintRe.FindStringSubmatch(part)[1]
+	case containsAny(part, "node affinity/selector", "didn't match node selector", "didn't match pod's node affinity"):
+		r.culprit = p.NodeSelector
+		if r.culprit == "" {
+			r.culprit = "node affinity/selector"
+		}
+	case containsAny(part, "unbound immediate PersistentVolumeClaims", "didn't find available persistent volumes",
+		"volume node affinity conflict", "persistentvolumeclaim"):
+		r.category, r.count = CategoryStorage, 1<<30 // storage blocks every node
+		r.culprit = strings.Join(p.Claims, ",")
+		for _, c := range p.Claims {
+			r.related = append(r.related, ObjectRef("persistentvolumeclaim", p.Namespace, c))
+		}
+		if r.culprit == "" {
+			r.culprit = part
+		}
+	default:
+		r.culprit = part
+	}
+	return r
+}
+
+func (a schedulingAnalyzer) Analyze(in *Input) []Finding {
+	var fs []Finding
+	for _, p := range collectPods(in) {
+		cond := findCondition(p.Conditions, "PodScheduled")
+		if p.stateKnown() && (p.Node != "" || cond != nil && cond.Status == "True" ||
+			p.Phase != "" && !strings.EqualFold(p.Phase, "Pending")) {
+			continue // scheduled: FailedScheduling events are history
+		}
+		msg, ids := "", append([]int(nil), p.IDs...)
+		if evs := p.warnings("FailedScheduling"); len(evs) > 0 {
+			msg = evs[len(evs)-1].Message
+			ids = addID(ids, eventIDs(evs)...)
+		}
+		if cond != nil && cond.Status == "False" && cond.Message != "" {
+			msg = cond.Message
+		}
+		if msg == "" {
+			continue
+		}
+		var reasons []schedReason
+		for _, part := range splitSchedMessage(msg) {
+			reasons = append(reasons, p.schedReason(part))
+		}
+		sort.SliceStable(reasons, func(i, j int) bool { return reasons[i].count > reasons[j].count })
+		top := reasons[0]
+		score := 0.9
+		if len(reasons) > 1 {
+			score = 0.85
+		}
+		fs = append(fs, Finding{Analyzer: a.Name(), Category: top.category, Object: p.ref(),
+			Summary: fmt.Sprintf("pod %s cannot be scheduled: %q", p.path(), clip(msg, 240)),
+			Culprit: top.culprit, Evidence: ids, Direct: true, Score: score, Related: top.related})
+	}
+	// PersistentVolumeClaims that cannot be provisioned or bound.
+	for _, e := range allEvents(in) {
+		if e.Kind != "persistentvolumeclaim" || e.Type != "Warning" {
+			continue
+		}
+		f := Finding{Analyzer: a.Name(), Category: CategoryStorage, Object: e.Object(), Evidence: []int{e.Item},
+			Direct: true, Score: 0.9}
+		switch m := scNotFound.FindStringSubmatch(e.Message); {
+		case m != nil:
+			f.Culprit = "storageclass/" + m[1]
+			f.Related = []string{ObjectRef("storageclass", "", m[1])}
+			f.Summary = fmt.Sprintf("PersistentVolumeClaim %s/%s cannot be provisioned: StorageClass %q is not found (%s)",
+				e.Namespace, e.Name, m[1], e.Reason)
+		case e.Reason == "ProvisioningFailed" || e.Reason == "FailedBinding":
+			f.Culprit = clip(e.Message, 120)
+			f.Score = 0.8
+			f.Summary = fmt.Sprintf("PersistentVolumeClaim %s/%s is not bound: %s %q", e.Namespace, e.Name, e.Reason, clip(e.Message, 200))
+		default:
+			continue
+		}
+		fs = append(fs, f)
+	}
+	return finishFindings(fs)
+}
+
+// allEvents returns the events of every item (describe blocks, event lists).
+func allEvents(in *Input) []KubeEvent {
+	var evs []KubeEvent
+	for _, it := range in.Items {
+		evs = append(evs, ParseEvents(it)...)
+	}
+	return evs
+}
+
+// ---------------------------------------------------------------------------
+// Probes
+
+type probeAnalyzer struct{}
+
+func (probeAnalyzer) Name() string { return "kube-probe" }
+
+var (
+	probeFailed  = regexp.MustCompile(`^(Liveness|Readiness|Startup) probe failed: ?(.*)$`)
+	probeKilled  = regexp.MustCompile(`Container (\S+) failed (liveness|startup) probe`)
+	probeURL     = regexp.MustCompile(`Get "?(https?://[^\s"]+)"?`)
+	probeStatus  = regexp.MustCompile(`statuscode: (\d+)`)
+	probeDialErr = regexp.MustCompile(`dial tcp (\S+): connect: (connection refused|no route to host)`)
+)
+
+func probeDetail(msg string) string {
+	switch {
+	case probeStatus.MatchString(msg):
+		return "HTTP " + probeStatus.FindStringSubmatch(msg)[1]
+	case probeDialErr.MatchString(msg):
+		m := probeDialErr.FindStringSubmatch(msg)
+		return m[2] + " on " + m[1]
+	case containsAny(msg, "context deadline exceeded", "Client.Timeout", "timeout", "timed out"):
+		return "timed out"
+	case containsAny(msg, "connection refused"):
+		return "connection refused"
+	}
+	return strings.TrimSpace(clip(msg, 120))
+}
+
+func (a probeAnalyzer) Analyze(in *Input) []Finding {
+	var fs []Finding
+	for _, p := range collectPods(in) {
+		if p.healthy() {
+			continue // probe failures in events are history: the pod is ready now
+		}
+		type group struct {
+			probe   string // liveness | readiness | startup
+			evs     []KubeEvent
+			count   int
+			lastMsg string
+		}
+		groups := map[string]*group{}
+		killed := map[string]string{} // probe → container restarted for it
+		var killIDs []int
+		for _, e := range p.Events {
+			if m := probeKilled.FindStringSubmatch(e.Message); m != nil {
+				killed[m[2]] = m[1]
+				killIDs = addID(killIDs, e.Item)
+			}
+			m := probeFailed.FindStringSubmatch(e.Message)
+			if e.Type != "Warning" || m == nil {
+				continue
+			}
+			k := strings.ToLower(m[1])
+			g := groups[k]
+			if g == nil {
+				g = &group{probe: k}
+				groups[k] = g
+			}
+			g.evs = append(g.evs, e)
+			g.count += e.Count
+			g.lastMsg = m[2]
+		}
+		for _, k := range []string{"liveness", "startup", "readiness"} {
+			g := groups[k]
+			if g == nil {
+				continue
+			}
+			var ctr *containerInfo
+			if n, ok := killed[k]; ok {
+				ctr = p.container(n)
+			}
+			if ctr == nil {
+				var main []*containerInfo
+				for _, c := range p.Containers {
+					if !c.Init && c.probe(k) != "" {
+						main = append(main, c)
+					}
+				}
+				if len(main) == 1 {
+					ctr = main[0]
+				}
+			}
+			target := ""
+			if ctr != nil {
+				if f := strings.Fields(ctr.probe(k)); len(f) >= 2 {
+					target = f[0] + " " + f[1]
+				}
+			}
+			if target == "" {
+				if m := probeURL.FindStringSubmatch(g.lastMsg); m != nil {
+					target = "GET " + m[1]
+				}
+			}
+			culprit := strings.TrimSpace(k + " probe " + target)
+			ids := eventIDs(g.evs)
+			who := "pod " + p.path()
+			restarts := ""
+			if ctr != nil {
+				who = fmt.Sprintf("container %q of pod %s", ctr.Name, p.path())
+				ids = addID(ids, ctr.IDs...)
+				if k != "readiness" {
+					restarts = restartsText(ctr.Restarts)
+				}
+			}
+			score := 0.65
+			if k != "readiness" {
+				score = 0.75
+				if _, ok := killed[k]; ok {
+					ids = addID(ids, killIDs...)
+				}
+			}
+			fs = append(fs, Finding{Analyzer: a.Name(), Category: CategoryProbe, Object: p.ref(),
+				Summary: fmt.Sprintf("the %s of %s fails: %s (%s, last: %q)%s",
+					culprit, who, probeDetail(g.lastMsg), plural(g.count, "failure"), clip(g.lastMsg, 160), restarts),
+				Culprit: culprit, Evidence: ids, Score: score, Related: p.related()})
+		}
+	}
+	return finishFindings(fs)
+}
+
+func plural(n int, word string) string {
+	if n == 1 {
+		return "1 " + word
+	}
+	return fmt.Sprintf("%d %ss", n, word)
+}
+
+func (c *containerInfo) probe(kind string) string {
+	switch kind {
+	case "liveness":
+		return c.Liveness
+	case "readiness":
+		return c.Readiness
+	case "startup":
+		return c.Startup
+	}
+	return ""
+}

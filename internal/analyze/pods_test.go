@@ -1,0 +1,231 @@
+package analyze
+
+import (
+	"strings"
+	"testing"
+)
+
+const (
+	describe = toolKubeDescribe
+	get      = toolKubeGet
+	events   = toolKubeEvents
+)
+
+func TestPodAnalyzers(t *testing.T) {
+	pod := func(id int, tool, fixture string) func(t *testing.T) Item {
+		return func(t *testing.T) Item {
+			args := []string{"kind", "pod"}
+			if tool == events {
+				args = nil
+			}
+			return kubeItem(t, id, tool, fixture, args...)
+		}
+	}
+	cases := []struct {
+		name     string
+		analyzer Analyzer
+		items    []func(*testing.T) Item
+		want     []wantFinding
+		summary  []string // substrings of the first finding's summary
+	}{
+		{
+			name: "oom describe", analyzer: oomAnalyzer{},
+			items: []func(*testing.T) Item{pod(4, describe, "pod-oom.describe.txt")},
+			want:  []wantFinding{{CategoryOOM, "pod/shop/cart-7d9f-x2", "api (memory limit 256Mi)", true, []int{4}}},
+			summary: []string{`container "api" of pod shop/cart-7d9f-x2 was last OOMKilled (exit 137) at its 256Mi memory limit`,
+				"CrashLoopBackOff", "restarted 12 times"},
+		},
+		{
+			name: "oom json", analyzer: oomAnalyzer{},
+			items: []func(*testing.T) Item{pod(2, get, "pod-oom.json")},
+			want:  []wantFinding{{CategoryOOM, "pod/shop/cart-7d9f-x2", "api (memory limit 256Mi)", true, []int{2}}},
+		},
+		{
+			name: "oom describe and json merge", analyzer: oomAnalyzer{},
+			items: []func(*testing.T) Item{pod(2, get, "pod-oom.json"), pod(5, describe, "pod-oom.describe.txt")},
+			want:  []wantFinding{{CategoryOOM, "pod/shop/cart-7d9f-x2", "api (memory limit 256Mi)", true, []int{2, 5}}},
+		},
+		{
+			name: "oom is not reported as crashloop", analyzer: crashLoopAnalyzer{},
+			items: []func(*testing.T) Item{pod(4, describe, "pod-oom.describe.txt"), pod(2, get, "pod-oom.json")},
+			want:  nil,
+		},
+		{
+			name: "crashloop exit 1 describe", analyzer: crashLoopAnalyzer{},
+			items: []func(*testing.T) Item{pod(3, describe, "pod-crash-exit1.describe.txt")},
+			want:  []wantFinding{{CategoryCrashloop, "pod/shop/orders-5c8b9d7f6-qwx4z", "orders", false, []int{3}}},
+			summary: []string{`container "orders" of pod shop/orders-5c8b9d7f6-qwx4z keeps crashing (CrashLoopBackOff)`,
+				"exit code 1", "restarted 7 times"},
+		},
+		{
+			name: "crashloop exit 127 json list", analyzer: crashLoopAnalyzer{},
+			items:   []func(*testing.T) Item{pod(8, get, "pod-crash-127.json")},
+			want:    []wantFinding{{CategoryCrashloop, "pod/batch/worker-6b7c8d9e0f-abcde", "worker", true, []int{8}}},
+			summary: []string{"command was not found (exit 127)", "restarted 5 times"},
+		},
+		{
+			name: "crashloop from get pods table and events", analyzer: crashLoopAnalyzer{},
+			items: []func(*testing.T) Item{
+				func(t *testing.T) Item { return kubeItem(t, 1, get, "pods.txt", "kind", "pods", "namespace", "shop") },
+				pod(2, events, "events-all.txt"),
+			},
+			want: []wantFinding{{CategoryCrashloop, "pod/shop/cart-7d9f-x2", "", false, []int{1, 2}}},
+		},
+		{
+			name: "crashloop from events only", analyzer: crashLoopAnalyzer{},
+			items: []func(*testing.T) Item{pod(2, events, "events-all.txt")},
+			want:  []wantFinding{{CategoryCrashloop, "pod/shop/cart-7d9f-x2", "api", false, []int{2}}},
+		},
+		{
+			name: "healthy pod with old warnings: no crashloop", analyzer: crashLoopAnalyzer{},
+			items: []func(*testing.T) Item{pod(1, describe, "pod-healthy.describe.txt"), pod(2, get, "pod-healthy.json")},
+		},
+		{
+			name: "healthy pod with old warnings: no probe claim", analyzer: probeAnalyzer{},
+			items: []func(*testing.T) Item{pod(1, describe, "pod-healthy.describe.txt")},
+		},
+		{
+			name: "image not found describe", analyzer: imagePullAnalyzer{},
+			items: []func(*testing.T) Item{pod(6, describe, "pod-imagepull.describe.txt")},
+			want: []wantFinding{{CategoryImagePull, "pod/shop/checkout-84f6c9d5b7-m2n8p",
+				"registry.example.com/shop/checkout:3.2.0-rc1", true, []int{6}}},
+			summary: []string{`cannot pull image "registry.example.com/shop/checkout:3.2.0-rc1" for container "checkout": the image was not found`},
+		},
+		{
+			name: "image auth json", analyzer: imagePullAnalyzer{},
+			items:   []func(*testing.T) Item{pod(2, get, "pod-imagepull-auth.json")},
+			want:    []wantFinding{{CategoryImagePull, "pod/finance/billing-7f8e9d-kk2lm", "ghcr.io/acme-private/billing:5.1.0", true, []int{2}}},
+			summary: []string{"the registry refused the credentials", "401 Unauthorized"},
+		},
+		{
+			name: "registry unreachable from events only", analyzer: imagePullAnalyzer{},
+			items: []func(*testing.T) Item{func(t *testing.T) Item {
+				return kubeItem(t, 9, events, "events-imagepull-unreachable.txt", "namespace", "search")
+			}},
+			want: []wantFinding{{CategoryImagePull, "pod/search/search-5d6e7f8a9b-zz9yy",
+				"registry.internal.example:5000/search/indexer:1.0.3", true, []int{9}}},
+			summary: []string{"the registry is unreachable", "no such host"},
+		},
+		{
+			name: "no image pull claim for a running pod", analyzer: imagePullAnalyzer{},
+			items: []func(*testing.T) Item{pod(1, describe, "pod-oom.describe.txt"), pod(2, describe, "pod-healthy.describe.txt")},
+		},
+		{
+			name: "missing configmap describe", analyzer: configErrorAnalyzer{},
+			items:   []func(*testing.T) Item{pod(3, describe, "pod-configmap.describe.txt")},
+			want:    []wantFinding{{CategoryMissingConfig, "pod/shop/profile-6c7d8e9f0a-r4t5y", "configmap/profile-config", true, []int{3}}},
+			summary: []string{`configmap "profile-config" is not found`},
+		},
+		{
+			name: "missing secret key json", analyzer: configErrorAnalyzer{},
+			items:   []func(*testing.T) Item{pod(4, get, "pod-secretkey.json")},
+			want:    []wantFinding{{CategoryMissingConfig, "pod/finance/ledger-0", "secret/ledger-db key password", true, []int{4}}},
+			summary: []string{`key "password" is missing from Secret finance/ledger-db`},
+		},
+		{
+			name: "insufficient gpu and taint describe", analyzer: schedulingAnalyzer{},
+			items:   []func(*testing.T) Item{pod(2, describe, "pod-pending-cpu.describe.txt")},
+			want:    []wantFinding{{CategoryScheduling, "pod/ml/trainer-0", "nvidia.com/gpu", true, []int{2}}},
+			summary: []string{"5 Insufficient nvidia.com/gpu", "untolerated taint {node-role.kubernetes.io/control-plane: }"},
+		},
+		{
+			name: "node selector json", analyzer: schedulingAnalyzer{},
+			items: []func(*testing.T) Item{pod(3, get, "pod-pending-selector.json")},
+			want: []wantFinding{{CategoryScheduling, "pod/analytics/reports-7788-abcde",
+				"disktype=nvme,kubernetes.io/arch=arm64", true, []int{3}}},
+		},
+		{
+			name: "unbound pvc and missing storage class", analyzer: schedulingAnalyzer{},
+			items: []func(*testing.T) Item{pod(3, get, "pod-pending-pvc.json"), func(t *testing.T) Item {
+				return kubeItem(t, 4, events, "events-pvc.txt", "namespace", "db")
+			}},
+			want: []wantFinding{
+				{CategoryStorage, "persistentvolumeclaim/db/data-postgres-0", "storageclass/fast-ssd", true, []int{4}},
+				{CategoryStorage, "pod/db/postgres-0", "data-postgres-0", true, []int{3, 4}},
+			},
+		},
+		{
+			name: "scheduled pod: no scheduling claim", analyzer: schedulingAnalyzer{},
+			items: []func(*testing.T) Item{pod(1, describe, "pod-healthy.describe.txt"), pod(2, get, "pod-oom.json")},
+		},
+		{
+			name: "liveness and readiness probes describe", analyzer: probeAnalyzer{},
+			items: []func(*testing.T) Item{pod(5, describe, "pod-liveness.describe.txt")},
+			want: []wantFinding{
+				{CategoryProbe, "pod/shop/inventory-58d9c7b6f5-h7j8k", "liveness probe http-get http://:8080/healthz", false, []int{5}},
+				{CategoryProbe, "pod/shop/inventory-58d9c7b6f5-h7j8k", "readiness probe http-get http://:8080/ready", false, []int{5}},
+			},
+			summary: []string{`container "inventory"`, "HTTP 500", "18 failures", "restarted 6 times"},
+		},
+		{
+			name: "readiness probe from events only", analyzer: probeAnalyzer{},
+			items:   []func(*testing.T) Item{pod(7, events, "events-all.txt")},
+			want:    []wantFinding{{CategoryProbe, "pod/ops/gateway-6f5e4d3c2b-a1b2c", "readiness probe", false, []int{7}}},
+			summary: []string{"HTTP 503"},
+		},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			var items []Item
+			for _, mk := range tc.items {
+				items = append(items, mk(t))
+			}
+			got := runKube(tc.analyzer, items...)
+			checkFindings(t, got, tc.want)
+			for _, s := range tc.summary {
+				if len(got) == 0 || !strings.Contains(got[0].Summary, s) {
+					t.Errorf("summary lacks %q: %v", s, got)
+				}
+			}
+		})
+	}
+}
+
+// All analyzers over all pod fixtures: each unhealthy pod gets its cause and
+// the healthy one nothing; the order is stable.
+func TestKubeAnalyzersAllPods(t *testing.T) {
+	items := []Item{
+		kubeItem(t, 1, describe, "pod-oom.describe.txt", "kind", "pod"),
+		kubeItem(t, 2, describe, "pod-healthy.describe.txt", "kind", "pod"),
+		kubeItem(t, 3, get, "pod-imagepull-auth.json", "kind", "pod", "output", "json"),
+		kubeItem(t, 4, describe, "pod-configmap.describe.txt"),
+		kubeItem(t, 5, describe, "pod-crash-exit1.describe.txt"),
+	}
+	var all []Finding
+	names := map[string]bool{}
+	for _, a := range KubeAnalyzers() {
+		if names[a.Name()] {
+			t.Errorf("duplicate analyzer name %q", a.Name())
+		}
+		names[a.Name()] = true
+		for _, f := range a.Analyze(&Input{Items: items}) {
+			if f.Analyzer != a.Name() {
+				t.Errorf("finding of %s says analyzer %s", a.Name(), f.Analyzer)
+			}
+			all = append(all, f)
+		}
+	}
+	got := map[string]string{}
+	for _, f := range all {
+		if f.Object == "pod/shop/cart-7d9f-p9q8r" {
+			t.Errorf("healthy pod reported: %+v", f)
+		}
+		got[f.Object] += f.Category + " "
+	}
+	want := map[string]string{
+		"pod/shop/cart-7d9f-x2":             "oom ",
+		"pod/finance/billing-7f8e9d-kk2lm":  "image_pull ",
+		"pod/shop/profile-6c7d8e9f0a-r4t5y": "missing_config ",
+		"pod/shop/orders-5c8b9d7f6-qwx4z":   "crashloop ",
+	}
+	for k, v := range want {
+		if got[k] != v {
+			t.Errorf("%s: categories %q, want %q", k, got[k], v)
+		}
+	}
+	// Deterministic.
+	again := probeAnalyzer{}.Analyze(&Input{Items: items})
+	if len(again) != 0 {
+		t.Errorf("probe findings on pods without probe failures: %+v", again)
+	}
+}

@@ -1,0 +1,123 @@
+package analyze
+
+import (
+	"sort"
+	"strings"
+)
+
+// Verdicts.
+const (
+	VerdictConfirmed    = "CONFIRMED"
+	VerdictLikely       = "LIKELY"
+	VerdictInconclusive = "INCONCLUSIVE"
+)
+
+// Focus is what the alert points at; findings about it rank higher.
+type Focus struct {
+	Namespace string
+	// Names are object names the alert's labels mention (pod, deployment,
+	// service, container, job…).
+	Names []string
+}
+
+// Conclusion is the ranked outcome of the analyzers.
+type Conclusion struct {
+	Verdict  string    `json:"verdict"`
+	Root     *Finding  `json:"root,omitempty"`
+	Findings []Finding `json:"findings"`
+	// Symptoms maps an object to the deeper object its finding leads to.
+	Symptoms map[string]string `json:"symptoms,omitempty"`
+}
+
+// Run runs analyzers over the input and ranks what they find.
+func Run(analyzers []Analyzer, in *Input, focus Focus) Conclusion {
+	var all []Finding
+	for _, a := range analyzers {
+		for _, f := range a.Analyze(in) {
+			if len(f.Evidence) == 0 {
+				continue // a claim without evidence is never made
+			}
+			if f.Analyzer == "" {
+				f.Analyzer = a.Name()
+			}
+			all = append(all, f)
+		}
+	}
+	return Rank(all, focus)
+}
+
+// Rank orders findings as an SRE would: a finding whose evidence names
+// another object that is itself broken (a crash-looping pod whose log names
+// a database with no endpoints) is a symptom, and the deeper finding is the
+// candidate cause. Findings about what the alert points at come first among
+// equals. Only a direct finding can be CONFIRMED.
+func Rank(findings []Finding, focus Focus) Conclusion {
+	c := Conclusion{Verdict: VerdictInconclusive, Findings: []Finding{}, Symptoms: map[string]string{}}
+	if len(findings) == 0 {
+		return c
+	}
+	fs := append([]Finding(nil), findings...)
+	byObject := map[string][]int{}
+	for i := range fs {
+		byObject[fs[i].Object] = append(byObject[fs[i].Object], i)
+	}
+	// Follow each chain one hop at a time, up to a few hops.
+	for hop := 0; hop < 3; hop++ {
+		for i := range fs {
+			for _, rel := range fs[i].Related {
+				for _, j := range byObject[rel] {
+					if j == i || c.Symptoms[fs[j].Object] == fs[i].Object {
+						continue
+					}
+					if _, done := c.Symptoms[fs[i].Object]; !done {
+						c.Symptoms[fs[i].Object] = fs[j].Object
+						fs[j].Score += 0.15
+						fs[i].Score -= 0.05
+					}
+				}
+			}
+		}
+	}
+	for i := range fs {
+		if focused(fs[i].Object, focus) {
+			fs[i].Score += 0.05
+		}
+		fs[i].Score = min(max(fs[i].Score, 0), 1)
+	}
+	sort.SliceStable(fs, func(i, j int) bool {
+		if fs[i].Score != fs[j].Score {
+			return fs[i].Score > fs[j].Score
+		}
+		if fs[i].Direct != fs[j].Direct {
+			return fs[i].Direct
+		}
+		return fs[i].Object < fs[j].Object
+	})
+	c.Findings = fs
+	root := fs[0]
+	c.Root = &root
+	switch {
+	case root.Direct && root.Score >= 0.7:
+		c.Verdict = VerdictConfirmed
+	case root.Score >= 0.4:
+		c.Verdict = VerdictLikely
+	default:
+		c.Verdict = VerdictInconclusive
+		c.Root = nil
+	}
+	return c
+}
+
+func focused(object string, f Focus) bool {
+	parts := strings.Split(object, "/")
+	if len(parts) == 3 && f.Namespace != "" && parts[1] != f.Namespace {
+		return false
+	}
+	name := parts[len(parts)-1]
+	for _, n := range f.Names {
+		if n != "" && (name == n || strings.HasPrefix(name, n+"-")) {
+			return true
+		}
+	}
+	return len(f.Names) == 0 && f.Namespace != "" && len(parts) == 3
+}

@@ -1,0 +1,125 @@
+package analyze
+
+import (
+	"strings"
+	"testing"
+)
+
+func TestWorkloadAnalyzers(t *testing.T) {
+	item := func(id int, tool, fixture string, args ...string) func(*testing.T) Item {
+		return func(t *testing.T) Item { return kubeItem(t, id, tool, fixture, args...) }
+	}
+	cases := []struct {
+		name     string
+		analyzer Analyzer
+		items    []func(*testing.T) Item
+		want     []wantFinding
+		summary  []string
+	}{
+		{
+			name: "rollout stuck describe", analyzer: rolloutAnalyzer{},
+			items:   []func(*testing.T) Item{item(3, describe, "deploy-stuck.describe.txt", "kind", "deployment")},
+			want:    []wantFinding{{CategoryRollout, "deployment/shop/checkout", "replicaset/checkout-84f6c9d5b7", false, []int{3}}},
+			summary: []string{"ProgressDeadlineExceeded", "3 desired, 1 updated, 3 available, 1 unavailable", `"checkout-84f6c9d5b7"`},
+		},
+		{
+			name: "rollout stuck json", analyzer: rolloutAnalyzer{},
+			items:   []func(*testing.T) Item{item(4, get, "deploy-stuck.json", "kind", "deploy", "output", "json")},
+			want:    []wantFinding{{CategoryRollout, "deployment/shop/checkout", "replicaset/checkout-84f6c9d5b7", false, []int{4}}},
+			summary: []string{`has timed out progressing`},
+		},
+		{
+			name: "healthy deployment", analyzer: rolloutAnalyzer{},
+			items: []func(*testing.T) Item{item(1, get, "deploy-healthy.json", "kind", "deployment")},
+		},
+		{
+			name: "deployment table short of replicas", analyzer: rolloutAnalyzer{},
+			items: []func(*testing.T) Item{func(t *testing.T) Item {
+				return Item{ID: 2, Tool: get, Args: map[string]any{"kind": "deployments", "namespace": "shop"},
+					Output: "NAME       READY   UP-TO-DATE   AVAILABLE   AGE\ncart       2/2     2            2           20d\ncheckout   1/3     1            1           20d\n"}
+			}},
+			want: []wantFinding{{CategoryRollout, "deployment/shop/checkout", "", false, []int{2}}},
+		},
+		{
+			name: "replicaset quota describe", analyzer: replicaSetAnalyzer{},
+			items:   []func(*testing.T) Item{item(5, describe, "rs-quota.describe.txt", "kind", "replicaset")},
+			want:    []wantFinding{{CategoryQuota, "replicaset/shop/cart-9f8e7d", "resourcequota/shop-compute", true, []int{5}}},
+			summary: []string{`ResourceQuota "shop-compute" is exceeded (requested limits.memory=512Mi)`},
+		},
+		{
+			name: "replicaset quota describe and events merge", analyzer: replicaSetAnalyzer{},
+			items: []func(*testing.T) Item{
+				item(5, describe, "rs-quota.describe.txt", "kind", "replicaset"), item(6, events, "events-all.txt"),
+			},
+			want: []wantFinding{{CategoryQuota, "replicaset/shop/cart-9f8e7d", "resourcequota/shop-compute", true, []int{5, 6}}},
+		},
+		{
+			name: "deployment ReplicaFailure condition json", analyzer: replicaSetAnalyzer{},
+			items: []func(*testing.T) Item{func(t *testing.T) Item {
+				return Item{ID: 7, Tool: get, Args: map[string]any{"kind": "deployment"}, Output: `{"kind":"Deployment",
+				"metadata":{"name":"cart","namespace":"shop"},"spec":{"replicas":3},
+				"status":{"replicas":2,"conditions":[{"type":"ReplicaFailure","status":"True","reason":"FailedCreate",
+				"message":"pods \"cart-9f8e7d-abcde\" is forbidden: error looking up service account shop/cart-sa: serviceaccount \"cart-sa\" not found"}]}}`}
+			}},
+			want: []wantFinding{{CategoryMissingConfig, "deployment/shop/cart", "serviceaccount/cart-sa", true, []int{7}}},
+		},
+		{
+			name: "job backoff describe", analyzer: jobAnalyzer{},
+			items:   []func(*testing.T) Item{item(2, describe, "job-backoff.describe.txt", "kind", "job")},
+			want:    []wantFinding{{CategoryJobFailure, "job/shop/db-migrate-20240603", "BackoffLimitExceeded", false, []int{2}}},
+			summary: []string{"reached its backoff limit", "5 failed pods", "backoffLimit 4"},
+		},
+		{
+			name: "job backoff json and describe merge", analyzer: jobAnalyzer{},
+			items: []func(*testing.T) Item{
+				item(3, get, "job-backoff.json", "kind", "job", "output", "json"),
+				item(2, describe, "job-backoff.describe.txt", "kind", "job"),
+			},
+			want: []wantFinding{{CategoryJobFailure, "job/shop/db-migrate-20240603", "BackoffLimitExceeded", false, []int{2, 3}}},
+		},
+		{
+			name: "completed job", analyzer: jobAnalyzer{},
+			items: []func(*testing.T) Item{item(1, get, "job-complete.json", "kind", "job")},
+		},
+		{
+			name: "hpa at max describe", analyzer: hpaAnalyzer{},
+			items:   []func(*testing.T) Item{item(4, describe, "hpa-max.describe.txt", "kind", "hpa")},
+			want:    []wantFinding{{CategoryAutoscaling, "horizontalpodautoscaler/shop/cart", "maxReplicas 10", false, []int{4}}},
+			summary: []string{"at its maximum of 10 replicas", "TooManyReplicas"},
+		},
+		{
+			name: "hpa cannot read metrics json", analyzer: hpaAnalyzer{},
+			items: []func(*testing.T) Item{item(5, get, "hpa-metrics.json", "kind", "hpa", "output", "json")},
+			want: []wantFinding{{CategoryAutoscaling, "horizontalpodautoscaler/search/search",
+				"unable to get metrics for resource cpu", true, []int{5}}},
+			summary: []string{"FailedGetResourceMetric"},
+		},
+		{
+			name: "hpa table", analyzer: hpaAnalyzer{},
+			items: []func(*testing.T) Item{item(6, get, "hpa.txt", "kind", "hpa", "namespace", "shop")},
+			want: []wantFinding{
+				{CategoryAutoscaling, "horizontalpodautoscaler/shop/search", "TARGETS cpu: <unknown>/60%", false, []int{6}},
+				{CategoryAutoscaling, "horizontalpodautoscaler/shop/cart", "maxReplicas 10", false, []int{6}},
+			},
+		},
+		{
+			name: "pods are not workloads", analyzer: rolloutAnalyzer{},
+			items: []func(*testing.T) Item{item(1, describe, "pod-oom.describe.txt", "kind", "pod")},
+		},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			var items []Item
+			for _, mk := range tc.items {
+				items = append(items, mk(t))
+			}
+			got := runKube(tc.analyzer, items...)
+			checkFindings(t, got, tc.want)
+			for _, s := range tc.summary {
+				if len(got) == 0 || !strings.Contains(got[0].Summary, s) {
+					t.Errorf("summary lacks %q: %v", s, got)
+				}
+			}
+		})
+	}
+}
