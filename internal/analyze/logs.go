@@ -333,7 +333,7 @@ var (
 		regexp.MustCompile(`exec: "([^"]+)": executable file not found in \$PATH`),
 		regexp.MustCompile(`exec: "([^"]+)": stat [^:]+: no such file or directory`),
 		regexp.MustCompile(`\bexec (/\S+): no such file or directory`),
-		regexp.MustCompile(`(?:^|[\s:])(?:/(?:usr/)?bin/)?(?:ba|da|z|a)?sh: (?:\d+: )?(?:line \d+: )?([^\s:]+): (?:command )?not found`),
+		regexp.MustCompile(`(?:^|[\s:])(?:/(?:usr/)?bin/)?(?:ba|da|z|a)?sh: (?:\d+: )?(?:line \d+: )?(?:exec: )?([^\s:]+): (?:command )?not found`),
 		regexp.MustCompile(`(?:^|\s)([^\s:]+): command not found`),
 	}
 
@@ -1085,7 +1085,9 @@ func logsAnalyzeItem(analyzer string, it Item) []Finding {
 	for _, k := range order {
 		h := hits[k]
 		isNear := near(h)
-		direct := h.sig.specific && (isNear || (previous && h.count >= 2))
+		// A stack trace right where the container died shows the cause of
+		// that exit as directly as a specific signature does.
+		direct := (h.sig.specific && (isNear || (previous && h.count >= 2))) || (h.sig.id == "stack_trace" && isNear && previous)
 		var score float64
 		switch {
 		case isNear && h.sig.specific:

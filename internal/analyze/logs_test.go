@@ -59,8 +59,8 @@ func TestLogSignatures(t *testing.T) {
 		{"disk_full_pg.log", prev, CategorySaturation, "pg_wal/xlogtemp.57", true, 0.85, "", "No space left"},
 		{"too_many_conns.log", nil, CategorySaturation, "pg-main.shop.svc", false, 0.55, "service/shop/pg-main", "too many clients"},
 		{"panic_go.log", nil, CategoryApplicationErr, "panic: runtime error: invalid memory address or nil pointer dereference at /src/internal/handler/cart.go:142", false, 0.75, "", "cart.go:142"},
-		{"panic_java.log", prev, CategoryApplicationErr, "java.lang.IllegalStateException: Unknown currency code: XBT at Prices.java:88", false, 0.75, "", "XBT"},
-		{"panic_python.log", prev, CategoryApplicationErr, "ZeroDivisionError: division by zero at /app/billing/invoice.py:41", false, 0.75, "", "division by zero"},
+		{"panic_java.log", prev, CategoryApplicationErr, "java.lang.IllegalStateException: Unknown currency code: XBT at Prices.java:88", true, 0.75, "", "XBT"},
+		{"panic_python.log", prev, CategoryApplicationErr, "ZeroDivisionError: division by zero at /app/billing/invoice.py:41", true, 0.75, "", "division by zero"},
 		{"panic_node.log", nil, CategoryApplicationErr, "TypeError: Cannot read properties of undefined (reading 'id') at /app/src/routes/users.js:42", false, 0.75, "", "reading 'id'"},
 		{"unhandled_rejection.log", nil, CategoryApplicationErr, "UnhandledPromiseRejection: Kafka broker unavailable", false, 0.75, "", "Kafka broker unavailable"},
 	}

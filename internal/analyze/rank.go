@@ -61,6 +61,22 @@ func Rank(findings []Finding, focus Focus) Conclusion {
 	for i := range fs {
 		byObject[fs[i].Object] = append(byObject[fs[i].Object], i)
 	}
+	// On one object, a restart loop or failing probe is the symptom of a
+	// more specific cause found there (the log's missing variable, the
+	// OOM kill, the command not found).
+	symptom := func(f Finding) bool { return f.Category == CategoryCrashloop || f.Category == CategoryProbe }
+	for i := range fs {
+		if !symptom(fs[i]) {
+			continue
+		}
+		for _, j := range byObject[fs[i].Object] {
+			if j != i && !symptom(fs[j]) && fs[j].Score >= 0.4 {
+				fs[j].Score += 0.1
+				fs[i].Score -= 0.1
+				break // one specific cause explains the symptom
+			}
+		}
+	}
 	// Follow each chain one hop at a time, up to a few hops.
 	for hop := 0; hop < 3; hop++ {
 		for i := range fs {
