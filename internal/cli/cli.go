@@ -180,6 +180,12 @@ func runRoles(ctx context.Context, cfg *config.Config, log *slog.Logger, out io.
 		ctx, cancel := context.WithCancel(ctx)
 		g.Add(func() error { <-ctx.Done(); return nil }, func(error) { cancel() })
 	}
+	// On PostgreSQL every role that writes events numbers them in commit
+	// order (see storage.Store.SequenceEvents).
+	if !cfg.Embedded() {
+		ctx, cancel := context.WithCancel(context.Background())
+		g.Add(func() error { a.store.RunSequencer(ctx, log, a.bus.Notify); return nil }, func(error) { cancel() })
+	}
 	// Live-event wake-ups from other replicas.
 	if serve && !cfg.Embedded() {
 		ctx, cancel := context.WithCancel(context.Background())

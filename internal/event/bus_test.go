@@ -55,6 +55,10 @@ func TestPostgresWakeup(t *testing.T) {
 		}); err != nil {
 			t.Fatal(err)
 		}
+		// Pending events reach the stream (and NOTIFY) when sequenced.
+		if _, err := store.SequenceEvents(ctx); err != nil {
+			t.Fatal(err)
+		}
 		select {
 		case <-ch:
 			return

@@ -7,6 +7,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"log/slog"
 	"strconv"
 	"strings"
 	"time"
@@ -114,11 +115,12 @@ func DecodeCursor(s string) (*Cursor, error) {
 // Store runs the domain layer's queries. Reads go to the reader pool, writes
 // to the writer.
 type Store struct {
-	DB *DB
+	DB   *DB
+	kick chan struct{}
 }
 
 // NewStore wraps a DB.
-func NewStore(db *DB) *Store { return &Store{DB: db} }
+func NewStore(db *DB) *Store { return &Store{DB: db, kick: make(chan struct{}, 1)} }
 
 // Tx is a write transaction. Everything an alert changes is written in one.
 type Tx struct {
@@ -182,39 +184,38 @@ func (s *Store) InTx(ctx context.Context, fn func(*Tx) error) (wroteEvents bool,
 	if err := sqlTx.Commit(); err != nil {
 		return false, fmt.Errorf("commit: %w", err)
 	}
+	if len(tx.events) > 0 && tx.dialect == Postgres {
+		s.KickSequencer()
+	}
 	return len(tx.events) > 0, nil
 }
 
-// eventsLockKey serialises the end of event-writing transactions on
-// PostgreSQL.
+// eventsLockKey serialises the event sequencer on PostgreSQL.
 const eventsLockKey = 7_300_911_043
 
 // flushEvents writes the transaction's events as its last statements. Event
 // ids must grow in commit order, or a reader that has passed id 11 never
-// sees an id 10 committed later. On PostgreSQL concurrent transactions
-// commit in any order, so each takes one advisory lock before it draws its
-// ids and keeps it through commit. The lock is always the last one a
-// transaction takes and nothing is awaited while it is held, so it cannot
-// deadlock; it serialises only the final insert and commit. SQLite has a
-// single writer and needs no lock.
+// sees an id 10 committed later. SQLite has a single writer, so rows written
+// straight to events are in commit order. On PostgreSQL transactions commit
+// in any order, so they write to events_pending, and SequenceEvents moves
+// committed rows to events under one lock: ids follow the order in which
+// rows became visible, and ingest commits never wait on each other for it.
 func (t *Tx) flushEvents(ctx context.Context) error {
 	if len(t.events) == 0 {
 		return nil
 	}
+	table := "events"
 	if t.dialect == Postgres {
-		if _, err := t.tx.ExecContext(ctx, `SELECT pg_advisory_xact_lock($1)`, eventsLockKey); err != nil {
-			return fmt.Errorf("lock event stream: %w", err)
-		}
+		table = "events_pending"
 	}
 	now := Micro(time.Now())
-	orgs := map[string]bool{}
 	// Multi-row inserts, in chunks that stay under either dialect's limit
 	// on bound parameters.
 	const chunk = 200
 	for start := 0; start < len(t.events); start += chunk {
 		batch := t.events[start:min(start+chunk, len(t.events))]
 		var b strings.Builder
-		b.WriteString(`INSERT INTO events (org_id, type, data, created_at) VALUES `)
+		b.WriteString(`INSERT INTO ` + table + ` (org_id, type, data, created_at) VALUES `)
 		args := make([]any, 0, len(batch)*3+1)
 		args = append(args, now)
 		for i, e := range batch {
@@ -224,22 +225,99 @@ func (t *Tx) flushEvents(ctx context.Context) error {
 			n := len(args)
 			fmt.Fprintf(&b, "($%d,$%d,$%d,$1)", n+1, n+2, n+3)
 			args = append(args, e.orgID, e.typ, e.data)
-			orgs[e.orgID] = true
 		}
 		if _, err := t.tx.ExecContext(ctx, b.String(), args...); err != nil {
 			return fmt.Errorf("store events: %w", err)
 		}
 	}
-	if t.dialect == Postgres {
-		// NOTIFY is delivered at commit, so other replicas wake only for
-		// committed events.
-		for org := range orgs {
-			if _, err := t.tx.ExecContext(ctx, `SELECT pg_notify('aurora_events', $1)`, org); err != nil {
-				return fmt.Errorf("notify event: %w", err)
-			}
+	return nil
+}
+
+// SequenceEvents moves committed pending events to the event stream, in the
+// order they committed, and NOTIFYs their orgs (delivered at commit). It
+// returns the orgs that got events. Every process that writes events runs
+// it after its own commits (RunSequencer); running it anywhere is safe.
+// SQLite needs none: it returns nothing.
+func (s *Store) SequenceEvents(ctx context.Context) ([]string, error) {
+	if s.DB.Dialect != Postgres {
+		return nil, nil
+	}
+	tx, err := s.DB.W.BeginTx(ctx, nil)
+	if err != nil {
+		return nil, fmt.Errorf("sequence events: %w", err)
+	}
+	defer tx.Rollback() //nolint:errcheck
+	if _, err := tx.ExecContext(ctx, `SELECT pg_advisory_xact_lock($1)`, eventsLockKey); err != nil {
+		return nil, fmt.Errorf("sequence events: lock: %w", err)
+	}
+	// Read after taking the lock: every row committed before now is seen,
+	// and moved before anything committed later.
+	rows, err := tx.QueryContext(ctx, `WITH moved AS (DELETE FROM events_pending RETURNING id, org_id, type, data, created_at)
+INSERT INTO events (org_id, type, data, created_at) SELECT org_id, type, data, created_at FROM moved ORDER BY id RETURNING org_id`)
+	if err != nil {
+		return nil, fmt.Errorf("sequence events: %w", err)
+	}
+	orgs := map[string]bool{}
+	for rows.Next() {
+		var org string
+		if err := rows.Scan(&org); err != nil {
+			rows.Close()
+			return nil, err
+		}
+		orgs[org] = true
+	}
+	rows.Close()
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("sequence events: %w", err)
+	}
+	out := make([]string, 0, len(orgs))
+	for org := range orgs {
+		out = append(out, org)
+		if _, err := tx.ExecContext(ctx, `SELECT pg_notify('aurora_events', $1)`, org); err != nil {
+			return nil, fmt.Errorf("sequence events: notify: %w", err)
 		}
 	}
-	return nil
+	if err := tx.Commit(); err != nil {
+		return nil, fmt.Errorf("sequence events: commit: %w", err)
+	}
+	return out, nil
+}
+
+// KickSequencer asks RunSequencer to run soon (coalesced; never blocks).
+func (s *Store) KickSequencer() {
+	if s.kick != nil {
+		select {
+		case s.kick <- struct{}{}:
+		default:
+		}
+	}
+}
+
+// RunSequencer sequences events after each kick (a commit that wrote
+// events) and every second, so rows left by a process that died between
+// its commit and its sequencing are moved too. onEvents is told which orgs
+// got events (to wake readers). It returns when ctx ends.
+func (s *Store) RunSequencer(ctx context.Context, log *slog.Logger, onEvents func(orgID string)) {
+	tick := time.NewTicker(time.Second)
+	defer tick.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-s.kick:
+		case <-tick.C:
+		}
+		orgs, err := s.SequenceEvents(ctx)
+		if err != nil {
+			if ctx.Err() == nil {
+				log.Warn("event sequencer", "err", err)
+			}
+			continue
+		}
+		for _, org := range orgs {
+			onEvents(org)
+		}
+	}
 }
 
 // IsUniqueViolation reports whether err is a unique-constraint violation in

@@ -113,3 +113,56 @@ func TestCursor(t *testing.T) {
 		}
 	}
 }
+
+// Events get ids in the order their transactions committed, not the order
+// they were written: a reader that has passed an id never misses a later
+// commit.
+func TestEventsNumberedInCommitOrder(t *testing.T) {
+	t.Parallel()
+	backends(t, func(t *testing.T, s *storage.Store) {
+		ctx := context.Background()
+		org, _ := s.EnsureDefaultOrg(ctx)
+		written, release, done := make(chan struct{}), make(chan struct{}), make(chan error, 1)
+		go func() {
+			_, err := s.InTx(ctx, func(tx *storage.Tx) error {
+				if err := tx.InsertEvent(ctx, org.ID, "first-written", 1); err != nil {
+					return err
+				}
+				close(written)
+				<-release // commit only after the other transaction
+				return nil
+			})
+			done <- err
+		}()
+		<-written
+		if s.DB.Dialect == storage.SQLite {
+			// One writer: the second transaction waits for the first, so
+			// the order is the write order; nothing more to show.
+			close(release)
+			if err := <-done; err != nil {
+				t.Fatal(err)
+			}
+			return
+		}
+		if _, err := s.InTx(ctx, func(tx *storage.Tx) error { return tx.InsertEvent(ctx, org.ID, "first-committed", 2) }); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := s.SequenceEvents(ctx); err != nil {
+			t.Fatal(err)
+		}
+		close(release)
+		if err := <-done; err != nil {
+			t.Fatal(err)
+		}
+		if _, err := s.SequenceEvents(ctx); err != nil {
+			t.Fatal(err)
+		}
+		evs, err := s.EventsAfter(ctx, org.ID, 0, 10)
+		if err != nil || len(evs) != 2 {
+			t.Fatalf("events: %v %v", evs, err)
+		}
+		if evs[0].Type != "first-committed" || evs[1].Type != "first-written" || evs[0].ID >= evs[1].ID {
+			t.Fatalf("order: %s(%d) then %s(%d)", evs[0].Type, evs[0].ID, evs[1].Type, evs[1].ID)
+		}
+	})
+}
