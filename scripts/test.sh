@@ -438,14 +438,19 @@ fi
 phase_end
 
 # --- phase: eval -----------------------------------------------------------
-# The investigator's scenario bundles, scored against their expected.json.
-# Informational until the investigation-engine issue is complete: the table
-# shows which root causes are found; it does not fail the run yet.
+# The investigator's scenario bundles, scored against their expected.json:
+# every scenario must pass (a root cause found wrongly is a regression).
 
-phase_start "eval (informational)"
+phase_start "eval"
 if [[ -x "$AURORA_TEST_BINARY" ]]; then
-  "$AURORA_TEST_BINARY" eval testdata/scenarios </dev/null | grep -E '^(FAIL|overall)|^  [a-z_]+ ' ||
-    echo "   (not every scenario passes yet)"
+  eval_out="$WORK_TMP/eval.out"
+  if "$AURORA_TEST_BINARY" eval testdata/scenarios </dev/null >"$eval_out" 2>&1; then
+    grep -E '^overall' "$eval_out" || true
+  else
+    FAILURES+=("eval (testdata/scenarios below 100%)")
+    echo "ERROR: aurora eval: not every scenario passes:" >&2
+    grep -E '^(FAIL|overall)|^  [a-z_]+ ' "$eval_out" >&2 || cat "$eval_out" >&2
+  fi
 fi
 phase_end
 

@@ -11,6 +11,7 @@ import (
 	"sort"
 	"strconv"
 	"strings"
+	"time"
 )
 
 // Tool names of the Kubernetes toolset.
@@ -296,8 +297,8 @@ func ParseEvents(it Item) []KubeEvent {
 		}
 		return evs
 	case it.Tool == toolKubeEvents || it.Tool == toolKubeGet && KubeKind(it.Arg("kind")) == "event":
-		if strings.HasPrefix(out, "{") {
-			return jsonEvents(out, it)
+		if js, ok := structuredJSON(out); ok {
+			return jsonEvents(js, it)
 		}
 		return tableEvents(out, it)
 	}
@@ -444,10 +445,11 @@ type kubeCondition struct {
 	Message string `json:"message"`
 }
 
-// kubeObjects decodes a JSON object or List; nil when out is not JSON.
+// kubeObjects decodes a JSON or YAML object or List (`-o json`, `-o yaml`);
+// nil when out is neither.
 func kubeObjects(out string) []kubeObject {
-	out = strings.TrimSpace(out)
-	if !strings.HasPrefix(out, "{") {
+	out, ok := structuredJSON(out)
+	if !ok {
 		return nil
 	}
 	var o kubeObject
@@ -583,4 +585,265 @@ func containsStr(ss []string, s string) bool {
 		}
 	}
 	return false
+}
+
+// ---------------------------------------------------------------------------
+// YAML (kubectl get -o yaml)
+
+// isStructured is true when out is an object as `-o json` or `-o yaml`
+// prints it rather than a table.
+func isStructured(out string) bool {
+	_, ok := structuredJSON(out)
+	return ok
+}
+
+// structuredJSON returns out as JSON text: out itself when it is JSON, the
+// conversion of a YAML object (`kubectl get -o yaml`) otherwise; false when
+// out is neither (a table, describe text).
+func structuredJSON(out string) (string, bool) {
+	out = strings.TrimSpace(out)
+	if strings.HasPrefix(out, "{") {
+		return out, true
+	}
+	if !looksLikeKubeYAML(out) {
+		return "", false
+	}
+	v, ok := parseYAML(out)
+	if !ok {
+		return "", false
+	}
+	b, err := json.Marshal(v)
+	if err != nil {
+		return "", false
+	}
+	return string(b), true
+}
+
+// looksLikeKubeYAML is true when out is a Kubernetes object in YAML: an
+// unindented "kind:" and "apiVersion:" line.
+func looksLikeKubeYAML(out string) bool {
+	kind, api := false, false
+	for _, l := range strings.Split(out, "\n") {
+		switch {
+		case strings.HasPrefix(l, "kind:"):
+			kind = true
+		case strings.HasPrefix(l, "apiVersion:"):
+			api = true
+		}
+	}
+	return kind && api
+}
+
+type yamlLine struct {
+	indent int
+	text   string
+}
+
+type yamlParser struct {
+	lines []yamlLine
+	i     int
+}
+
+// parseYAML reads the block-style YAML kubectl prints (mappings, sequences,
+// plain, quoted and block scalars, empty flow collections) into
+// map[string]any / []any / scalars. It is tolerant: what it cannot read it
+// skips. Only the first document is read.
+func parseYAML(text string) (any, bool) {
+	var lines []yamlLine
+	started := false
+	for _, raw := range strings.Split(strings.ReplaceAll(text, "\t", "    "), "\n") {
+		l := strings.TrimRight(raw, " \r")
+		t := strings.TrimSpace(l)
+		if t == "" || strings.HasPrefix(t, "#") {
+			continue
+		}
+		if t == "---" || strings.HasPrefix(t, "--- ") {
+			if started {
+				break
+			}
+			continue
+		}
+		started = true
+		lines = append(lines, yamlLine{indent: len(l) - len(strings.TrimLeft(l, " ")), text: t})
+	}
+	if len(lines) == 0 {
+		return nil, false
+	}
+	p := &yamlParser{lines: lines}
+	v := p.block(lines[0].indent)
+	_, isMap := v.(map[string]any)
+	return v, isMap
+}
+
+func isSeqItem(t string) bool { return t == "-" || strings.HasPrefix(t, "- ") }
+
+// yamlKey splits "key: value" (the key may be quoted); ok is false when t
+// is not a mapping entry.
+func yamlKey(t string) (key, rest string, ok bool) {
+	if t != "" && (t[0] == '"' || t[0] == '\'') {
+		end := strings.IndexByte(t[1:], t[0])
+		if end < 0 {
+			return "", "", false
+		}
+		after := t[end+2:]
+		if after == ":" || strings.HasPrefix(after, ": ") {
+			return yamlScalar(t[:end+2]).(string), strings.TrimSpace(strings.TrimPrefix(after, ":")), true
+		}
+		return "", "", false
+	}
+	if i := strings.Index(t, ": "); i > 0 {
+		return t[:i], strings.TrimSpace(t[i+2:]), true
+	}
+	if strings.HasSuffix(t, ":") && len(t) > 1 {
+		return t[:len(t)-1], "", true
+	}
+	return "", "", false
+}
+
+func (p *yamlParser) block(indent int) any {
+	if p.i >= len(p.lines) {
+		return nil
+	}
+	if isSeqItem(p.lines[p.i].text) {
+		return p.seq(indent)
+	}
+	return p.mapping(indent)
+}
+
+func (p *yamlParser) mapping(indent int) map[string]any {
+	m := map[string]any{}
+	for p.i < len(p.lines) {
+		l := p.lines[p.i]
+		if l.indent < indent || l.indent == indent && isSeqItem(l.text) {
+			break
+		}
+		if l.indent > indent { // stray deeper line
+			p.i++
+			continue
+		}
+		key, rest, ok := yamlKey(l.text)
+		p.i++
+		if !ok {
+			continue
+		}
+		m[key] = p.value(rest, indent)
+	}
+	return m
+}
+
+func (p *yamlParser) seq(indent int) []any {
+	out := []any{}
+	for p.i < len(p.lines) {
+		l := p.lines[p.i]
+		if l.indent != indent || !isSeqItem(l.text) {
+			break
+		}
+		rest := strings.TrimSpace(strings.TrimPrefix(l.text, "-"))
+		if _, _, ok := yamlKey(rest); ok && rest != "" {
+			// "- key: value": a mapping whose first key is on the dash line.
+			p.lines[p.i] = yamlLine{indent: indent + len(l.text) - len(rest), text: rest}
+			out = append(out, p.block(p.lines[p.i].indent))
+			continue
+		}
+		p.i++
+		out = append(out, p.value(rest, indent))
+	}
+	return out
+}
+
+// value reads the value of a key (or sequence item) at indent whose inline
+// part is rest.
+func (p *yamlParser) value(rest string, indent int) any {
+	if rest == "" {
+		if p.i < len(p.lines) {
+			n := p.lines[p.i]
+			if n.indent > indent || n.indent == indent && isSeqItem(n.text) {
+				return p.block(n.indent)
+			}
+		}
+		return nil
+	}
+	var cont []string
+	for p.i < len(p.lines) && p.lines[p.i].indent > indent {
+		cont = append(cont, p.lines[p.i].text)
+		p.i++
+	}
+	if rest[0] == '|' || rest[0] == '>' {
+		sep := "\n"
+		if rest[0] == '>' {
+			sep = " "
+		}
+		return strings.Join(cont, sep)
+	}
+	if len(cont) > 0 {
+		rest += " " + strings.Join(cont, " ")
+	}
+	return yamlScalar(rest)
+}
+
+var yamlNumber = regexp.MustCompile(`^-?(?:0|[1-9][0-9]*)(?:\.[0-9]+)?(?:[eE][-+]?[0-9]+)?$`)
+
+func yamlScalar(s string) any {
+	switch {
+	case s == "":
+		return ""
+	case len(s) >= 2 && s[0] == '"' && s[len(s)-1] == '"':
+		var v string
+		if json.Unmarshal([]byte(s), &v) == nil {
+			return v
+		}
+		return s[1 : len(s)-1]
+	case len(s) >= 2 && s[0] == '\'' && s[len(s)-1] == '\'':
+		return strings.ReplaceAll(s[1:len(s)-1], "''", "'")
+	case s == "null" || s == "~" || s == "Null" || s == "NULL":
+		return nil
+	case s == "true" || s == "True" || s == "TRUE":
+		return true
+	case s == "false" || s == "False" || s == "FALSE":
+		return false
+	case yamlNumber.MatchString(s):
+		return json.Number(s)
+	case s == "{}":
+		return map[string]any{}
+	case s == "[]":
+		return []any{}
+	case s[0] == '{' || s[0] == '[':
+		var v any
+		if json.Unmarshal([]byte(s), &v) == nil {
+			return v
+		}
+	}
+	return s
+}
+
+// parseKubeAge reads an age as kubectl prints it ("48s", "3m2s", "2d3h",
+// "5y"; for events "48s (x42 over 47m)" reads the first); ok is false when
+// it cannot.
+func parseKubeAge(s string) (d time.Duration, ok bool) {
+	f := strings.Fields(s)
+	if len(f) == 0 {
+		return 0, false
+	}
+	s = f[0]
+	units := map[byte]time.Duration{'s': time.Second, 'm': time.Minute, 'h': time.Hour,
+		'd': 24 * time.Hour, 'y': 365 * 24 * time.Hour}
+	n := 0
+	digits := false
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		switch {
+		case c >= '0' && c <= '9':
+			n = n*10 + int(c-'0')
+			digits = true
+		case units[c] != 0 && digits:
+			d += time.Duration(n) * units[c]
+			n, digits = 0, false
+		default:
+			return 0, false
+		}
+	}
+	if digits {
+		return 0, false
+	}
+	return d, true
 }

@@ -1,12 +1,14 @@
 package analyze
 
 import (
+	"encoding/json"
 	"os"
 	"path/filepath"
 	"reflect"
 	"slices"
 	"strings"
 	"testing"
+	"time"
 )
 
 func kubeFixture(t *testing.T, name string) string {
@@ -222,4 +224,109 @@ func TestKubeAnalyzersTolerateTruncation(t *testing.T) {
 			}
 		}
 	}
+}
+
+func TestKubeParseYAML(t *testing.T) {
+	out := `apiVersion: v1
+kind: Pod
+metadata:
+  name: "web-0"
+  namespace: shop
+  labels: {}
+spec:
+  containers:
+  - name: web
+    image: example.com/web:1.0
+    args:
+    - --port=8080
+    - '--name=it''s'
+    livenessProbe:
+      httpGet:
+        path: /healthz
+        port: 8080
+  nodeSelector:
+    disktype: ssd
+status:
+  phase: Pending
+  conditions:
+  - type: PodScheduled
+    status: "False"
+    message: '0/3 nodes are available: 3 node(s) didn''t match Pod''s node affinity/selector.
+      preemption: 0/3 nodes are available'
+  startTime: null
+  script: |
+    line one
+    line two
+`
+	js, ok := structuredJSON(out)
+	if !ok {
+		t.Fatal("not read as YAML")
+	}
+	var v struct {
+		Kind     string
+		Metadata struct{ Name, Namespace string }
+		Spec     struct {
+			Containers []struct {
+				Name, Image   string
+				Args          []string
+				LivenessProbe struct{ HTTPGet struct{ Port int } }
+			}
+			NodeSelector map[string]string
+		}
+		Status struct {
+			Phase      string
+			Conditions []kubeCondition
+			Script     string
+		}
+	}
+	if err := json.Unmarshal([]byte(js), &v); err != nil {
+		t.Fatalf("%v: %s", err, js)
+	}
+	c := v.Spec.Containers
+	if v.Kind != "Pod" || v.Metadata.Name != "web-0" || v.Metadata.Namespace != "shop" || len(c) != 1 ||
+		c[0].Image != "example.com/web:1.0" || !reflect.DeepEqual(c[0].Args, []string{"--port=8080", "--name=it's"}) ||
+		c[0].LivenessProbe.HTTPGet.Port != 8080 || v.Spec.NodeSelector["disktype"] != "ssd" || v.Status.Phase != "Pending" ||
+		v.Status.Script != "line one\nline two" {
+		t.Errorf("parsed %s", js)
+	}
+	if len(v.Status.Conditions) != 1 || v.Status.Conditions[0].Status != "False" ||
+		v.Status.Conditions[0].Message != "0/3 nodes are available: 3 node(s) didn't match Pod's node affinity/selector. preemption: 0/3 nodes are available" {
+		t.Errorf("conditions %+v", v.Status.Conditions)
+	}
+	objs := kubeObjects(out)
+	if len(objs) != 1 || objs[0].Metadata.Name != "web-0" {
+		t.Errorf("kubeObjects = %+v", objs)
+	}
+	for _, notYAML := range []string{"NAME   READY   STATUS\nweb-0  0/1     Pending", "Name:  web-0\nNamespace:  shop", ""} {
+		if isStructured(notYAML) {
+			t.Errorf("%q read as structured", notYAML)
+		}
+	}
+}
+
+func TestKubeParseAge(t *testing.T) {
+	for in, want := range map[string]time.Duration{
+		"48s": 48 * time.Second, "3m2s": 3*time.Minute + 2*time.Second, "47m": 47 * time.Minute,
+		"2d3h": 51 * time.Hour, "48s (x42 over 47m)": 48 * time.Second, "5y": 5 * 365 * 24 * time.Hour,
+	} {
+		if got, ok := parseKubeAge(in); !ok || got != want {
+			t.Errorf("parseKubeAge(%q) = %v, %v; want %v", in, got, ok, want)
+		}
+	}
+	for _, bad := range []string{"", "<unknown>", "12", "m5"} {
+		if _, ok := parseKubeAge(bad); ok {
+			t.Errorf("parseKubeAge(%q) ok", bad)
+		}
+	}
+}
+
+// The YAML reader never panics, whatever it is given.
+func FuzzKubeParseYAML(f *testing.F) {
+	f.Add("apiVersion: v1\nkind: Pod\nmetadata:\n  name: a\n")
+	f.Add("apiVersion: v1\nkind: List\nitems:\n- - a: b\n  -\n- 'x\n  y'\n  z: |\n")
+	f.Add("kind:\napiVersion:\n\"k\": v\n'q': \"\\u00\"\n  - : \n-\n")
+	f.Fuzz(func(t *testing.T, s string) {
+		structuredJSON(s)
+		parseKubeAge(s)
+	})
 }

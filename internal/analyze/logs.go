@@ -34,6 +34,23 @@ func (a logsAnalyzer) Analyze(in *Input) []Finding {
 		}
 		out = append(out, logsAnalyzeItem(a.Name(), it)...)
 	}
+	// A log often names a dependency by IP (the address it dialled): the
+	// rest of the evidence may show whose IP it is (a Service's cluster IP
+	// or endpoint, a Pod's IP).
+	var idx *netModel
+	for i := range out {
+		f := &out[i]
+		if len(f.Related) > 0 || f.Culprit == "" {
+			continue
+		}
+		if ip := netAddrIP(f.Culprit); !logsIPv4.MatchString(ip) && !strings.HasPrefix(f.Culprit, "[") {
+			continue
+		}
+		if idx == nil {
+			idx = netBuild(in)
+		}
+		f.Related = idx.resolve(strings.Trim(f.Culprit, "[]"))
+	}
 	logsSortFindings(out)
 	return out
 }
@@ -42,6 +59,9 @@ func (a logsAnalyzer) Analyze(in *Input) []Finding {
 type logsLine struct {
 	text  string
 	level string // debug, info, warn, error, fatal or "" (unknown)
+	// hosts are the addresses a structured record names in fields such as
+	// addr or host (a JSON record's message text does not show them).
+	hosts []string
 }
 
 // logsHit accumulates the occurrences of one (signature, culprit) in an item.
@@ -55,6 +75,7 @@ type logsHit struct {
 	line     string
 	infoOnly bool // every occurrence was at info level
 	levelErr bool // the last occurrence was at error/fatal/unknown level
+	specific bool // some occurrence was a specific match
 }
 
 // logsSig is one failure signature.
@@ -77,6 +98,10 @@ type logsMatch struct {
 	culprit string
 	related []string
 	detail  string // extra words for the summary (kind of failure)
+	// specific marks this match as naming its cause outright even when
+	// its signature is not always specific (a name that does not exist,
+	// unlike a DNS server that timed out).
+	specific bool
 }
 
 type logsCtx struct {
@@ -146,6 +171,22 @@ func logsTextLevel(s string) string {
 	return ""
 }
 
+// logsHostKeys are the fields of structured records that name the address
+// of a peer.
+var logsHostKeys = []string{"addr", "address", "host", "hostname", "server", "upstream", "target", "endpoint", "url", "uri", "peer", "remote"}
+
+// logsJSONRecord is logsJSONText that also returns the peer addresses the
+// record's host fields name.
+func logsJSONRecord(rec map[string]any) (level string, lines, hosts []string) {
+	for _, k := range logsHostKeys {
+		if v, ok := rec[k].(string); ok && v != "" {
+			hosts = append(hosts, v)
+		}
+	}
+	level, lines = logsJSONText(rec)
+	return level, lines, hosts
+}
+
 // logsJSONText extracts the message of a JSON log record and any multi-line
 // fields (stack traces) as extra lines.
 func logsJSONText(rec map[string]any) (level string, lines []string) {
@@ -198,12 +239,12 @@ func logsSplit(out string) []logsLine {
 		if strings.HasPrefix(t, "{") && strings.HasSuffix(t, "}") {
 			var rec map[string]any
 			if json.Unmarshal([]byte(t), &rec) == nil {
-				level, texts := logsJSONText(rec)
+				level, texts, hosts := logsJSONRecord(rec)
 				if level == "" {
 					level = logsTextLevel(texts[0])
 				}
 				for _, s := range texts {
-					lines = append(lines, logsLine{text: strings.TrimRight(s, " \t"), level: level})
+					lines = append(lines, logsLine{text: strings.TrimRight(s, " \t"), level: level, hosts: hosts})
 				}
 				continue
 			}
@@ -308,6 +349,38 @@ func logsRelatedAddr(addr, ns string) []string {
 	return nil
 }
 
+var logsHostField = regexp.MustCompile(`\b(?:addr|address|host|hostname|server|upstream|target|endpoint|url|uri|peer)="?([^\s",]+)`)
+
+// logsRelatedLine names the service a line's dependency is, from addr in
+// the text or else from the address fields of the record (a log may print
+// the resolved IP in the error and the service name in a field).
+func logsRelatedLine(c *logsCtx, i int, addr string) []string {
+	if r := logsRelatedAddr(addr, c.ns); r != nil {
+		return r
+	}
+	hosts := c.lines[i].hosts
+	for _, m := range logsHostField.FindAllStringSubmatch(c.text(i), -1) {
+		hosts = append(hosts, m[1])
+	}
+	_, port := logsSplitAddr(addr)
+	for _, h := range hosts {
+		if u := logsURL.FindStringSubmatch(h); u != nil {
+			h = u[1]
+		}
+		host, hp := logsSplitAddr(h)
+		if !strings.Contains(h, ":") {
+			host, hp = h, ""
+		}
+		if port != "" && hp != "" && hp != port {
+			continue // another peer than the one that failed
+		}
+		if r := logsServiceRef(host, c.ns); r != "" {
+			return []string{r}
+		}
+	}
+	return nil
+}
+
 func logsFirst(res []*regexp.Regexp, s string) []string {
 	for _, re := range res {
 		if m := re.FindStringSubmatch(s); m != nil {
@@ -351,6 +424,9 @@ var (
 		regexp.MustCompile(`Failed to resolve '([^']+)'`),
 		regexp.MustCompile(`(?i)(?:connecting to|host) "?([A-Za-z0-9._-]+?)"?(?::\d+)?[.:,]? (?:\[Errno -[23]\] )?(?:Name or service not known|Temporary failure in name resolution|nodename nor servname provided)`),
 	}
+
+	logsDNSNoName    = regexp.MustCompile(`(?i)no such host|\bENOTFOUND\b|Name or service not known|UnknownHostException|\bNXDOMAIN\b|nodename nor servname provided`)
+	logsDNSTransient = regexp.MustCompile(`(?i)temporary failure|\bEAI_AGAIN\b|server misbehaving|i/o timeout|\bSERVFAIL\b|no answer from DNS|timed out`)
 
 	logsCertWords = regexp.MustCompile(`(?i)x509: |certificate has expired|certificate verify failed|CERTIFICATE_VERIFY_FAILED|CERT_HAS_EXPIRED|self[- ]signed certificate|unable to verify the first certificate|UNABLE_TO_VERIFY_LEAF_SIGNATURE|PKIX path building failed|tls: failed to verify certificate|certificate signed by unknown authority|does not match certificate's altnames`)
 	logsCertHost  = []*regexp.Regexp{
@@ -462,11 +538,18 @@ func init() {
 					return nil
 				}
 				host := strings.TrimSuffix(m[1], ".")
+				s := c.text(i)
 				detail := "no such host"
 				if len(m) > 3 && m[3] != "" {
 					detail = m[3]
+				} else if logsDNSTransient.MatchString(s) {
+					detail = "temporary failure in name resolution"
 				}
-				return []logsMatch{{culprit: host, related: logsRelatedAddr(host, c.ns), detail: detail}}
+				// The resolver answered that the name does not exist: the
+				// log names the cause outright. A timed-out or failing DNS
+				// server is not that sure.
+				nx := logsDNSNoName.MatchString(s) && !logsDNSTransient.MatchString(s)
+				return []logsMatch{{culprit: host, related: logsRelatedAddr(host, c.ns), detail: detail, specific: nx}}
 			},
 			say: func(m logsMatch) string {
 				return fmt.Sprintf("DNS lookup of %q failed (%s)", m.culprit, m.detail)
@@ -515,7 +598,7 @@ func init() {
 				if addr == "" {
 					return nil
 				}
-				return []logsMatch{{culprit: addr, related: logsRelatedAddr(addr, c.ns), detail: kind}}
+				return []logsMatch{{culprit: addr, related: logsRelatedLine(c, i, addr), detail: kind}}
 			},
 			say: func(m logsMatch) string {
 				return fmt.Sprintf("%s to dependency %q", m.detail, m.culprit)
@@ -998,6 +1081,7 @@ func logsAnalyzeItem(analyzer string, it Item) []Finding {
 			order = append(order, key)
 		}
 		h.count++
+		h.specific = h.specific || sig.specific || m.specific
 		h.last = i
 		h.line = strings.TrimSpace(lines[i].text)
 		lvl := lines[i].level
@@ -1087,14 +1171,14 @@ func logsAnalyzeItem(analyzer string, it Item) []Finding {
 		isNear := near(h)
 		// A stack trace right where the container died shows the cause of
 		// that exit as directly as a specific signature does.
-		direct := (h.sig.specific && (isNear || (previous && h.count >= 2))) || (h.sig.id == "stack_trace" && isNear && previous)
+		direct := (h.specific && (isNear || (previous && h.count >= 2))) || (h.sig.id == "stack_trace" && isNear && previous)
 		var score float64
 		switch {
-		case isNear && h.sig.specific:
+		case isNear && h.specific:
 			score = 0.85
 		case isNear:
 			score = 0.75
-		case h.count >= 3 && h.sig.specific:
+		case h.count >= 3 && h.specific:
 			score = 0.6
 		case h.count >= 3:
 			score = 0.55

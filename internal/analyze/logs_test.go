@@ -40,7 +40,8 @@ func TestLogSignatures(t *testing.T) {
 		{"cmd_sh.log", nil, CategoryApplicationErr, "migrate", true, 0.85, "", `"migrate"`},
 		{"conn_refused_go.log", nil, CategoryDependency, "10.0.0.5:5432", false, 0.75, "", "6 times"},
 		{"conn_refused_node.log", nil, CategoryDependency, "redis-master.cache.svc.cluster.local:6379", false, 0.75, "service/cache/redis-master", "connection refused"},
-		{"dns_lookup.log", nil, CategoryDNS, "db.prod.svc", false, 0.75, "service/prod/db", "no such host"},
+		// "no such host" right before the fatal exit names the cause outright.
+		{"dns_lookup.log", nil, CategoryDNS, "db.prod.svc", true, 0.85, "service/prod/db", "no such host"},
 		{"timeout_grpc.log", nil, CategoryDependency, "payments:9090", false, 0.55, "service/shop/payments", "timed out"},
 		{"pg_refused_python.log", prev, CategoryDependency, "postgres.data.svc.cluster.local:5432", false, 0.75, "service/data/postgres", ""},
 		{"cert_expired.log", nil, CategoryCertificate, "api.partner.example.com", true, 0.85, "", "expired"},
@@ -287,5 +288,58 @@ func TestLogPanicNamingMissingEnvIsOneFinding(t *testing.T) {
 	f := fs[0]
 	if f.Category != CategoryMissingConfig || f.Culprit != "SESSION_SECRET" || !f.Direct || !strings.Contains(f.Summary, "/src/cmd/api/main.go:57") {
 		t.Errorf("got %+v", f)
+	}
+}
+
+func TestLogDNSTransientIsNotDirect(t *testing.T) {
+	out := strings.Repeat("2026-11-27T06:00:00Z INFO booting\n", 5) +
+		"2026-11-27T06:00:01Z ERROR db ping failed: dial tcp: lookup db.prod.svc on 10.96.0.10:53: i/o timeout\n" +
+		"2026-11-27T06:00:02Z FATAL cannot start: dial tcp: lookup db.prod.svc on 10.96.0.10:53: server misbehaving\n"
+	it := Item{ID: 1, Tool: "kubernetes.logs", Args: map[string]any{"pod": "p", "namespace": "n"}, Output: out}
+	fs := logsAnalyzer{}.Analyze(&Input{Items: []Item{it}})
+	if len(fs) != 1 || fs[0].Category != CategoryDNS || fs[0].Direct {
+		t.Fatalf("a timed-out or failing resolver is not direct: %+v", fs)
+	}
+	// A missing name repeated in the previous run's log is direct.
+	it.Args["previous"] = true
+	it.Output = strings.Repeat("2026-11-27T06:00:01Z ERROR send failed: dial tcp: lookup smtp.mail.svc.cluster.local on 10.96.0.10:53: no such host\n", 3) +
+		strings.Repeat("2026-11-27T06:00:02Z INFO retrying\n", 60)
+	fs = logsAnalyzer{}.Analyze(&Input{Items: []Item{it}})
+	if len(fs) != 1 || !fs[0].Direct || fs[0].Culprit != "smtp.mail.svc.cluster.local" || fs[0].Related[0] != "service/mail/smtp" {
+		t.Fatalf("previous no such host: %+v", fs)
+	}
+}
+
+func TestLogRelatedFromRecordFieldsAndEvidence(t *testing.T) {
+	// The error shows the dialled IP; the record's addr field names the
+	// service.
+	out := `{"level":"info","msg":"connecting to redis","addr":"redis:6379"}
+{"level":"fatal","msg":"cannot start without session store","addr":"redis:6379","error":"dial tcp 10.52.201.7:6379: connect: connection refused"}`
+	it := Item{ID: 3, Tool: "kubernetes.logs", Args: map[string]any{"pod": "api-1", "namespace": "shop", "previous": true}, Output: out}
+	fs := logsAnalyzer{}.Analyze(&Input{Items: []Item{it}})
+	if len(fs) != 1 || fs[0].Culprit != "10.52.201.7:6379" || len(fs[0].Related) != 1 || fs[0].Related[0] != "service/shop/redis" {
+		t.Fatalf("addr field: %+v", fs)
+	}
+	// A logfmt host field on another port is another peer.
+	it.Output = `level=error msg="upstream failed" host=cache:11211 err="dial tcp 10.52.201.7:6379: connect: connection refused"`
+	it.Args["previous"] = false
+	if fs := (logsAnalyzer{}).Analyze(&Input{Items: []Item{it}}); len(fs) != 1 || len(fs[0].Related) != 0 {
+		t.Fatalf("other port: %+v", fs)
+	}
+	// With only the IP, the evidence says whose endpoint it is.
+	it.Output = `2024/06/25 09:35:00 [error] 41#41: *1 connect() failed (111: Connection refused) while connecting to upstream, client: 10.0.1.187, upstream: "http://10.244.1.12:8081/api", host: "shop.acme.io"`
+	svc := Item{ID: 1, Tool: "kubernetes.describe", Args: map[string]any{"kind": "service", "name": "inventory", "namespace": "shop"}, Output: netMustRead(t, "network/svc_inventory_describe.txt")}
+	fs = logsAnalyzer{}.Analyze(&Input{Items: []Item{svc, it}})
+	if len(fs) != 1 || fs[0].Culprit != "10.244.1.12:8081" || len(fs[0].Related) != 1 || fs[0].Related[0] != "service/shop/inventory" {
+		t.Fatalf("endpoint IP: %+v", fs)
+	}
+	// A cluster IP names the service too; an unknown IP nothing.
+	it.Output = "ERROR dial tcp 10.96.77.3:80: connect: connection refused"
+	if fs := (logsAnalyzer{}).Analyze(&Input{Items: []Item{svc, it}}); len(fs) != 1 || len(fs[0].Related) != 1 || fs[0].Related[0] != "service/shop/inventory" {
+		t.Fatalf("cluster IP: %+v", fs)
+	}
+	it.Output = "ERROR dial tcp 10.1.2.3:80: connect: connection refused"
+	if fs := (logsAnalyzer{}).Analyze(&Input{Items: []Item{svc, it}}); len(fs) != 1 || len(fs[0].Related) != 0 {
+		t.Fatalf("unknown IP: %+v", fs)
 	}
 }

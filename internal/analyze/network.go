@@ -29,6 +29,8 @@ type netService struct {
 	endpoints int // ready addresses; -1 when unknown
 	notReady  int
 	ids       []int
+	ips       []string // cluster IPs
+	addrs     []string // endpoint addresses: "ip:port", or "ip" when no port is shown
 }
 
 type netPodPort struct{ name, port string }
@@ -38,6 +40,7 @@ type netPod struct {
 	labels   map[string]string // nil when unknown
 	ports    []netPodPort
 	ready    int // 1 ready, 0 not ready, -1 unknown
+	ip       string
 	ids      []int
 }
 
@@ -74,6 +77,7 @@ type netModel struct {
 	svcListed  map[string]bool // namespaces whose Service list is in evidence
 	podsListed map[string]bool // namespaces whose Pod list (with labels) is in evidence
 	timeouts   []netTimeout
+	refused    []netTimeout // connections logs say were refused
 	dns        map[string]*netDNS
 	dnsOrder   []string
 }
@@ -147,6 +151,22 @@ func (netAnalyzer) Analyze(in *Input) []Finding {
 	if in == nil {
 		return nil
 	}
+	m := netBuild(in)
+	var fs []Finding
+	fs = append(fs, m.serviceFindings()...)
+	fs = append(fs, m.ingressFindings()...)
+	fs = append(fs, m.policyFindings()...)
+	fs = append(fs, m.dnsFindings()...)
+	for i := range fs {
+		fs[i].Analyzer = "network"
+	}
+	logsSortFindings(fs)
+	return fs
+}
+
+// netBuild reads every item into the model of services, pods, ingresses
+// and policies (and what logs and events say about connections and DNS).
+func netBuild(in *Input) *netModel {
 	m := &netModel{
 		services: map[string]*netService{}, pods: map[string]*netPod{},
 		ingresses: map[string]*netIngress{}, policies: map[string]*netPolicy{},
@@ -179,16 +199,77 @@ func (netAnalyzer) Analyze(in *Input) []Finding {
 		}
 		m.readEventText(it)
 	}
-	var fs []Finding
-	fs = append(fs, m.serviceFindings()...)
-	fs = append(fs, m.ingressFindings()...)
-	fs = append(fs, m.policyFindings()...)
-	fs = append(fs, m.dnsFindings()...)
-	for i := range fs {
-		fs[i].Analyzer = "network"
+	return m
+}
+
+// netSplitList splits "a,b,c" (or "<none>", or "a,b + 3 more...").
+func netSplitList(s string) []string {
+	var out []string
+	for _, f := range strings.Split(s, ",") {
+		f = strings.TrimSpace(f)
+		if i := strings.Index(f, " + "); i >= 0 {
+			f = f[:i]
+		}
+		if f == "" || f == "<none>" || f == "None" || strings.HasPrefix(f, "<") {
+			continue
+		}
+		out = append(out, f)
 	}
-	logsSortFindings(fs)
-	return fs
+	return out
+}
+
+func netAddrIP(a string) string {
+	if strings.HasPrefix(a, "[") {
+		if i := strings.Index(a, "]"); i > 0 {
+			return a[1:i]
+		}
+	}
+	if strings.Count(a, ":") == 1 {
+		return a[:strings.IndexByte(a, ':')]
+	}
+	return a
+}
+
+// resolve names the objects an address (ip or ip:port) belongs to, as
+// far as the evidence shows: a Service whose endpoint or cluster IP it is,
+// then a Pod whose IP it is.
+func (m *netModel) resolve(addr string) []string {
+	if addr == "" {
+		return nil
+	}
+	ip := netAddrIP(addr)
+	if !logsIPv4.MatchString(ip) && !strings.Contains(ip, ":") {
+		return nil
+	}
+	keys := make([]string, 0, len(m.services))
+	for k := range m.services {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	var out []string
+	for _, k := range keys {
+		s := m.services[k]
+		hit := netContains(s.ips, ip)
+		for _, a := range s.addrs {
+			if a == addr || a == ip || (addr == ip && netAddrIP(a) == ip) {
+				hit = true
+			}
+		}
+		if hit {
+			out = append(out, "service/"+s.ns+"/"+s.name)
+		}
+	}
+	pkeys := make([]string, 0, len(m.pods))
+	for k := range m.pods {
+		pkeys = append(pkeys, k)
+	}
+	sort.Strings(pkeys)
+	for _, k := range pkeys {
+		if p := m.pods[k]; p.ip != "" && p.ip == ip {
+			out = append(out, "pod/"+p.ns+"/"+p.name)
+		}
+	}
+	return out
 }
 
 // ---- describe text ----
@@ -329,6 +410,18 @@ func (m *netModel) readDescribe(it Item, kind string, out string) {
 					if e != "" && e != "<none>" {
 						s.endpoints += len(strings.Split(e, ","))
 					}
+					for _, a := range netSplitList(e) {
+						s.addrs = netAddStr(s.addrs, a)
+					}
+				}
+			}
+			for _, k := range []string{"IP", "IPs"} {
+				for _, v := range d.kv[k] {
+					for _, ip := range netSplitList(v) {
+						if ip != "None" {
+							s.ips = netAddStr(s.ips, ip)
+						}
+					}
 				}
 			}
 		case "endpoints":
@@ -336,6 +429,9 @@ func (m *netModel) readDescribe(it Item, kind string, out string) {
 			ready, notReady := 0, 0
 			for _, l := range d.lines {
 				if a := netEPAddr.FindStringSubmatch(l); a != nil && a[2] != "<none>" && a[2] != "" {
+					for _, ip := range netSplitList(a[2]) {
+						s.addrs = netAddStr(s.addrs, ip)
+					}
 					if a[1] == "Addresses" {
 						ready += len(strings.Split(a[2], ","))
 					} else {
@@ -347,6 +443,9 @@ func (m *netModel) readDescribe(it Item, kind string, out string) {
 		case "pod":
 			p := m.pod(ns, name, it.ID)
 			p.labels = netLabels(d.get("Labels"))
+			if ip := d.get("IP"); logsIPv4.MatchString(ip) || strings.Contains(ip, ":") {
+				p.ip = ip
+			}
 			p.ports = nil
 			for _, l := range d.lines {
 				if pm := netPodPortRE.FindStringSubmatch(l); pm != nil {
@@ -457,6 +556,9 @@ func (m *netModel) readTable(it Item, kind, out string) {
 				p.labels = netLabels(l)
 				m.podsListed[ns] = true
 			}
+			if ip := r["IP"]; logsIPv4.MatchString(ip) {
+				p.ip = ip
+			}
 			if rd := r["READY"]; rd != "" {
 				a, b, _ := strings.Cut(rd, "/")
 				p.ready = 0
@@ -470,12 +572,18 @@ func (m *netModel) readTable(it Item, kind, out string) {
 			if sel, ok := r["SELECTOR"]; ok {
 				s.selector = netLabels(sel)
 			}
+			for _, ip := range netSplitList(r["CLUSTER-IP"]) {
+				s.ips = netAddStr(s.ips, ip)
+			}
 		case "endpoints":
 			s := m.service(ns, name, it.ID)
 			if e := r["ENDPOINTS"]; e == "<none>" {
 				s.endpoints = 0
 			} else if e != "" {
 				s.endpoints = len(strings.Split(strings.Fields(e)[0], ","))
+				for _, a := range netSplitList(strings.Fields(e)[0]) {
+					s.addrs = netAddStr(s.addrs, a)
+				}
 			}
 		}
 	}
@@ -546,8 +654,10 @@ func (m *netModel) readJSONObj(it Item, o netJSONObj) {
 	switch o.Kind {
 	case "Service":
 		var spec struct {
-			Selector map[string]string `json:"selector"`
-			Ports    []struct {
+			ClusterIP  string            `json:"clusterIP"`
+			ClusterIPs []string          `json:"clusterIPs"`
+			Selector   map[string]string `json:"selector"`
+			Ports      []struct {
 				Name       string `json:"name"`
 				Port       int    `json:"port"`
 				TargetPort any    `json:"targetPort"`
@@ -555,6 +665,11 @@ func (m *netModel) readJSONObj(it Item, o netJSONObj) {
 		}
 		_ = json.Unmarshal(o.Spec, &spec)
 		s := m.service(ns, name, it.ID)
+		for _, ip := range append([]string{spec.ClusterIP}, spec.ClusterIPs...) {
+			if ip != "" && ip != "None" {
+				s.ips = netAddStr(s.ips, ip)
+			}
+		}
 		s.selector = spec.Selector
 		if s.selector == nil {
 			s.selector = map[string]string{}
@@ -603,6 +718,7 @@ func (m *netModel) readJSONObj(it Item, o netJSONObj) {
 			} `json:"containers"`
 		}
 		var status struct {
+			PodIP      string `json:"podIP"`
 			Conditions []struct {
 				Type   string `json:"type"`
 				Status string `json:"status"`
@@ -611,6 +727,9 @@ func (m *netModel) readJSONObj(it Item, o netJSONObj) {
 		_ = json.Unmarshal(o.Spec, &spec)
 		_ = json.Unmarshal(o.Status, &status)
 		p := m.pod(ns, name, it.ID)
+		if status.PodIP != "" {
+			p.ip = status.PodIP
+		}
 		p.labels = o.Metadata.Labels
 		if p.labels == nil {
 			p.labels = map[string]string{}
@@ -692,6 +811,7 @@ func (m *netModel) readJSONObj(it Item, o netJSONObj) {
 // ---- logs and events: timeouts and DNS ----
 
 var (
+	netRefusedWords = regexp.MustCompile(`(?i)connection refused|econnrefused`)
 	netTimeoutWords = regexp.MustCompile(`(?i)i/o timeout|connection timed out|operation timed out|deadline exceeded|etimedout`)
 	netCoreDNSErr   = regexp.MustCompile(`\[ERROR\] plugin/errors: \d+ (\S+) (\w+): (.*)$`)
 	netCoreDNSLoop  = regexp.MustCompile(`\[FATAL\] plugin/loop: (.*)$`)
@@ -737,6 +857,17 @@ func (m *netModel) readLogs(it Item) {
 				}
 			}
 			continue
+		}
+		if netRefusedWords.MatchString(l) && !strings.Contains(l, "lookup ") {
+			addr := ""
+			if d := logsDialRE.FindStringSubmatch(l); d != nil {
+				addr = d[1]
+			} else {
+				addr = logsFindAddr(l)
+			}
+			if addr != "" {
+				m.refused = append(m.refused, netTimeout{ns: ns, addr: addr, line: l, id: it.ID})
+			}
 		}
 		if netTimeoutWords.MatchString(l) && !strings.Contains(l, "lookup ") {
 			addr := ""
@@ -964,16 +1095,26 @@ func (m *netModel) targetPortFinding(s *netService, obj string, matching []*netP
 		}
 		sort.Strings(have)
 		have = netCompact(have)
-		direct := named || noEndpoints
+		// Connections refused on the target port of the selected pods (or
+		// of the service's endpoints) show nothing listens there.
+		refused, refusedAt := m.refusedOn(s, sp, t, matching)
+		for _, r := range refused {
+			ids = netAddID(ids, r.id)
+		}
+		direct := named || noEndpoints || len(refused) > 0
 		score := 0.55
 		if direct {
 			score = 0.85
 		}
 		what := "targetPort"
+		summary := fmt.Sprintf("Service %s/%s sends port %s to %s %q, but its selected pods declare container port(s) %s",
+			s.ns, s.name, sp.port, what, t, strings.Join(have, ", "))
+		if len(refused) > 0 {
+			summary += fmt.Sprintf("; connections to %s are refused (logged %d times)", strings.Join(refusedAt, ", "), len(refused))
+		}
 		return Finding{
 			Category: CategoryServiceRouting, Object: obj,
-			Summary: fmt.Sprintf("Service %s/%s sends port %s to %s %q, but its selected pods declare container port(s) %s",
-				s.ns, s.name, sp.port, what, t, strings.Join(have, ", ")),
+			Summary: summary,
 			Culprit: t, Evidence: netSortedIDs(ids), Direct: direct, Score: score,
 		}, true
 	}
@@ -1157,4 +1298,41 @@ func (m *netModel) dnsFindings() []Finding {
 		})
 	}
 	return fs
+}
+
+func netAddStr(ss []string, s string) []string {
+	if netContains(ss, s) {
+		return ss
+	}
+	return append(ss, s)
+}
+
+// refusedOn returns the logged refused connections to the service's
+// target port t on its selected pods or endpoints (or to its cluster IP on
+// the service port), and the addresses they name.
+func (m *netModel) refusedOn(s *netService, sp netSvcPort, t string, pods []*netPod) ([]netTimeout, []string) {
+	want := map[string]bool{}
+	for _, p := range pods {
+		if p.ip != "" {
+			want[p.ip+":"+t] = true
+		}
+	}
+	for _, a := range s.addrs {
+		if _, port := logsSplitAddr(a); port == t {
+			want[a] = true
+		}
+	}
+	for _, ip := range s.ips {
+		want[ip+":"+sp.port] = true
+	}
+	var out []netTimeout
+	var at []string
+	for _, r := range m.refused {
+		if want[r.addr] {
+			out = append(out, r)
+			at = netAddStr(at, r.addr)
+		}
+	}
+	sort.Strings(at)
+	return out, at
 }

@@ -82,6 +82,20 @@ func TestNetworkFindings(t *testing.T) {
 			want: []Finding{{Category: CategoryServiceRouting, Object: "service/shop/inventory", Culprit: "8081", Evidence: []int{1, 2}, Direct: false, Score: 0.55}},
 		},
 		{
+			name: "numeric targetPort not declared and refused in logs is direct",
+			items: func(t *testing.T) []Item {
+				return []Item{
+					netItem(t, 1, netDescribe, "svc_inventory_describe.txt", netArgs("kind", "service", "name", "inventory", "namespace", "shop")),
+					netItem(t, 2, netDescribe, "pod_inventory_describe.txt", netArgs("kind", "pod", "name", "inventory-5d9c7b8f4-qq7tn", "namespace", "shop")),
+					{ID: 3, Tool: netLogs, Args: netArgs("pod", "ingress-nginx-controller-1", "namespace", "ingress-nginx"),
+						Output: `2024/06/25 09:35:00 [error] 41#41: *1 connect() failed (111: Connection refused) while connecting to upstream, client: 10.0.1.187, upstream: "http://10.244.1.12:8081/api", host: "shop.acme.io"
+2024/06/25 09:35:01 [error] 41#41: *2 connect() failed (111: Connection refused) while connecting to upstream, client: 10.0.1.187, upstream: "http://10.244.9.9:8081/api", host: "shop.acme.io"`},
+				}
+			},
+			want:     []Finding{{Category: CategoryServiceRouting, Object: "service/shop/inventory", Culprit: "8081", Evidence: []int{1, 2, 3}, Direct: true, Score: 0.85}},
+			contains: []string{"10.244.1.12:8081 are refused", "8080"},
+		},
+		{
 			name: "selected pods not ready",
 			items: func(t *testing.T) []Item {
 				return []Item{

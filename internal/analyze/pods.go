@@ -11,6 +11,7 @@ import (
 	"sort"
 	"strconv"
 	"strings"
+	"time"
 )
 
 // KubeAnalyzers returns the analyzers of Kubernetes pods and workloads.
@@ -54,6 +55,8 @@ type containerInfo struct {
 
 type podInfo struct {
 	Namespace, Name, Node, Phase string
+	// Reason and Message are the pod's status reason ("Evicted") and message.
+	Reason, Message string
 	// TableStatus/TableRestarts come from `kubectl get pods` (STATUS, RESTARTS).
 	TableStatus   string
 	TableRestarts int
@@ -167,7 +170,7 @@ func collectPods(in *Input) []*podInfo {
 					mergePod(get(o.Metadata.Namespace, o.Metadata.Name), podFromJSON(o, it.ID))
 				}
 			}
-			if kind == "pod" && !strings.HasPrefix(strings.TrimSpace(it.Output), "{") {
+			if kind == "pod" && !isStructured(it.Output) {
 				for _, p := range podsFromTable(it) {
 					mergePod(get(p.Namespace, p.Name), p)
 				}
@@ -212,6 +215,9 @@ func mergePod(dst, src *podInfo) {
 	if src.Phase != "" {
 		dst.Phase = src.Phase
 	}
+	if src.Reason != "" {
+		dst.Reason, dst.Message = src.Reason, src.Message
+	}
 	if src.TableStatus != "" {
 		dst.TableStatus, dst.TableRestarts = src.TableStatus, src.TableRestarts
 	}
@@ -254,7 +260,8 @@ func mergePod(dst, src *podInfo) {
 
 // podFromDescribe reads one `kubectl describe pod` object.
 func podFromDescribe(d *DescribeDoc, id int) *podInfo {
-	p := &podInfo{Namespace: d.Namespace(), Name: d.Name(), Phase: d.Get("Status"), IDs: []int{id}}
+	p := &podInfo{Namespace: d.Namespace(), Name: d.Name(), Phase: d.Get("Status"), IDs: []int{id},
+		Reason: d.Get("Reason"), Message: d.Get("Message")}
 	if n, _, _ := strings.Cut(d.Get("Node"), "/"); n != "<none>" {
 		p.Node = n
 	}
@@ -412,6 +419,8 @@ type ctrJSONStatus struct {
 
 type podJSONStatus struct {
 	Phase      string          `json:"phase"`
+	Reason     string          `json:"reason"`
+	Message    string          `json:"message"`
 	Conditions []kubeCondition `json:"conditions"`
 	Statuses   []ctrJSONStatus `json:"containerStatuses"`
 	Init       []ctrJSONStatus `json:"initContainerStatuses"`
@@ -424,7 +433,7 @@ func podFromJSON(o kubeObject, id int) *podInfo {
 	_ = json.Unmarshal(o.Spec, &spec)
 	_ = json.Unmarshal(o.Status, &st)
 	p := &podInfo{Namespace: o.Metadata.Namespace, Name: o.Metadata.Name, Node: spec.NodeName,
-		Phase: st.Phase, Conditions: st.Conditions, IDs: []int{id}}
+		Phase: st.Phase, Reason: st.Reason, Message: st.Message, Conditions: st.Conditions, IDs: []int{id}}
 	var sel []string
 	for k, v := range spec.NodeSelector {
 		sel = append(sel, k+"="+v)
@@ -944,6 +953,8 @@ type schedReason struct {
 	category, culprit string
 	text              string
 	related           []string
+	selector          bool   // the pod's node selector/affinity matches no node
+	taintKey          string // a system taint (node not ready, under pressure)
 }
 
 func (p *podInfo) schedReason(part string) schedReason {
@@ -956,7 +967,11 @@ func (p *podInfo) schedReason(part string) schedReason {
 		r.culprit = insufficient.FindStringSubmatch(part)[1]
 	case taintRe.MatchString(part):
 		r.culprit = taintRe.FindStringSubmatch(part)[1]
+		if k := taintKeyOf(r.culprit); systemTaint(k) {
+			r.taintKey = k
+		}
 	case containsAny(part, "node affinity/selector", "didn't match node selector", "didn't match pod's node affinity"):
+		r.selector = true
 		r.culprit = p.NodeSelector
 		if r.culprit == "" {
 			r.culprit = "node affinity/selector"
@@ -979,7 +994,10 @@ func (p *podInfo) schedReason(part string) schedReason {
 
 func (a schedulingAnalyzer) Analyze(in *Input) []Finding {
 	var fs []Finding
-	for _, p := range collectPods(in) {
+	pods := collectPods(in)
+	nodes := collectSchedNodes(in)
+	pvcs := collectPVCs(in)
+	for _, p := range pods {
 		cond := findCondition(p.Conditions, "PodScheduled")
 		if p.stateKnown() && (p.Node != "" || cond != nil && cond.Status == "True" ||
 			p.Phase != "" && !strings.EqualFold(p.Phase, "Pending")) {
@@ -1002,46 +1020,411 @@ func (a schedulingAnalyzer) Analyze(in *Input) []Finding {
 		}
 		sort.SliceStable(reasons, func(i, j int) bool { return reasons[i].count > reasons[j].count })
 		top := reasons[0]
+		if top.category == CategoryStorage && len(p.Claims) > 0 {
+			// The claim is the broken object; the pod waits on it.
+			for _, c := range p.Claims {
+				ref := ObjectRef("persistentvolumeclaim", p.Namespace, c)
+				v := pvcs.get(ref, p.Namespace, c)
+				v.blocked = append(v.blocked, p)
+				v.schedMsg, v.schedIDs = msg, addID(v.schedIDs, ids...)
+			}
+			continue
+		}
 		score := 0.9
 		if len(reasons) > 1 {
 			score = 0.85
 		}
+		sum := fmt.Sprintf("pod %s cannot be scheduled: %q", p.path(), clip(msg, 240))
+		related := append([]string(nil), top.related...)
+		for _, r := range reasons {
+			if r.selector && p.NodeSelector != "" {
+				sum += fmt.Sprintf("; its node selector is %s", p.NodeSelector)
+				break
+			}
+		}
+		// Nodes a system taint in the message points to (a node under
+		// memory pressure, not ready, …): the chain may lead there.
+		for _, r := range reasons {
+			if r.taintKey == "" {
+				continue
+			}
+			names, nids := nodes.withTaint(r.taintKey)
+			how := "has the taint"
+			if len(names) == 0 && strings.HasSuffix(r.taintKey, "-pressure") {
+				names, nids = evictedFrom(pods, p.Namespace)
+				how = "evicted pods of the namespace ran on"
+			}
+			if len(names) == 0 {
+				continue
+			}
+			for _, n := range names {
+				if ref := ObjectRef("node", "", n); !containsStr(related, ref) {
+					related = append(related, ref)
+				}
+			}
+			ids = addID(ids, nids...)
+			if how == "has the taint" {
+				verb := "node %s carries"
+				if len(names) > 1 {
+					verb = "nodes %s carry"
+				}
+				sum += fmt.Sprintf("; "+verb+" that taint (%s)", strings.Join(names, ", "), r.taintKey)
+			} else {
+				sum += fmt.Sprintf("; %s: %s", how, strings.Join(names, ", "))
+			}
+		}
 		fs = append(fs, Finding{Analyzer: a.Name(), Category: top.category, Object: p.ref(),
-			Summary: fmt.Sprintf("pod %s cannot be scheduled: %q", p.path(), clip(msg, 240)),
-			Culprit: top.culprit, Evidence: ids, Direct: true, Score: score, Related: top.related})
+			Summary: sum, Culprit: top.culprit, Evidence: ids, Direct: true, Score: score, Related: related})
 	}
-	// PersistentVolumeClaims that cannot be provisioned or bound.
-	for _, e := range allEvents(in) {
-		if e.Kind != "persistentvolumeclaim" || e.Type != "Warning" {
-			continue
-		}
-		f := Finding{Analyzer: a.Name(), Category: CategoryStorage, Object: e.Object(), Evidence: []int{e.Item},
-			Direct: true, Score: 0.9}
-		switch m := scNotFound.FindStringSubmatch(e.Message); {
-		case m != nil:
-			f.Culprit = "storageclass/" + m[1]
-			f.Related = []string{ObjectRef("storageclass", "", m[1])}
-			f.Summary = fmt.Sprintf("PersistentVolumeClaim %s/%s cannot be provisioned: StorageClass %q is not found (%s)",
-				e.Namespace, e.Name, m[1], e.Reason)
-		case e.Reason == "ProvisioningFailed" || e.Reason == "FailedBinding":
-			f.Culprit = clip(e.Message, 120)
-			f.Score = 0.8
-			f.Summary = fmt.Sprintf("PersistentVolumeClaim %s/%s is not bound: %s %q", e.Namespace, e.Name, e.Reason, clip(e.Message, 200))
-		default:
-			continue
-		}
-		fs = append(fs, f)
-	}
+	fs = append(fs, pvcs.findings(a.Name())...)
 	return finishFindings(fs)
 }
 
-// allEvents returns the events of every item (describe blocks, event lists).
-func allEvents(in *Input) []KubeEvent {
-	var evs []KubeEvent
-	for _, it := range in.Items {
-		evs = append(evs, ParseEvents(it)...)
+// ---------------------------------------------------------------------------
+// PersistentVolumeClaims
+
+type pvcState struct {
+	ns, name, ref  string
+	status         string // Pending | Bound | Lost ("" when not shown)
+	storageClass   string
+	events         []KubeEvent
+	ids            []int
+	blocked        []*podInfo // pods the scheduler cannot place until it binds
+	schedMsg       string
+	schedIDs       []int
+	usedBy         []string
+	statusShownIDs []int
+}
+
+type pvcSet struct {
+	byRef map[string]*pvcState
+	order []string
+}
+
+func (s *pvcSet) get(ref, ns, name string) *pvcState {
+	if v, ok := s.byRef[ref]; ok {
+		return v
 	}
-	return evs
+	v := &pvcState{ns: ns, name: name, ref: ref}
+	s.byRef[ref] = v
+	s.order = append(s.order, ref)
+	return v
+}
+
+// collectPVCs reads the PersistentVolumeClaims the items show (describe,
+// -o json/yaml, tables) with their events, merged by namespace/name.
+func collectPVCs(in *Input) *pvcSet {
+	s := &pvcSet{byRef: map[string]*pvcState{}}
+	for _, o := range objectsOf(in, "persistentvolumeclaim") {
+		v := s.get(o.ref(), o.ns, o.name)
+		st, sc := "", ""
+		switch {
+		case o.doc != nil:
+			st, sc = o.doc.Get("Status"), o.doc.Get("StorageClass")
+			if u := o.doc.Get("Used By"); u != "" && u != "<none>" {
+				v.usedBy = append(v.usedBy, u)
+			}
+		case o.obj != nil:
+			var spec struct {
+				StorageClassName string `json:"storageClassName"`
+			}
+			var status struct {
+				Phase string `json:"phase"`
+			}
+			_ = json.Unmarshal(o.obj.Spec, &spec)
+			_ = json.Unmarshal(o.obj.Status, &status)
+			st, sc = status.Phase, spec.StorageClassName
+		case o.row != nil:
+			st, sc = o.row["STATUS"], o.row["STORAGECLASS"]
+		}
+		if st != "" {
+			v.status = st
+			v.statusShownIDs = addID(v.statusShownIDs, o.ids...)
+		}
+		if sc != "" {
+			v.storageClass = sc
+		}
+		v.ids = addID(v.ids, o.ids...)
+		for _, e := range o.events {
+			dup := false
+			for _, x := range v.events {
+				if x.Item == e.Item && x.Reason == e.Reason && x.Message == e.Message {
+					dup = true
+				}
+			}
+			if !dup {
+				v.events = append(v.events, e)
+			}
+		}
+	}
+	return s
+}
+
+// pvcFailure is the event that says why a claim is not bound: a missing
+// StorageClass, a failed provisioning, no volume to bind.
+func (v *pvcState) failure() (KubeEvent, bool) {
+	var best KubeEvent
+	found := false
+	for _, e := range v.events {
+		if e.Reason != "ProvisioningFailed" && e.Reason != "FailedBinding" && !scNotFound.MatchString(e.Message) {
+			continue
+		}
+		// FailedBinding is a Normal event; ProvisioningFailed a Warning.
+		if !found || scNotFound.MatchString(e.Message) && !scNotFound.MatchString(best.Message) {
+			best, found = e, true
+		} else if !scNotFound.MatchString(best.Message) {
+			best = e // the latest
+		}
+	}
+	return best, found
+}
+
+func (s *pvcSet) findings(analyzer string) []Finding {
+	var fs []Finding
+	for _, ref := range s.order {
+		v := s.byRef[ref]
+		if strings.EqualFold(v.status, "Bound") {
+			continue // bound now: failures in events are history
+		}
+		e, failed := v.failure()
+		if !failed && len(v.blocked) == 0 {
+			continue
+		}
+		path := v.ns + "/" + v.name
+		if v.ns == "" {
+			path = v.name
+		}
+		f := Finding{Analyzer: analyzer, Category: CategoryStorage, Object: ref, Direct: true, Score: 0.9}
+		f.Evidence = addID(append([]int(nil), v.schedIDs...), v.statusShownIDs...)
+		pending := strings.EqualFold(v.status, "Pending")
+		m := scNotFound.FindStringSubmatch(e.Message)
+		switch {
+		case failed && m != nil:
+			f.Evidence = addID(f.Evidence, e.Item)
+			f.Culprit = "storageclass/" + m[1]
+			f.Related = []string{ObjectRef("storageclass", "", m[1])}
+			f.Summary = fmt.Sprintf("PersistentVolumeClaim %s cannot be provisioned: StorageClass %q is not found (%s)", path, m[1], e.Reason)
+		case failed:
+			f.Evidence = addID(f.Evidence, e.Item)
+			f.Culprit = clip(e.Message, 120)
+			f.Summary = fmt.Sprintf("PersistentVolumeClaim %s is not bound: %s %q", path, e.Reason, clip(e.Message, 200))
+			if !pending && len(v.blocked) == 0 {
+				f.Score = 0.8 // events only
+			}
+		default:
+			// Only the scheduler says the pod's claims are unbound.
+			f.Culprit = "unbound PersistentVolumeClaim " + v.name
+			f.Summary = fmt.Sprintf("PersistentVolumeClaim %s is not bound", path)
+			if v.status != "" {
+				f.Summary += fmt.Sprintf(" (status %s)", v.status)
+			}
+			f.Score = 0.85
+			if !pending && len(v.blocked[0].Claims) > 1 {
+				// Which of the pod's claims is unbound is not shown.
+				f.Direct, f.Score = false, 0.6
+			}
+		}
+		if v.storageClass == "" && v.status != "" && failed && m == nil && containsAny(e.Message, "no storage class") {
+			f.Summary += "; it names no StorageClass"
+		}
+		if len(v.blocked) > 0 {
+			var names []string
+			for _, p := range v.blocked {
+				names = append(names, p.path())
+			}
+			f.Summary += fmt.Sprintf("; pod %s cannot be scheduled until it is bound (%q)",
+				strings.Join(names, ", "), clip(v.schedMsg, 160))
+		} else if len(v.usedBy) > 0 {
+			f.Summary += "; used by pod " + strings.Join(v.usedBy, ", ")
+		}
+		fs = append(fs, f)
+	}
+	return fs
+}
+
+// ---------------------------------------------------------------------------
+// Nodes as the scheduler sees them (taints, conditions)
+
+type schedNode struct {
+	name        string
+	taints      []string // taint keys
+	conds       map[string]string
+	tableStatus string
+	// The items that showed each: taint key, condition type, table STATUS.
+	taintIDs, condIDs map[string][]int
+	tableIDs          []int
+}
+
+type schedNodes struct {
+	byName map[string]*schedNode
+	order  []string
+}
+
+// collectSchedNodes reads the nodes the items show: describe (Taints:,
+// Conditions:), -o json/yaml (spec.taints, status.conditions) and `kubectl
+// get nodes` (STATUS).
+func collectSchedNodes(in *Input) *schedNodes {
+	ns := &schedNodes{byName: map[string]*schedNode{}}
+	get := func(name string) *schedNode {
+		n, ok := ns.byName[name]
+		if !ok {
+			n = &schedNode{name: name, conds: map[string]string{}, taintIDs: map[string][]int{}, condIDs: map[string][]int{}}
+			ns.byName[name] = n
+			ns.order = append(ns.order, name)
+		}
+		return n
+	}
+	taint := func(n *schedNode, key string, id int) {
+		if !containsStr(n.taints, key) {
+			n.taints = append(n.taints, key)
+		}
+		n.taintIDs[key] = addID(n.taintIDs[key], id)
+	}
+	cond := func(n *schedNode, c kubeCondition, id int) {
+		if c.Type == "" {
+			return
+		}
+		if n.conds[c.Type] != c.Status {
+			n.condIDs[c.Type] = nil // a later item shows a different status
+		}
+		n.conds[c.Type] = c.Status
+		n.condIDs[c.Type] = addID(n.condIDs[c.Type], id)
+	}
+	for _, it := range in.Items {
+		switch it.Tool {
+		case toolKubeDescribe:
+			if k := KubeKind(it.Arg("kind")); k != "" && k != "node" {
+				continue
+			}
+			for _, d := range ParseDescribe(it.Output) {
+				t := d.Node("Taints")
+				if d.Name() == "" || t == nil || KubeKind(it.Arg("kind")) == "" && d.Get("Kubelet Version") == "" && d.Node("System Info") == nil {
+					continue
+				}
+				n := get(d.Name())
+				vals := []string{t.Value}
+				for _, c := range t.Children {
+					vals = append(vals, strings.TrimSpace(c.Key+":"+c.Value))
+				}
+				for _, v := range vals {
+					if v == "" || v == "<none>" {
+						continue
+					}
+					taint(n, taintKeyOf(v), it.ID)
+				}
+				for _, c := range conditionsFromTable(d.Node("Conditions")) {
+					cond(n, c, it.ID)
+				}
+			}
+		case toolKubeGet:
+			if isStructured(it.Output) {
+				for _, o := range kubeObjects(it.Output) {
+					if o.Kind != "Node" || o.Metadata.Name == "" {
+						continue
+					}
+					var spec struct {
+						Taints []struct {
+							Key string `json:"key"`
+						} `json:"taints"`
+					}
+					var st struct {
+						Conditions []kubeCondition `json:"conditions"`
+					}
+					_ = json.Unmarshal(o.Spec, &spec)
+					_ = json.Unmarshal(o.Status, &st)
+					n := get(o.Metadata.Name)
+					for _, t := range spec.Taints {
+						taint(n, t.Key, it.ID)
+					}
+					for _, c := range st.Conditions {
+						cond(n, c, it.ID)
+					}
+				}
+				continue
+			}
+			if KubeKind(it.Arg("kind")) != "node" {
+				continue
+			}
+			for _, r := range ParseTable(it.Output) {
+				if name := strings.TrimPrefix(r["NAME"], "node/"); name != "" && r["STATUS"] != "" {
+					n := get(name)
+					n.tableStatus, n.tableIDs = r["STATUS"], []int{it.ID}
+				}
+			}
+		}
+	}
+	return ns
+}
+
+// taintKeyOf reads the key of a taint as describe prints it
+// ("key=value:NoSchedule", "key:NoSchedule") or the scheduler quotes it
+// ("{key: value}").
+func taintKeyOf(t string) string {
+	t = strings.Trim(strings.TrimSpace(t), "{}")
+	if i := strings.IndexAny(t, "=:"); i >= 0 {
+		t = t[:i]
+	}
+	return strings.TrimSpace(t)
+}
+
+// taintConditions maps the taints the node lifecycle controller and kubelet
+// set to the condition (or `kubectl get nodes` STATUS word) that causes them.
+var taintConditions = map[string]struct{ cond, status, table string }{
+	"node.kubernetes.io/memory-pressure":     {"MemoryPressure", "True", ""},
+	"node.kubernetes.io/disk-pressure":       {"DiskPressure", "True", ""},
+	"node.kubernetes.io/pid-pressure":        {"PIDPressure", "True", ""},
+	"node.kubernetes.io/network-unavailable": {"NetworkUnavailable", "True", ""},
+	"node.kubernetes.io/not-ready":           {"Ready", "False", "NotReady"},
+	"node.kubernetes.io/unreachable":         {"Ready", "Unknown", "NotReady"},
+	"node.kubernetes.io/unschedulable":       {"", "", "SchedulingDisabled"},
+}
+
+// systemTaint is true for taints Kubernetes sets to say a node is unwell
+// (as opposed to taints an operator sets to reserve nodes).
+func systemTaint(key string) bool {
+	return strings.HasPrefix(key, "node.kubernetes.io/") || strings.HasPrefix(key, "node.cloudprovider.kubernetes.io/")
+}
+
+// withTaint returns the nodes that carry a taint key or show the condition
+// behind it, and the items that show it.
+func (ns *schedNodes) withTaint(key string) (names []string, ids []int) {
+	tc, hasCond := taintConditions[key]
+	for _, name := range ns.order {
+		n := ns.byName[name]
+		var shown []int
+		if containsStr(n.taints, key) {
+			shown = n.taintIDs[key]
+		}
+		if hasCond && tc.cond != "" && strings.EqualFold(n.conds[tc.cond], tc.status) {
+			shown = addID(shown, n.condIDs[tc.cond]...)
+		}
+		if hasCond && tc.table != "" && containsStr(strings.Split(n.tableStatus, ","), tc.table) {
+			shown = addID(shown, n.tableIDs...)
+		}
+		if len(shown) > 0 {
+			names = append(names, name)
+			ids = addID(ids, shown...)
+		}
+	}
+	return names, ids
+}
+
+// evictedFrom returns the nodes pods of a namespace were evicted from.
+func evictedFrom(pods []*podInfo, namespace string) (names []string, ids []int) {
+	for _, p := range pods {
+		if p.Namespace != namespace || p.Node == "" {
+			continue
+		}
+		if p.Reason != "Evicted" && p.TableStatus != "Evicted" && len(p.warnings("Evicted")) == 0 {
+			continue
+		}
+		if !containsStr(names, p.Node) {
+			names = append(names, p.Node)
+		}
+		ids = addID(ids, p.IDs...)
+	}
+	sort.Strings(names)
+	return names, ids
 }
 
 // ---------------------------------------------------------------------------
@@ -1074,17 +1457,35 @@ func probeDetail(msg string) string {
 	return strings.TrimSpace(clip(msg, 120))
 }
 
+// probeRecent is how recent a probe failure must be to count while the pod
+// looks healthy (a liveness probe that keeps restarting a container leaves
+// it Running and Ready between kills); probeOld is the age past which a
+// failure is history, not direct evidence of the cause.
+const (
+	probeRecent = 15 * time.Minute
+	probeOld    = time.Hour
+)
+
+// probeAnswered is true when a probe failure message quotes what the
+// endpoint answered: an HTTP status or a refused/unreachable connection.
+func probeAnswered(msg string) bool {
+	return probeStatus.MatchString(msg) || probeDialErr.MatchString(msg) || containsAny(msg, "connection refused")
+}
+
 func (a probeAnalyzer) Analyze(in *Input) []Finding {
 	var fs []Finding
 	for _, p := range collectPods(in) {
-		if p.healthy() {
-			continue // probe failures in events are history: the pod is ready now
-		}
+		healthy := p.healthy()
 		type group struct {
 			probe   string // liveness | readiness | startup
 			evs     []KubeEvent
 			count   int
 			lastMsg string
+			// age is the most recent failure's age (ageKnown false when no
+			// event said).
+			age      time.Duration
+			ageKnown bool
+			perItem  map[int]int
 		}
 		groups := map[string]*group{}
 		killed := map[string]string{} // probe → container restarted for it
@@ -1105,13 +1506,34 @@ func (a probeAnalyzer) Analyze(in *Input) []Finding {
 				groups[k] = g
 			}
 			g.evs = append(g.evs, e)
-			g.count += e.Count
-			g.lastMsg = m[2]
+			// The same failures show in describe and in the event list:
+			// count per item and keep the largest.
+			if g.perItem == nil {
+				g.perItem = map[int]int{}
+			}
+			g.perItem[e.Item] += e.Count
+			g.count = max(g.count, g.perItem[e.Item])
+			if d, ok := parseKubeAge(e.Age); ok {
+				if !g.ageKnown || d <= g.age {
+					g.age, g.ageKnown, g.lastMsg = d, true, m[2]
+				}
+			} else if !g.ageKnown {
+				g.lastMsg = m[2]
+			}
 		}
 		for _, k := range []string{"liveness", "startup", "readiness"} {
 			g := groups[k]
 			if g == nil {
 				continue
+			}
+			if healthy {
+				// The pod is ready now: probe failures are history, unless
+				// a liveness or startup probe keeps restarting a container
+				// (it is Running and Ready between kills).
+				_, restarting := killed[k]
+				if k == "readiness" || !restarting || !g.ageKnown || g.age > probeRecent {
+					continue
+				}
 			}
 			var ctr *containerInfo
 			if n, ok := killed[k]; ok {
@@ -1157,10 +1579,21 @@ func (a probeAnalyzer) Analyze(in *Input) []Finding {
 					ids = addID(ids, killIDs...)
 				}
 			}
+			// Direct: the pod's containers are shown (not events or a
+			// table row only), the
+			// failures are not old, and the kubelet quotes what the
+			// endpoint answered (an HTTP status, a refused connection).
+			direct := len(p.Containers) > 0 && probeAnswered(g.lastMsg) && (!g.ageKnown || g.age <= probeOld)
+			if direct {
+				score = 0.8
+				if k != "readiness" {
+					score = 0.85
+				}
+			}
 			fs = append(fs, Finding{Analyzer: a.Name(), Category: CategoryProbe, Object: p.ref(),
 				Summary: fmt.Sprintf("the %s of %s fails: %s (%s, last: %q)%s",
 					culprit, who, probeDetail(g.lastMsg), plural(g.count, "failure"), clip(g.lastMsg, 160), restarts),
-				Culprit: culprit, Evidence: ids, Score: score, Related: p.related()})
+				Culprit: culprit, Evidence: ids, Direct: direct, Score: score, Related: p.related()})
 		}
 	}
 	return finishFindings(fs)

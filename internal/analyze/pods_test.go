@@ -1,6 +1,7 @@
 package analyze
 
 import (
+	"reflect"
 	"strings"
 	"testing"
 )
@@ -27,6 +28,7 @@ func TestPodAnalyzers(t *testing.T) {
 		items    []func(*testing.T) Item
 		want     []wantFinding
 		summary  []string // substrings of the first finding's summary
+		related  []string // the first finding's Related, when set
 	}{
 		{
 			name: "oom describe", analyzer: oomAnalyzer{},
@@ -139,10 +141,93 @@ func TestPodAnalyzers(t *testing.T) {
 			items: []func(*testing.T) Item{pod(3, get, "pod-pending-pvc.json"), func(t *testing.T) Item {
 				return kubeItem(t, 4, events, "events-pvc.txt", "namespace", "db")
 			}},
+			// The claim is the broken object; the pod waiting on it is named
+			// in the summary, not reported on its own.
 			want: []wantFinding{
-				{CategoryStorage, "persistentvolumeclaim/db/data-postgres-0", "storageclass/fast-ssd", true, []int{4}},
-				{CategoryStorage, "pod/db/postgres-0", "data-postgres-0", true, []int{3, 4}},
+				{CategoryStorage, "persistentvolumeclaim/db/data-postgres-0", "storageclass/fast-ssd", true, []int{3, 4}},
 			},
+			summary: []string{`StorageClass "fast-ssd" is not found`, "pod db/postgres-0 cannot be scheduled until it is bound"},
+		},
+		{
+			name: "unbound pvc: FailedBinding is a Normal event", analyzer: schedulingAnalyzer{},
+			items: []func(*testing.T) Item{
+				func(t *testing.T) Item {
+					return Item{ID: 1, Tool: describe, Args: map[string]any{"kind": "pod"}, Output: pendingPod("web-5f6d7c8b9-a1b2c", "cms",
+						"0/4 nodes are available: pod has unbound immediate PersistentVolumeClaims. preemption: 0/4 nodes are available: 4 Preemption is not helpful for scheduling.",
+						"<none>", "uploads")}
+				},
+				func(t *testing.T) Item { return kubeItem(t, 2, describe, "pvc-unbound.describe.txt", "kind", "pvc") },
+			},
+			want: []wantFinding{{CategoryStorage, "persistentvolumeclaim/cms/uploads",
+				"no persistent volumes available for this claim and no storage class is set", true, []int{1, 2}}},
+			summary: []string{`FailedBinding "no persistent volumes available for this claim`, "pod cms/web-5f6d7c8b9-a1b2c"},
+		},
+		{
+			name: "bound pvc: old binding failures are history", analyzer: schedulingAnalyzer{},
+			items: []func(*testing.T) Item{func(t *testing.T) Item {
+				it := kubeItem(t, 2, describe, "pvc-unbound.describe.txt", "kind", "pvc")
+				it.Output = strings.Replace(it.Output, "Status:        Pending", "Status:        Bound", 1)
+				return it
+			}},
+		},
+		{
+			name: "node selector describe is quoted", analyzer: schedulingAnalyzer{},
+			items: []func(*testing.T) Item{func(t *testing.T) Item {
+				return Item{ID: 2, Tool: describe, Args: map[string]any{"kind": "pod"}, Output: pendingPod("gpu-0", "ml",
+					"0/7 nodes are available: 7 node(s) didn't match Pod's node affinity/selector. preemption: 0/7 nodes are available: 7 Preemption is not helpful for scheduling.",
+					"nodepool=gpu-t4", "")}
+			}},
+			want:    []wantFinding{{CategoryScheduling, "pod/ml/gpu-0", "nodepool=gpu-t4", true, []int{2}}},
+			summary: []string{"its node selector is nodepool=gpu-t4"},
+		},
+		{
+			name: "memory-pressure taint relates the node that carries it", analyzer: schedulingAnalyzer{},
+			items: []func(*testing.T) Item{
+				func(t *testing.T) Item {
+					return Item{ID: 1, Tool: describe, Args: map[string]any{"kind": "pod"}, Output: pendingPod("api-0", "shop",
+						"0/3 nodes are available: 1 node(s) had untolerated taint {node.kubernetes.io/memory-pressure: }, 2 Insufficient cpu. preemption: 0/3 nodes are available: 3 Preemption is not helpful for scheduling.",
+						"<none>", "")}
+				},
+				func(t *testing.T) Item {
+					return kubeItem(t, 2, describe, "node-memory-pressure.describe.txt", "kind", "node")
+				},
+				func(t *testing.T) Item {
+					return Item{ID: 3, Tool: get, Args: map[string]any{"kind": "node"},
+						Output: "NAME       STATUS   ROLES    AGE   VERSION\nworker-1   Ready    <none>   63d   v1.29.7\nworker-3   Ready    <none>   63d   v1.29.7\n"}
+				},
+			},
+			want:    []wantFinding{{CategoryScheduling, "pod/shop/api-0", "cpu", true, []int{1, 2}}},
+			related: []string{"node/worker-3"},
+			summary: []string{"node worker-3 carries that taint (node.kubernetes.io/memory-pressure)"},
+		},
+		{
+			name: "memory-pressure taint: nodes pods were evicted from", analyzer: schedulingAnalyzer{},
+			items: []func(*testing.T) Item{
+				func(t *testing.T) Item {
+					return Item{ID: 1, Tool: get, Args: map[string]any{"kind": "pod", "namespace": "shop", "output": "wide"},
+						Output: "NAME    READY   STATUS    RESTARTS   AGE   IP       NODE\napi-1   0/1     Evicted   0          6d    <none>   worker-5\n"}
+				},
+				func(t *testing.T) Item {
+					return Item{ID: 2, Tool: describe, Args: map[string]any{"kind": "pod"}, Output: pendingPod("api-0", "shop",
+						"0/3 nodes are available: 1 node(s) had untolerated taint {node.kubernetes.io/memory-pressure: }, 2 Insufficient cpu.",
+						"<none>", "")}
+				},
+			},
+			want:    []wantFinding{{CategoryScheduling, "pod/shop/api-0", "cpu", true, []int{1, 2}}},
+			related: []string{"node/worker-5"},
+		},
+		{
+			name: "an operator's taint relates no node", analyzer: schedulingAnalyzer{},
+			items: []func(*testing.T) Item{
+				func(t *testing.T) Item {
+					return Item{ID: 1, Tool: describe, Args: map[string]any{"kind": "pod"}, Output: pendingPod("api-0", "shop",
+						"0/3 nodes are available: 3 node(s) had untolerated taint {dedicated: batch}.", "<none>", "")}
+				},
+				func(t *testing.T) Item {
+					return kubeItem(t, 2, describe, "node-memory-pressure.describe.txt", "kind", "node")
+				},
+			},
+			want: []wantFinding{{CategoryScheduling, "pod/shop/api-0", "{dedicated: batch}", true, []int{1}}},
 		},
 		{
 			name: "scheduled pod: no scheduling claim", analyzer: schedulingAnalyzer{},
@@ -152,10 +237,31 @@ func TestPodAnalyzers(t *testing.T) {
 			name: "liveness and readiness probes describe", analyzer: probeAnalyzer{},
 			items: []func(*testing.T) Item{pod(5, describe, "pod-liveness.describe.txt")},
 			want: []wantFinding{
-				{CategoryProbe, "pod/shop/inventory-58d9c7b6f5-h7j8k", "liveness probe http-get http://:8080/healthz", false, []int{5}},
-				{CategoryProbe, "pod/shop/inventory-58d9c7b6f5-h7j8k", "readiness probe http-get http://:8080/ready", false, []int{5}},
+				// The kubelet quotes what the endpoints answered (HTTP 500, a
+				// refused connection): the probes' failures are shown directly.
+				{CategoryProbe, "pod/shop/inventory-58d9c7b6f5-h7j8k", "liveness probe http-get http://:8080/healthz", true, []int{5}},
+				{CategoryProbe, "pod/shop/inventory-58d9c7b6f5-h7j8k", "readiness probe http-get http://:8080/ready", true, []int{5}},
 			},
 			summary: []string{`container "inventory"`, "HTTP 500", "18 failures", "restarted 6 times"},
+		},
+		{
+			name: "liveness probe restarting a container that is Ready between kills", analyzer: probeAnalyzer{},
+			items:   []func(*testing.T) Item{pod(3, describe, "pod-liveness-restarting.describe.txt")},
+			want:    []wantFinding{{CategoryProbe, "pod/net/proxy-7b8c9d-q1w2e", "liveness probe http-get http://:8081/livez", true, []int{3}}},
+			summary: []string{"connection refused on 10.244.1.7:8081", "27 failures", "restarted 9 times"},
+		},
+		{
+			name: "ready pod with old liveness kills: no probe claim", analyzer: probeAnalyzer{},
+			items: []func(*testing.T) Item{pod(3, describe, "pod-liveness-old.describe.txt")},
+		},
+		{
+			name: "probe failures counted once across describe and event list", analyzer: probeAnalyzer{},
+			items: []func(*testing.T) Item{pod(3, describe, "pod-liveness-restarting.describe.txt"), func(t *testing.T) Item {
+				return Item{ID: 4, Tool: events, Args: map[string]any{"namespace": "net"}, Output: "LAST SEEN   TYPE      REASON      OBJECT                   MESSAGE\n" +
+					"2m          Warning   Unhealthy   pod/proxy-7b8c9d-q1w2e   Liveness probe failed: Get \"http://10.244.1.7:8081/livez\": dial tcp 10.244.1.7:8081: connect: connection refused\n"}
+			}},
+			want:    []wantFinding{{CategoryProbe, "pod/net/proxy-7b8c9d-q1w2e", "liveness probe http-get http://:8081/livez", true, []int{3, 4}}},
+			summary: []string{"27 failures"},
 		},
 		{
 			name: "readiness probe from events only", analyzer: probeAnalyzer{},
@@ -177,8 +283,27 @@ func TestPodAnalyzers(t *testing.T) {
 					t.Errorf("summary lacks %q: %v", s, got)
 				}
 			}
+			if tc.related != nil && (len(got) == 0 || !reflect.DeepEqual(got[0].Related, tc.related)) {
+				t.Errorf("related: got %v, want %v", got, tc.related)
+			}
 		})
 	}
+}
+
+// pendingPod renders `kubectl describe pod` of a pod the scheduler cannot
+// place, with its node selector ("<none>") and claim ("" for none).
+func pendingPod(name, ns, msg, selector, claim string) string {
+	vols := "Volumes:\n  kube-api-access:\n    Type:  Projected\n"
+	if claim != "" {
+		vols = "Volumes:\n  data:\n    Type:       PersistentVolumeClaim\n    ClaimName:  " + claim + "\n    ReadOnly:   false\n"
+	}
+	return "Name:             " + name + "\nNamespace:        " + ns + "\nNode:             <none>\nStatus:           Pending\n" +
+		"Containers:\n  app:\n    Image:      example.com/app:1.0\n" +
+		"Conditions:\n  Type           Status\n  PodScheduled   False \n" + vols +
+		"Node-Selectors:              " + selector + "\n" +
+		"Events:\n  Type     Reason            Age                 From               Message\n" +
+		"  ----     ------            ----                ----               -------\n" +
+		"  Warning  FailedScheduling  61s (x10 over 44m)  default-scheduler  " + msg + "\n"
 }
 
 // All analyzers over all pod fixtures: each unhealthy pod gets its cause and

@@ -100,6 +100,31 @@ func Rank(findings []Finding, focus Focus) Conclusion {
 		}
 		fs[i].Score = min(max(fs[i].Score, 0), 1)
 	}
+	// A symptom is never a better root cause than what it leads to: the
+	// findings that carry the link (and the restart loop or failing probe
+	// on the same object) rank below a real finding on the deeper object.
+	linked := make([]string, 0, len(c.Symptoms))
+	for obj := range c.Symptoms {
+		linked = append(linked, obj)
+	}
+	sort.Strings(linked)
+	for hop := 0; hop < 3; hop++ {
+		for _, obj := range linked {
+			deeper := c.Symptoms[obj]
+			best := -1.0
+			for _, j := range byObject[deeper] {
+				best = max(best, fs[j].Score)
+			}
+			if best < 0.4 {
+				continue // too weak a finding to blame instead
+			}
+			for _, i := range byObject[obj] {
+				if (symptom(fs[i]) || relates(fs[i], deeper)) && fs[i].Score >= best {
+					fs[i].Score = max(best-0.05, 0)
+				}
+			}
+		}
+	}
 	sort.SliceStable(fs, func(i, j int) bool {
 		if fs[i].Score != fs[j].Score {
 			return fs[i].Score > fs[j].Score
@@ -113,6 +138,11 @@ func Rank(findings []Finding, focus Focus) Conclusion {
 	root := fs[0]
 	c.Root = &root
 	switch {
+	case !inFocus(fs, root.Object, focus):
+		// The alert points elsewhere and nothing found there leads here:
+		// a problem somewhere else is not this alert's cause.
+		c.Verdict = VerdictInconclusive
+		c.Root = nil
 	case root.Direct && root.Score >= 0.7:
 		c.Verdict = VerdictConfirmed
 	case root.Score >= 0.4:
@@ -136,4 +166,57 @@ func focused(object string, f Focus) bool {
 		}
 	}
 	return len(f.Names) == 0 && f.Namespace != "" && len(parts) == 3
+}
+
+func relates(f Finding, object string) bool {
+	for _, r := range f.Related {
+		if r == object {
+			return true
+		}
+	}
+	return false
+}
+
+// inFocus reports whether object is what the alert points at (its
+// namespace, or for cluster-scoped objects its names), or is reached by a
+// chain of Related links from a finding that is. An empty focus (a
+// question, not an alert) takes in everything.
+func inFocus(fs []Finding, object string, f Focus) bool {
+	if f.Namespace == "" && len(f.Names) == 0 {
+		return true
+	}
+	direct := func(o string) bool {
+		parts := strings.Split(o, "/")
+		if len(parts) == 3 && f.Namespace != "" {
+			return parts[1] == f.Namespace
+		}
+		return focused(o, f) && len(f.Names) > 0
+	}
+	reached := map[string]bool{}
+	var queue []string
+	for _, x := range fs {
+		if !reached[x.Object] && direct(x.Object) {
+			reached[x.Object] = true
+			queue = append(queue, x.Object)
+		}
+	}
+	for len(queue) > 0 {
+		o := queue[0]
+		queue = queue[1:]
+		if o == object {
+			return true
+		}
+		for _, x := range fs {
+			if x.Object != o {
+				continue
+			}
+			for _, r := range x.Related {
+				if !reached[r] {
+					reached[r] = true
+					queue = append(queue, r)
+				}
+			}
+		}
+	}
+	return reached[object]
 }

@@ -68,7 +68,7 @@ func objectsOf(in *Input, kind string) []*kubeObj {
 				}
 			}
 		case toolKubeGet:
-			if strings.HasPrefix(strings.TrimSpace(it.Output), "{") {
+			if isStructured(it.Output) {
 				for _, o := range kubeObjects(it.Output) {
 					if KubeKind(o.Kind) == kind && o.Metadata.Name != "" {
 						o := o
@@ -350,8 +350,12 @@ func (a jobAnalyzer) Analyze(in *Input) []Finding {
 	for _, o := range objectsOf(in, "job") {
 		reason, msg := "", ""
 		ids := append([]int(nil), o.ids...)
+		// The Job's own Failed condition naming why shows the cause
+		// directly; events alone (or a table's STATUS) do not.
+		direct := false
 		if c := findCondition(o.conditions(), "Failed"); c != nil && c.Status == "True" {
 			reason, msg = c.Reason, c.Message
+			_, direct = jobFailReasons[reason]
 		}
 		for _, e := range o.warnings() {
 			if _, ok := jobFailReasons[e.Reason]; ok {
@@ -407,8 +411,12 @@ func (a jobAnalyzer) Analyze(in *Input) []Finding {
 		if len(extra) > 0 {
 			sum += ", " + strings.Join(extra, ", ")
 		}
+		score := 0.7
+		if direct {
+			score = 0.85
+		}
 		fs = append(fs, Finding{Analyzer: a.Name(), Category: CategoryJobFailure, Object: o.ref(),
-			Summary: sum + "; its pods show why they fail", Culprit: reason, Evidence: ids, Score: 0.7})
+			Summary: sum + "; its pods show why they fail", Culprit: reason, Evidence: ids, Direct: direct, Score: score})
 	}
 	return finishFindings(fs)
 }
@@ -527,12 +535,17 @@ func (a hpaAnalyzer) Analyze(in *Input) []Finding {
 		if c.known {
 			culprit = fmt.Sprintf("maxReplicas %d", c.max)
 		}
-		score := 0.55
+		// The HPA's own ScalingLimited condition (TooManyReplicas) at its
+		// maximum shows the cause directly; replica counts alone do not.
+		score, direct := 0.55, false
 		if limited {
 			score = 0.65
+			if atMax || !c.known {
+				score, direct = 0.8, true
+			}
 		}
 		fs = append(fs, Finding{Analyzer: a.Name(), Category: CategoryAutoscaling, Object: o.ref(),
-			Summary: sum + "; it cannot add capacity", Culprit: culprit, Evidence: o.ids, Score: score})
+			Summary: sum + "; it cannot add capacity", Culprit: culprit, Evidence: o.ids, Direct: direct, Score: score})
 	}
 	return finishFindings(fs)
 }

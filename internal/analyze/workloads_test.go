@@ -75,7 +75,22 @@ func TestWorkloadAnalyzers(t *testing.T) {
 				item(3, get, "job-backoff.json", "kind", "job", "output", "json"),
 				item(2, describe, "job-backoff.describe.txt", "kind", "job"),
 			},
-			want: []wantFinding{{CategoryJobFailure, "job/shop/db-migrate-20240603", "BackoffLimitExceeded", false, []int{2, 3}}},
+			// The JSON shows the Job's Failed condition: direct.
+			want: []wantFinding{{CategoryJobFailure, "job/shop/db-migrate-20240603", "BackoffLimitExceeded", true, []int{2, 3}}},
+		},
+		{
+			name: "job backoff yaml", analyzer: jobAnalyzer{},
+			items:   []func(*testing.T) Item{item(4, get, "job-backoff.yaml", "kind", "job", "output", "yaml")},
+			want:    []wantFinding{{CategoryJobFailure, "job/shop/db-migrate-20240603", "BackoffLimitExceeded", true, []int{4}}},
+			summary: []string{`"Job has reached the specified backoff limit"`, "5 failed pods", "backoffLimit 4"},
+		},
+		{
+			name: "job backoff from events only", analyzer: jobAnalyzer{},
+			items: []func(*testing.T) Item{func(t *testing.T) Item {
+				return Item{ID: 5, Tool: events, Args: map[string]any{"namespace": "shop"}, Output: "LAST SEEN   TYPE      REASON                 OBJECT                    MESSAGE\n" +
+					"32m         Warning   BackoffLimitExceeded   job/db-migrate-20240603   Job has reached the specified backoff limit\n"}
+			}},
+			want: []wantFinding{{CategoryJobFailure, "job/shop/db-migrate-20240603", "BackoffLimitExceeded", false, []int{5}}},
 		},
 		{
 			name: "completed job", analyzer: jobAnalyzer{},
@@ -83,8 +98,9 @@ func TestWorkloadAnalyzers(t *testing.T) {
 		},
 		{
 			name: "hpa at max describe", analyzer: hpaAnalyzer{},
-			items:   []func(*testing.T) Item{item(4, describe, "hpa-max.describe.txt", "kind", "hpa")},
-			want:    []wantFinding{{CategoryAutoscaling, "horizontalpodautoscaler/shop/cart", "maxReplicas 10", false, []int{4}}},
+			items: []func(*testing.T) Item{item(4, describe, "hpa-max.describe.txt", "kind", "hpa")},
+			// ScalingLimited True TooManyReplicas at the maximum: direct.
+			want:    []wantFinding{{CategoryAutoscaling, "horizontalpodautoscaler/shop/cart", "maxReplicas 10", true, []int{4}}},
 			summary: []string{"at its maximum of 10 replicas", "TooManyReplicas"},
 		},
 		{

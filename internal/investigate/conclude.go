@@ -9,21 +9,55 @@ import (
 	"github.com/aurora-oss/aurora/internal/analyze"
 )
 
-// FocusOf is what an alert points at, for ranking findings.
+// FocusOf is what an alert points at, for ranking findings. Labels that
+// name a Kubernetes object (pod, deployment, node, …) are taken first; the
+// looser service/job/app/container labels only when none does, and never
+// when they name the exporter or scraper that produced the metric
+// (kube-state-metrics, kubelet, node-exporter, …) rather than the workload.
 func FocusOf(a *alert.Alert) analyze.Focus {
 	if a == nil {
 		return analyze.Focus{}
 	}
 	f := analyze.Focus{Namespace: a.Namespace}
-	for _, k := range []string{"pod", "deployment", "statefulset", "daemonset", "job", "service", "container", "app", "app_kubernetes_io_name", "node"} {
-		if v := a.Labels[k]; v != "" {
-			f.Names = append(f.Names, v)
+	add := func(v string) {
+		for _, n := range f.Names {
+			if n == v {
+				return
+			}
+		}
+		f.Names = append(f.Names, v)
+	}
+	for _, k := range []string{"pod", "deployment", "statefulset", "daemonset", "replicaset", "job_name", "cronjob",
+		"horizontalpodautoscaler", "persistentvolumeclaim", "ingress", "node"} {
+		if v := a.Labels[k]; v != "" && !scraperName(v) {
+			add(v)
 		}
 	}
-	if a.Service != "" {
-		f.Names = append(f.Names, a.Service)
+	if len(f.Names) > 0 {
+		return f
+	}
+	for _, k := range []string{"service", "job", "app", "app_kubernetes_io_name", "container"} {
+		if v := a.Labels[k]; v != "" && !scraperName(v) {
+			add(v)
+		}
+	}
+	if a.Service != "" && !scraperName(a.Service) {
+		add(a.Service)
 	}
 	return f
+}
+
+// scraperName reports whether a label value names the exporter, scraper or
+// sidecar that produced a metric, not the workload it is about.
+func scraperName(v string) bool {
+	v = strings.ToLower(v)
+	switch v {
+	case "kube-state-metrics", "kubelet", "cadvisor", "apiserver", "kube-apiserver", "node-exporter", "node_exporter",
+		"prometheus", "prometheus-k8s", "kube-prometheus-stack-kubelet", "coredns-metrics":
+		return true
+	}
+	return strings.HasSuffix(v, "-exporter") || strings.HasSuffix(v, "_exporter") ||
+		strings.HasPrefix(v, "kube-rbac-proxy") || strings.HasSuffix(v, "kube-state-metrics")
 }
 
 // FromConclusion writes the report for ranked findings over evidence. Every
