@@ -126,6 +126,7 @@ func (s *Server) routes() []route {
 		{"POST /api/v1/incidents/{id}/investigations", auth.Editor, s.reinvestigate},
 		{"GET /api/v1/alerts", auth.Viewer, s.listAlerts},
 		{"GET /api/v1/investigations/{id}", auth.Viewer, s.getInvestigation},
+		{"POST /api/v1/investigations", auth.Editor, s.uploadBundle},
 		{"GET /api/v1/integrations", auth.Viewer, s.listIntegrations},
 		{"POST /api/v1/integrations", auth.Admin, s.createIntegration},
 		{"GET /api/v1/integrations/{id}", auth.Viewer, s.getIntegration},
