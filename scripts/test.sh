@@ -36,7 +36,7 @@ set -euo pipefail
 
 # Debian packages the tests need. Keep this the only list.
 # TODO(web UI issue): add "chromium chromium-driver" for the browser tests.
-APT_PACKAGES="prometheus-alertmanager"
+APT_PACKAGES="prometheus-alertmanager prometheus"
 ALERTMANAGER_BIN=/usr/bin/prometheus-alertmanager
 
 # staticcheck v0.8.x (2026.1) is the first release line built for Go 1.26
@@ -166,13 +166,17 @@ trap cleanup EXIT
 
 # --- phase: packages -------------------------------------------------------
 
-# PIDs whose executable is the alertmanager binary. (`pgrep -x
-# prometheus-alertmanager` can never match: process names are cut to 15 chars.)
+# PIDs whose executable is one of the daemons our packages ship (alertmanager,
+# prometheus). (`pgrep -x prometheus-alertmanager` can never match: process
+# names are cut to 15 chars.)
+DAEMON_BINS=("$ALERTMANAGER_BIN" /usr/bin/prometheus)
 alertmanager_pids() {
-  local p exe
+  local p exe bin
   for p in /proc/[0-9]*; do
     exe="$(readlink "$p/exe" 2>/dev/null)" || continue
-    [[ "$exe" == "$ALERTMANAGER_BIN" || "$exe" == "$ALERTMANAGER_BIN (deleted)" ]] && echo "${p#/proc/}"
+    for bin in "${DAEMON_BINS[@]}"; do
+      [[ "$exe" == "$bin" || "$exe" == "$bin (deleted)" ]] && echo "${p#/proc/}"
+    done
   done
   return 0
 }
@@ -207,13 +211,13 @@ if ((${#missing[@]})); then
            "${missing[@]}" </dev/null; then
       apt_ok=false
     fi
-    # The package's postinst may start an alertmanager daemon (init script;
-    # there is no systemd here). It would sit on port 9093 and confuse tests,
+    # A package's postinst may start its daemon (init script; there is no
+    # systemd here). It would sit on port 9093 or 9090 and confuse tests,
     # so stop any that appeared during the install (by pid; ones that were
     # already running before are the user's business).
     for pid in $(alertmanager_pids); do
       if [[ "$am_before" != *" $pid "* ]]; then
-        info "stopping alertmanager daemon started by the package (pid $pid)"
+        info "stopping a daemon started by the package install (pid $pid)"
         kill "$pid" 2>/dev/null || true
       fi
     done
