@@ -22,6 +22,7 @@ import (
 	"github.com/aurora-oss/aurora/internal/metric"
 	"github.com/aurora-oss/aurora/internal/secret"
 	"github.com/aurora-oss/aurora/internal/storage"
+	"github.com/aurora-oss/aurora/internal/toolset"
 )
 
 // app is the wiring shared by every command.
@@ -110,7 +111,12 @@ func open(ctx context.Context, cfg *config.Config, log *slog.Logger, out io.Writ
 	a.metrics = metric.New(a.store, func() float64 { return float64(a.bus.Subscribers()) })
 	a.incidents = &incident.Service{Store: a.store, Cfg: incident.Config{Rules: rules, ReopenWindow: cfg.Intake.ReopenWindow, Investigate: investigateSev, RateLimit: cfg.Intake.InvestigationRateLimit},
 		Notify: a.bus.Notify, Now: time.Now}
-	a.runner = &investigate.Runner{Store: a.store, Notify: a.bus.Notify, Now: time.Now, Log: log, StepDelay: cfg.Jobs.DebugStepDelay}
+	tools, err := buildTools(cfg)
+	if err != nil {
+		a.close()
+		return nil, err
+	}
+	a.runner = &investigate.Runner{Store: a.store, Notify: a.bus.Notify, Now: time.Now, Log: log, StepDelay: cfg.Jobs.DebugStepDelay, Tools: tools}
 	if cfg.Jobs.RescueAfter <= cfg.Jobs.JobTimeout {
 		a.close()
 		return nil, errors.New("AURORA_JOB_RESCUE_AFTER must be greater than AURORA_JOB_TIMEOUT")
@@ -222,4 +228,19 @@ func redactURL(s string) string {
 		}
 	}
 	return s
+}
+
+// buildTools registers the toolsets the environment configures.
+func buildTools(cfg *config.Config) (*toolset.Registry, error) {
+	reg, _ := toolset.NewRegistry() // no tools yet: cannot fail
+	if u := cfg.Toolsets.PrometheusURL; u != "" {
+		tools, err := toolset.NewPrometheus(toolset.PrometheusConfig{URL: u})
+		if err != nil {
+			return nil, fmt.Errorf("PROMETHEUS_URL: %w", err)
+		}
+		if err := reg.Register(tools...); err != nil {
+			return nil, err
+		}
+	}
+	return reg, nil
 }

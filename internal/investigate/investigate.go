@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/aurora-oss/aurora/internal/storage"
+	"github.com/aurora-oss/aurora/internal/toolset"
 )
 
 // Event type published when an investigation changes.
@@ -114,11 +115,14 @@ type Runner struct {
 	// StepDelay pauses before each step; a debugging aid that makes a
 	// running investigation observable (and killable) in tests.
 	StepDelay time.Duration
+	// Tools are the configured toolsets' tools (nil: none configured).
+	Tools *toolset.Registry
 }
 
 // step is one unit of an investigation's plan.
 type step struct {
 	kind, tool string
+	input      map[string]any
 	run        func(ctx context.Context, st *state) (any, error)
 }
 
@@ -127,13 +131,20 @@ type state struct {
 	inv     storage.Investigation
 	inc     storage.Incident
 	outputs map[int]json.RawMessage
+	plan    []step
+	alerts  []storage.Alert
 }
 
-func (r *Runner) plan() []step {
-	return []step{
-		{kind: "context", tool: "aurora.alert_context", run: r.alertContext},
-		{kind: "report", tool: "aurora.report", run: r.report},
+// plan lists the steps: the alert context, the evidence the configured
+// tools can give about what the alerts name, then the report. It depends
+// only on the incident's alerts and the tools, so a resumed attempt plans
+// the same steps.
+func (r *Runner) plan(alerts []storage.Alert) []step {
+	steps := []step{{kind: "context", tool: "aurora.alert_context", run: r.alertContext}}
+	for _, call := range evidencePlan(alerts, r.Tools) {
+		steps = append(steps, step{kind: "evidence", tool: call.tool, input: call.args, run: r.evidence(call)})
 	}
+	return append(steps, step{kind: "report", tool: "aurora.report", run: r.report})
 }
 
 // ErrFinished is returned when the investigation is already in a final state.
@@ -157,14 +168,19 @@ func (r *Runner) Run(ctx context.Context, orgID, id string, final bool) error {
 	if err := r.setStatus(ctx, &inv, storage.InvestigationRunning, ""); err != nil {
 		return err
 	}
-	st := &state{inv: inv, inc: inc, outputs: map[int]json.RawMessage{}}
+	alerts, err := r.Store.IncidentAlerts(ctx, orgID, inc.ID)
+	if err != nil {
+		return fmt.Errorf("load alerts: %w", err)
+	}
+	plan := r.plan(alerts)
+	st := &state{inv: inv, inc: inc, outputs: map[int]json.RawMessage{}, plan: plan, alerts: alerts}
 	done := map[int]storage.Step{}
 	for _, s := range inv.Steps {
 		if s.Status == storage.StepCompleted {
 			done[s.Seq] = s
 		}
 	}
-	for i, p := range r.plan() {
+	for i, p := range plan {
 		seq := i + 1
 		if prev, ok := done[seq]; ok {
 			st.outputs[seq] = json.RawMessage(prev.Output)
@@ -185,7 +201,7 @@ func (r *Runner) Run(ctx context.Context, orgID, id string, final bool) error {
 		}
 	}
 	var rep Report
-	if err := json.Unmarshal(st.outputs[len(r.plan())], &rep); err != nil {
+	if err := json.Unmarshal(st.outputs[len(plan)], &rep); err != nil {
 		return fmt.Errorf("decode report: %w", err)
 	}
 	st.inv.Report, _ = json.Marshal(rep)
@@ -194,7 +210,11 @@ func (r *Runner) Run(ctx context.Context, orgID, id string, final bool) error {
 
 func (r *Runner) runStep(ctx context.Context, st *state, seq int, p step) error {
 	started := r.Now().UTC()
-	rec := storage.Step{InvestigationID: st.inv.ID, Seq: seq, Kind: p.kind, Tool: p.tool, Input: storage.RawJSON(`{"incident_id":"` + st.inc.ID + `"}`),
+	input := storage.RawJSON(`{"incident_id":"` + st.inc.ID + `"}`)
+	if p.input != nil {
+		input, _ = json.Marshal(p.input)
+	}
+	rec := storage.Step{InvestigationID: st.inv.ID, Seq: seq, Kind: p.kind, Tool: p.tool, Input: input,
 		Status: storage.StepRunning, StartedAt: started}
 	if err := r.saveStep(ctx, st, &rec); err != nil {
 		return err
@@ -377,7 +397,10 @@ func sortedKeys(m map[string]bool) []string {
 // report writes the honest first-stage report: what fired, where and since
 // when, and what was not checked. It claims no root cause: nothing here is
 // evidence of one.
-func (r *Runner) report(_ context.Context, st *state) (any, error) {
+func (r *Runner) report(ctx context.Context, st *state) (any, error) {
+	if rep, ok := r.evidenceReport(st); ok {
+		return rep, nil
+	}
 	var c AlertContext
 	if err := json.Unmarshal(st.outputs[1], &c); err != nil {
 		return nil, fmt.Errorf("decode alert context: %w", err)

@@ -1,0 +1,143 @@
+package investigate
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"sort"
+	"strings"
+
+	"github.com/aurora-oss/aurora/internal/alert"
+	"github.com/aurora-oss/aurora/internal/analyze"
+	"github.com/aurora-oss/aurora/internal/storage"
+	"github.com/aurora-oss/aurora/internal/toolset"
+)
+
+// toolCall is one planned tool call.
+type toolCall struct {
+	tool string
+	args map[string]any
+}
+
+// EvidenceOutput is what an evidence step stores: the tool's output, or why
+// it gave none. A tool error is evidence too ("no data"), never a failure of
+// the investigation.
+type EvidenceOutput struct {
+	Text      string `json:"text"`
+	Error     string `json:"error,omitempty"`
+	Truncated bool   `json:"truncated,omitempty"`
+}
+
+// evidencePlan decides which tool calls the alerts call for: for the
+// Kubernetes objects their labels name, the object's description, its
+// events and (for pods) current and previous logs; the node it runs on;
+// and Prometheus's active alerts. Only configured tools are planned.
+func evidencePlan(alerts []storage.Alert, tools *toolset.Registry) []toolCall {
+	if tools == nil {
+		return nil
+	}
+	has := func(name string) bool { _, ok := tools.Get(name); return ok }
+	seen := map[string]bool{}
+	var calls []toolCall
+	add := func(tool string, args map[string]any) {
+		if !has(tool) {
+			return
+		}
+		key, _ := json.Marshal([]any{tool, args})
+		if seen[string(key)] || len(calls) >= 40 {
+			return
+		}
+		seen[string(key)] = true
+		calls = append(calls, toolCall{tool: tool, args: args})
+	}
+	for _, a := range alerts {
+		ns := a.Namespace
+		if ns == "" {
+			ns = a.Labels["namespace"]
+		}
+		if pod := a.Labels["pod"]; pod != "" && ns != "" {
+			add("kubernetes.describe", map[string]any{"kind": "pod", "name": pod, "namespace": ns})
+			args := map[string]any{"pod": pod, "namespace": ns, "previous": true}
+			if c := a.Labels["container"]; c != "" {
+				args["container"] = c
+			}
+			add("kubernetes.logs", args)
+			cur := map[string]any{"pod": pod, "namespace": ns}
+			if c := a.Labels["container"]; c != "" {
+				cur["container"] = c
+			}
+			add("kubernetes.logs", cur)
+		}
+		for _, kind := range []string{"deployment", "statefulset", "daemonset", "job", "horizontalpodautoscaler"} {
+			if name := a.Labels[kind]; name != "" && ns != "" {
+				add("kubernetes.describe", map[string]any{"kind": kind, "name": name, "namespace": ns})
+			}
+		}
+		if ns != "" && (a.Labels["pod"] != "" || a.Labels["deployment"] != "" || a.Labels["statefulset"] != "" || a.Labels["job"] != "") {
+			add("kubernetes.get", map[string]any{"kind": "pod", "namespace": ns, "output": "wide"})
+			add("kubernetes.events", map[string]any{"namespace": ns})
+		}
+		if node := a.Labels["node"]; node != "" {
+			add("kubernetes.describe", map[string]any{"kind": "node", "name": node})
+		}
+	}
+	if len(alerts) > 0 {
+		add("prometheus.alerts", map[string]any{})
+	}
+	return calls
+}
+
+func (r *Runner) evidence(call toolCall) func(ctx context.Context, st *state) (any, error) {
+	return func(ctx context.Context, _ *state) (any, error) {
+		res, err := r.Tools.Call(ctx, call.tool, call.args)
+		if err != nil {
+			return EvidenceOutput{Error: err.Error()}, nil
+		}
+		return EvidenceOutput{Text: res.Output, Truncated: res.Truncated}, nil
+	}
+}
+
+// evidenceReport runs the analyzers over the gathered evidence and writes
+// the report from their ranked findings. ok is false when no evidence was
+// planned (the alert-context report applies).
+func (r *Runner) evidenceReport(st *state) (Report, bool) {
+	var items []analyze.Item
+	for i, p := range st.plan {
+		if p.kind != "evidence" {
+			continue
+		}
+		var out EvidenceOutput
+		_ = json.Unmarshal(st.outputs[i+1], &out)
+		if out.Text == "" {
+			continue
+		}
+		items = append(items, analyze.Item{ID: i + 1, Tool: p.tool, Args: p.input, Output: out.Text})
+	}
+	if len(items) == 0 {
+		return Report{}, false
+	}
+	var first *alert.Alert
+	if len(st.alerts) > 0 {
+		a := st.alerts[0]
+		first = &alert.Alert{Source: a.Source, Name: a.Name, Title: a.Title, Service: a.Service, Namespace: a.Namespace, Labels: a.Labels, StartsAt: a.StartsAt}
+	}
+	c := analyze.Run(analyze.All(), &analyze.Input{Items: items}, FocusOf(first))
+	rep := FromConclusion(first, items, c)
+	// The alert context (step 1) is evidence for the timeline and impact.
+	rep.Evidence = append([]Citation{{N: 1, StepSeq: 1, Tool: "aurora.alert_context", Summary: fmt.Sprintf("%d alert(s) of the incident", len(st.alerts))}}, rep.Evidence...)
+	sort.SliceStable(rep.Evidence, func(i, j int) bool { return rep.Evidence[i].N < rep.Evidence[j].N })
+	configured := map[string]bool{}
+	for _, p := range st.plan {
+		if p.kind == "evidence" {
+			if src, _, ok := strings.Cut(p.tool, "."); ok {
+				configured[src] = true
+			}
+		}
+	}
+	for _, nc := range Sources {
+		if !configured[nc.Source] && nc.Source != "logs" || (nc.Source == "logs" && !configured["kubernetes"]) {
+			rep.NotChecked = append(rep.NotChecked, nc)
+		}
+	}
+	return rep, true
+}
