@@ -36,7 +36,7 @@ type Config struct {
 	SetupCache    SetupCache    `group:"Setup cache" reserved:"true"`
 	LLM           LLM           `group:"LLM" reserved:"true"`
 	Embedding     Embedding     `group:"Embeddings" reserved:"true"`
-	Toolsets      Toolsets      `group:"Toolsets" reserved:"true"`
+	Toolsets      Toolsets      `group:"Toolsets"`
 }
 
 // Server configures the HTTP listener and process-wide behaviour.
@@ -163,12 +163,13 @@ type Embedding struct {
 	URL      string `env:"EMBEDDING_URL" check:"url=http|https" desc:"Embedding service URL (t2v-transformers, OpenAI-compatible or Ollama)."`
 }
 
-// Toolsets configures where investigations gather evidence (reserved).
+// Toolsets configures where investigations gather evidence (Prometheus is
+// active; the others are reserved).
 type Toolsets struct {
-	Kubeconfig    string   `env:"KUBECONFIG" desc:"Kubeconfig file(s) for the Kubernetes toolset."`
-	KubeContexts  []string `env:"AURORA_KUBE_CONTEXTS" desc:"Comma-separated kubeconfig contexts to investigate; unset means the current context."`
+	Kubeconfig    string   `env:"KUBECONFIG" reserved:"true" desc:"Kubeconfig file(s) for the Kubernetes toolset."`
+	KubeContexts  []string `env:"AURORA_KUBE_CONTEXTS" reserved:"true" desc:"Comma-separated kubeconfig contexts to investigate; unset means the current context."`
 	PrometheusURL string   `env:"PROMETHEUS_URL" check:"url=http|https" desc:"Prometheus-compatible query API for the metrics toolset."`
-	SearXNGURL    string   `env:"SEARXNG_URL" check:"url=http|https" desc:"SearXNG instance for web search; unset disables web search."`
+	SearXNGURL    string   `env:"SEARXNG_URL" check:"url=http|https" reserved:"true" desc:"SearXNG instance for web search; unset disables web search."`
 }
 
 // Load reads every variable through getenv (os.LookupEnv when nil), applies
