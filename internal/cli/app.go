@@ -23,6 +23,7 @@ import (
 	"github.com/aurora-oss/aurora/internal/secret"
 	"github.com/aurora-oss/aurora/internal/storage"
 	"github.com/aurora-oss/aurora/internal/toolset"
+	"github.com/aurora-oss/aurora/internal/toolset/kubernetes"
 )
 
 // app is the wiring shared by every command.
@@ -237,6 +238,24 @@ func buildTools(cfg *config.Config) (*toolset.Registry, error) {
 		tools, err := toolset.NewPrometheus(toolset.PrometheusConfig{URL: u})
 		if err != nil {
 			return nil, fmt.Errorf("PROMETHEUS_URL: %w", err)
+		}
+		if err := reg.Register(tools...); err != nil {
+			return nil, err
+		}
+	}
+	// Kubernetes: a kubeconfig (and its first listed context), or the
+	// pod's service account when Aurora runs in a cluster.
+	kc := kubernetes.Config{Kubeconfig: cfg.Toolsets.Kubeconfig}
+	if len(cfg.Toolsets.KubeContexts) > 0 {
+		kc.Context = cfg.Toolsets.KubeContexts[0]
+	}
+	if kc.Kubeconfig == "" && os.Getenv("KUBERNETES_SERVICE_HOST") != "" {
+		kc.InCluster = true
+	}
+	if kc.Kubeconfig != "" || kc.InCluster {
+		tools, err := kubernetes.New(kc)
+		if err != nil {
+			return nil, fmt.Errorf("KUBECONFIG: %w", err)
 		}
 		if err := reg.Register(tools...); err != nil {
 			return nil, err

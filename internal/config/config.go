@@ -163,11 +163,11 @@ type Embedding struct {
 	URL      string `env:"EMBEDDING_URL" check:"url=http|https" desc:"Embedding service URL (t2v-transformers, OpenAI-compatible or Ollama)."`
 }
 
-// Toolsets configures where investigations gather evidence (Prometheus is
-// active; the others are reserved).
+// Toolsets configures where investigations gather evidence (SearXNG is
+// reserved).
 type Toolsets struct {
-	Kubeconfig    string   `env:"KUBECONFIG" reserved:"true" desc:"Kubeconfig file(s) for the Kubernetes toolset."`
-	KubeContexts  []string `env:"AURORA_KUBE_CONTEXTS" reserved:"true" desc:"Comma-separated kubeconfig contexts to investigate; unset means the current context."`
+	Kubeconfig    string   `env:"KUBECONFIG" desc:"Kubeconfig file for the Kubernetes toolset; unset inside a cluster uses the pod's service account."`
+	KubeContexts  []string `env:"AURORA_KUBE_CONTEXTS" desc:"Kubeconfig context to investigate; unset means the current context. Only the first listed context is used for now."`
 	PrometheusURL string   `env:"PROMETHEUS_URL" check:"url=http|https" desc:"Prometheus-compatible query API for the metrics toolset."`
 	SearXNGURL    string   `env:"SEARXNG_URL" check:"url=http|https" reserved:"true" desc:"SearXNG instance for web search; unset disables web search."`
 }
