@@ -340,6 +340,9 @@ func tableEvents(out string, it Item) []KubeEvent {
 		}
 		if c, err := strconv.Atoi(r["COUNT"]); err == nil && c > 0 {
 			e.Count = c
+		} else if m := ageCount.FindStringSubmatch(e.Age); m != nil {
+			// Newer kubectl folds the count into LAST SEEN: "84s (x120 over 30m)".
+			e.Count, _ = strconv.Atoi(m[1])
 		}
 		obj := r["OBJECT"]
 		if k, n, ok := strings.Cut(obj, "/"); ok {

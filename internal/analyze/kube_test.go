@@ -330,3 +330,17 @@ func FuzzKubeParseYAML(f *testing.F) {
 		parseKubeAge(s)
 	})
 }
+
+func TestEventCountInLastSeen(t *testing.T) {
+	t.Parallel()
+	out := "LAST SEEN            TYPE      REASON      OBJECT                 MESSAGE\n" +
+		"84s (x120 over 30m)  Warning   BackOff     pod/api-7d9f-x2        Back-off restarting failed container api\n" +
+		"2m                   Normal    Pulled      pod/api-7d9f-x2        Container image already present\n"
+	evs := ParseEvents(Item{ID: 3, Tool: "kubernetes.events", Args: map[string]any{"namespace": "shop"}, Output: out})
+	if len(evs) != 2 {
+		t.Fatalf("events: %+v", evs)
+	}
+	if evs[0].Count != 120 || evs[0].Reason != "BackOff" || evs[1].Count != 1 {
+		t.Fatalf("counts: %d %q %d", evs[0].Count, evs[0].Reason, evs[1].Count)
+	}
+}
