@@ -80,46 +80,41 @@ func NewPrometheus(cfg PrometheusConfig) ([]Tool, error) {
 		return nil, fmt.Errorf("prometheus: %w", err)
 	}
 	p := &prometheus{api: promv1.NewAPI(client), timeout: cfg.Timeout}
+	// Each tool reads its arguments through args, whose errors name it.
+	tool := func(name, desc, params string, fn func(context.Context, args) (string, error)) Tool {
+		return &Func{ToolName: name, Desc: desc, Params: params, Limit: cfg.Timeout, Backend: "Prometheus",
+			Fn: func(ctx context.Context, raw map[string]any) (string, error) {
+				return fn(ctx, args{tool: name, m: raw})
+			}}
+	}
 	return []Tool{
-		&promTool{
-			name: "prometheus.query",
-			desc: "Evaluate a PromQL expression at one instant (default: now). Prints one line per series, " +
+		tool("prometheus.query",
+			"Evaluate a PromQL expression at one instant (default: now). Prints one line per series, "+
 				"sorted: `metric{labels} value @ time`, or the scalar/string result.",
-			params: `{"type":"object","properties":{` +
-				`"query":{"type":"string","description":"PromQL expression"},` +
-				`"time":{"type":"string","format":"date-time","description":"evaluation time, RFC3339 (default: now)"}},` +
+			`{"type":"object","properties":{`+
+				`"query":{"type":"string","description":"PromQL expression"},`+
+				`"time":{"type":"string","format":"date-time","description":"evaluation time, RFC3339 (default: now)"}},`+
 				`"required":["query"],"additionalProperties":false}`,
-			timeout: cfg.Timeout,
-			call:    p.query,
-		},
-		&promTool{
-			name: "prometheus.query_range",
-			desc: "Evaluate a PromQL expression over a time range. Prints, per series, the number of points, " +
-				"min, max and last value, and up to " + strconv.Itoa(rangeSampleList) + " evenly spaced samples.",
-			params: `{"type":"object","properties":{` +
-				`"query":{"type":"string","description":"PromQL expression"},` +
-				`"start":{"type":"string","format":"date-time","description":"range start, RFC3339"},` +
-				`"end":{"type":"string","format":"date-time","description":"range end, RFC3339"},` +
-				`"step":{"type":["string","number"],"description":"resolution: a Go duration (\"30s\", \"5m\") or a number of seconds"}},` +
+			p.query),
+		tool("prometheus.query_range",
+			"Evaluate a PromQL expression over a time range. Prints, per series, the number of points, "+
+				"min, max and last value, and up to "+strconv.Itoa(rangeSampleList)+" evenly spaced samples.",
+			`{"type":"object","properties":{`+
+				`"query":{"type":"string","description":"PromQL expression"},`+
+				`"start":{"type":"string","format":"date-time","description":"range start, RFC3339"},`+
+				`"end":{"type":"string","format":"date-time","description":"range end, RFC3339"},`+
+				`"step":{"type":["string","number"],"description":"resolution: a Go duration (\"30s\", \"5m\") or a number of seconds"}},`+
 				`"required":["query","start","end","step"],"additionalProperties":false}`,
-			timeout: cfg.Timeout,
-			call:    p.queryRange,
-		},
-		&promTool{
-			name:    "prometheus.alerts",
-			desc:    "List the alerts Prometheus's alerting rules currently have pending or firing: state, labels, activeAt, value, annotations.",
-			params:  `{"type":"object","properties":{},"additionalProperties":false}`,
-			timeout: cfg.Timeout,
-			call:    p.alerts,
-		},
-		&promTool{
-			name: "prometheus.targets",
-			desc: "List Prometheus's active scrape targets: health (up/down/unknown), labels, scrapeUrl, " +
+			p.queryRange),
+		tool("prometheus.alerts",
+			"List the alerts Prometheus's alerting rules currently have pending or firing: state, labels, activeAt, value, annotations.",
+			`{"type":"object","properties":{},"additionalProperties":false}`,
+			p.alerts),
+		tool("prometheus.targets",
+			"List Prometheus's active scrape targets: health (up/down/unknown), labels, scrapeUrl, "+
 				"last scrape and lastError.",
-			params:  `{"type":"object","properties":{},"additionalProperties":false}`,
-			timeout: cfg.Timeout,
-			call:    p.targets,
-		},
+			`{"type":"object","properties":{},"additionalProperties":false}`,
+			p.targets),
 	}, nil
 }
 
@@ -144,54 +139,6 @@ func (a *authRoundTripper) RoundTrip(req *http.Request) (*http.Response, error) 
 	return a.next.RoundTrip(req)
 }
 
-// promTool is one of the Prometheus tools.
-type promTool struct {
-	name, desc, params string
-	timeout            time.Duration
-	call               func(ctx context.Context, a args) (string, error)
-}
-
-func (t *promTool) Name() string                { return t.name }
-func (t *promTool) Description() string         { return t.desc }
-func (t *promTool) Parameters() json.RawMessage { return json.RawMessage(t.params) }
-func (t *promTool) ReadOnly() bool              { return true }
-func (t *promTool) Timeout() time.Duration      { return t.timeout }
-
-func (t *promTool) Call(ctx context.Context, raw map[string]any) (Result, error) {
-	var schema struct {
-		Properties map[string]json.RawMessage `json:"properties"`
-	}
-	if err := json.Unmarshal([]byte(t.params), &schema); err != nil {
-		return Result{}, fmt.Errorf("%s: bad schema: %w", t.name, err)
-	}
-	for k := range raw {
-		if _, ok := schema.Properties[k]; !ok {
-			known := make([]string, 0, len(schema.Properties))
-			for p := range schema.Properties {
-				known = append(known, p)
-			}
-			sort.Strings(known)
-			if len(known) == 0 {
-				return Result{}, fmt.Errorf("%s: unknown argument %q (the tool takes no arguments)", t.name, k)
-			}
-			return Result{}, fmt.Errorf("%s: unknown argument %q (known: %s)", t.name, k, strings.Join(known, ", "))
-		}
-	}
-	if t.timeout > 0 {
-		var cancel context.CancelFunc
-		ctx, cancel = context.WithTimeout(ctx, t.timeout)
-		defer cancel()
-	}
-	out, err := t.call(ctx, args{tool: t.name, m: raw})
-	if err != nil {
-		if errors.Is(err, context.DeadlineExceeded) && ctx.Err() != nil {
-			return Result{}, fmt.Errorf("%s: no answer from Prometheus within %s: %w", t.name, t.timeout, err)
-		}
-		return Result{}, err
-	}
-	return CapOutput(out, DefaultOutputLimit), nil
-}
-
 // args reads and validates tool arguments; every error names the argument.
 type args struct {
 	tool string
@@ -213,7 +160,7 @@ func (a args) str(key string, required bool) (string, bool, error) {
 	}
 	s, isStr := v.(string)
 	if !isStr {
-		return "", false, a.errorf(key, "must be a string, got %s", jsonType(v))
+		return "", false, a.errorf(key, "must be a string, got %s", JSONType(v))
 	}
 	s = strings.TrimSpace(s)
 	if s == "" {
@@ -273,7 +220,7 @@ func (a args) duration(key string) (time.Duration, error) {
 	} else {
 		s, isStr := v.(string)
 		if !isStr {
-			return 0, a.errorf(key, "must be a duration string or a number of seconds, got %s", jsonType(v))
+			return 0, a.errorf(key, "must be a duration string or a number of seconds, got %s", JSONType(v))
 		}
 		s = strings.TrimSpace(s)
 		var err error
@@ -315,20 +262,6 @@ func number(v any) (float64, bool) {
 		return f, err == nil
 	}
 	return 0, false
-}
-
-func jsonType(v any) string {
-	switch v.(type) {
-	case bool:
-		return "a boolean"
-	case []any:
-		return "an array"
-	case map[string]any:
-		return "an object"
-	case float64, int, int64, json.Number:
-		return "a number"
-	}
-	return fmt.Sprintf("%T", v)
 }
 
 // prometheus is the shared client of the tools.

@@ -192,3 +192,85 @@ func (r *Registry) Call(ctx context.Context, name string, args map[string]any) (
 	}
 	return res, nil
 }
+
+// Func is a read-only tool backed by one function. Its Call refuses
+// arguments the schema does not list, applies the timeout and caps the
+// output, so a toolset writes only what its tools do.
+type Func struct {
+	ToolName string
+	Desc     string
+	// Params is the JSON schema of the arguments: an object with properties.
+	Params string
+	Limit  time.Duration
+	// Backend names who answers, for timeout errors ("Prometheus").
+	Backend string
+	Fn      func(ctx context.Context, args map[string]any) (string, error)
+}
+
+// Name implements Tool.
+func (f *Func) Name() string { return f.ToolName }
+
+// Description implements Tool.
+func (f *Func) Description() string { return f.Desc }
+
+// Parameters implements Tool.
+func (f *Func) Parameters() json.RawMessage { return json.RawMessage(f.Params) }
+
+// ReadOnly implements Tool: Func tools only read.
+func (f *Func) ReadOnly() bool { return true }
+
+// Timeout implements Tool.
+func (f *Func) Timeout() time.Duration { return f.Limit }
+
+// Call implements Tool.
+func (f *Func) Call(ctx context.Context, raw map[string]any) (Result, error) {
+	var schema struct {
+		Properties map[string]json.RawMessage `json:"properties"`
+	}
+	if err := json.Unmarshal([]byte(f.Params), &schema); err != nil {
+		return Result{}, fmt.Errorf("%s: bad schema: %w", f.ToolName, err)
+	}
+	for k := range raw {
+		if _, ok := schema.Properties[k]; !ok {
+			known := make([]string, 0, len(schema.Properties))
+			for p := range schema.Properties {
+				known = append(known, p)
+			}
+			sort.Strings(known)
+			if len(known) == 0 {
+				return Result{}, fmt.Errorf("%s: unknown argument %q (the tool takes no arguments)", f.ToolName, k)
+			}
+			return Result{}, fmt.Errorf("%s: unknown argument %q (known: %s)", f.ToolName, k, strings.Join(known, ", "))
+		}
+	}
+	if f.Limit > 0 {
+		var cancel context.CancelFunc
+		ctx, cancel = context.WithTimeout(ctx, f.Limit)
+		defer cancel()
+	}
+	out, err := f.Fn(ctx, raw)
+	if err != nil {
+		if errors.Is(err, context.DeadlineExceeded) && ctx.Err() != nil {
+			return Result{}, fmt.Errorf("%s: no answer from %s within %s: %w", f.ToolName, f.Backend, f.Limit, err)
+		}
+		return Result{}, err
+	}
+	return CapOutput(out, DefaultOutputLimit), nil
+}
+
+// JSONType names the JSON type of a decoded value, for argument errors.
+func JSONType(v any) string {
+	switch v.(type) {
+	case bool:
+		return "a boolean"
+	case []any:
+		return "an array"
+	case map[string]any:
+		return "an object"
+	case string:
+		return "a string"
+	case float64, float32, int, int64, int32, json.Number:
+		return "a number"
+	}
+	return fmt.Sprintf("%T", v)
+}

@@ -14,7 +14,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"sort"
 	"strings"
 	"sync"
 	"time"
@@ -149,124 +148,82 @@ func newTools(rc *rest.Config, timeout time.Duration, namespace string) ([]tools
 
 func (k *kube) tools(timeout time.Duration) []toolset.Tool {
 	return []toolset.Tool{
-		&tool{
-			name: "kubernetes.get",
-			desc: "Get Kubernetes objects of any kind (pods, deployments, nodes, services, events, pvc, hpa, …; " +
-				"short names work) as `kubectl get` prints them: a table (default, or wide) or the objects as yaml/json. " +
+		newTool(k, timeout, "kubernetes.get",
+			"Get Kubernetes objects of any kind (pods, deployments, nodes, services, events, pvc, hpa, …; "+
+				"short names work) as `kubectl get` prints them: a table (default, or wide) or the objects as yaml/json. "+
 				"Without a namespace, lists span all namespaces. Secret values are redacted.",
-			params: `{"type":"object","properties":{` +
-				`"kind":{"type":"string","description":"resource kind or short name, e.g. pods, deploy, svc, nodes, events, pvc, hpa"},` +
-				`"name":{"type":"string","description":"object name (default: list all)"},` +
-				`"namespace":{"type":"string","description":"namespace (default: all namespaces when listing)"},` +
-				`"label_selector":{"type":"string","description":"label selector, e.g. app=cart,tier!=db"},` +
-				`"output":{"type":"string","enum":["wide","yaml","json"],"description":"output format (default: table)"}},` +
+			`{"type":"object","properties":{`+
+				`"kind":{"type":"string","description":"resource kind or short name, e.g. pods, deploy, svc, nodes, events, pvc, hpa"},`+
+				`"name":{"type":"string","description":"object name (default: list all)"},`+
+				`"namespace":{"type":"string","description":"namespace (default: all namespaces when listing)"},`+
+				`"label_selector":{"type":"string","description":"label selector, e.g. app=cart,tier!=db"},`+
+				`"output":{"type":"string","enum":["wide","yaml","json"],"description":"output format (default: table)"}},`+
 				`"required":["kind"],"additionalProperties":false}`,
-			kb: k, timeout: timeout, call: k.get,
-		},
-		&tool{
-			name: "kubernetes.describe",
-			desc: "Describe one Kubernetes object as `kubectl describe` does (pods, deployments, nodes, services in " +
+			k.get),
+		newTool(k, timeout, "kubernetes.describe",
+			"Describe one Kubernetes object as `kubectl describe` does (pods, deployments, nodes, services in "+
 				"kubectl's layout; other kinds as metadata and status), followed by its events.",
-			params: `{"type":"object","properties":{` +
-				`"kind":{"type":"string","description":"resource kind or short name"},` +
-				`"name":{"type":"string","description":"object name"},` +
-				`"namespace":{"type":"string","description":"namespace (default: the context's, usually default)"}},` +
+			`{"type":"object","properties":{`+
+				`"kind":{"type":"string","description":"resource kind or short name"},`+
+				`"name":{"type":"string","description":"object name"},`+
+				`"namespace":{"type":"string","description":"namespace (default: the context's, usually default)"}},`+
 				`"required":["kind","name"],"additionalProperties":false}`,
-			kb: k, timeout: timeout, call: k.describe,
-		},
-		&tool{
-			name: "kubernetes.events",
-			desc: "List Kubernetes events as `kubectl get events` does (LAST SEEN, TYPE, REASON, OBJECT, MESSAGE), " +
+			k.describe),
+		newTool(k, timeout, "kubernetes.events",
+			"List Kubernetes events as `kubectl get events` does (LAST SEEN, TYPE, REASON, OBJECT, MESSAGE), "+
 				"oldest first; optionally only those about one kind and/or name.",
-			params: `{"type":"object","properties":{` +
-				`"namespace":{"type":"string","description":"namespace (default: all namespaces)"},` +
-				`"kind":{"type":"string","description":"only events about objects of this kind, e.g. Pod"},` +
-				`"name":{"type":"string","description":"only events about objects with this name"}},` +
+			`{"type":"object","properties":{`+
+				`"namespace":{"type":"string","description":"namespace (default: all namespaces)"},`+
+				`"kind":{"type":"string","description":"only events about objects of this kind, e.g. Pod"},`+
+				`"name":{"type":"string","description":"only events about objects with this name"}},`+
 				`"additionalProperties":false}`,
-			kb: k, timeout: timeout, call: k.events,
-		},
-		&tool{
-			name: "kubernetes.logs",
-			desc: "Print a pod container's logs (the last " + fmt.Sprint(DefaultLogTail) + " lines by default), " +
+			k.events),
+		newTool(k, timeout, "kubernetes.logs",
+			"Print a pod container's logs (the last "+fmt.Sprint(DefaultLogTail)+" lines by default), "+
 				"or the previous (crashed) instance's with previous=true.",
-			params: `{"type":"object","properties":{` +
-				`"pod":{"type":"string","description":"pod name"},` +
-				`"namespace":{"type":"string","description":"the pod's namespace"},` +
-				`"container":{"type":"string","description":"container name (needed when the pod has several)"},` +
-				`"previous":{"type":"boolean","description":"logs of the previous, terminated instance"},` +
-				`"tail":{"type":"integer","minimum":1,"maximum":` + fmt.Sprint(maxLogTail) + `,"description":"last lines to print (default ` + fmt.Sprint(DefaultLogTail) + `)"},` +
-				`"since":{"type":"string","description":"only lines newer than this Go duration, e.g. 15m"}},` +
+			`{"type":"object","properties":{`+
+				`"pod":{"type":"string","description":"pod name"},`+
+				`"namespace":{"type":"string","description":"the pod's namespace"},`+
+				`"container":{"type":"string","description":"container name (needed when the pod has several)"},`+
+				`"previous":{"type":"boolean","description":"logs of the previous, terminated instance"},`+
+				`"tail":{"type":"integer","minimum":1,"maximum":`+fmt.Sprint(maxLogTail)+`,"description":"last lines to print (default `+fmt.Sprint(DefaultLogTail)+`)"},`+
+				`"since":{"type":"string","description":"only lines newer than this Go duration, e.g. 15m"}},`+
 				`"required":["pod","namespace"],"additionalProperties":false}`,
-			kb: k, timeout: timeout, call: k.logs,
-		},
-		&tool{
-			name: "kubernetes.find",
-			desc: "Find objects by name (exact, or as a substring) across all namespaces; prints kind/namespace/name lines. " +
+			k.logs),
+		newTool(k, timeout, "kubernetes.find",
+			"Find objects by name (exact, or as a substring) across all namespaces; prints kind/namespace/name lines. "+
 				"Searches pods, deployments, statefulsets, daemonsets, services and jobs unless kind is given.",
-			params: `{"type":"object","properties":{` +
-				`"name":{"type":"string","description":"name or part of a name"},` +
-				`"kind":{"type":"string","description":"only this kind"}},` +
+			`{"type":"object","properties":{`+
+				`"name":{"type":"string","description":"name or part of a name"},`+
+				`"kind":{"type":"string","description":"only this kind"}},`+
 				`"required":["name"],"additionalProperties":false}`,
-			kb: k, timeout: timeout, call: k.find,
-		},
-		&tool{
-			name: "kubernetes.rollout_history",
-			desc: "Show a workload's history: for a deployment its ReplicaSets (revision, images, replicas, created), " +
+			k.find),
+		newTool(k, timeout, "kubernetes.rollout_history",
+			"Show a workload's history: for a deployment its ReplicaSets (revision, images, replicas, created), "+
 				"newest first; for a pod its owner chain and that deployment's ReplicaSets.",
-			params: `{"type":"object","properties":{` +
-				`"kind":{"type":"string","description":"deployment or pod (also replicaset)"},` +
-				`"name":{"type":"string","description":"object name"},` +
-				`"namespace":{"type":"string","description":"namespace"}},` +
+			`{"type":"object","properties":{`+
+				`"kind":{"type":"string","description":"deployment or pod (also replicaset)"},`+
+				`"name":{"type":"string","description":"object name"},`+
+				`"namespace":{"type":"string","description":"namespace"}},`+
 				`"required":["kind","name","namespace"],"additionalProperties":false}`,
-			kb: k, timeout: timeout, call: k.rolloutHistory,
-		},
+			k.rolloutHistory),
 	}
 }
 
-// tool is one of the Kubernetes tools.
+// tool is one of the Kubernetes tools: a toolset.Func that keeps its
+// client at hand (tests adjust its clock).
 type tool struct {
-	name, desc, params string
-	kb                 *kube
-	timeout            time.Duration
-	call               func(ctx context.Context, a args) (string, error)
+	toolset.Func
+	kb *kube
 }
 
-func (t *tool) Name() string                { return t.name }
-func (t *tool) Description() string         { return t.desc }
-func (t *tool) Parameters() json.RawMessage { return json.RawMessage(t.params) }
-func (t *tool) ReadOnly() bool              { return true }
-func (t *tool) Timeout() time.Duration      { return t.timeout }
-
-func (t *tool) Call(ctx context.Context, raw map[string]any) (toolset.Result, error) {
-	var schema struct {
-		Properties map[string]json.RawMessage `json:"properties"`
-	}
-	if err := json.Unmarshal([]byte(t.params), &schema); err != nil {
-		return toolset.Result{}, fmt.Errorf("%s: bad schema: %w", t.name, err)
-	}
-	for key := range raw {
-		if _, ok := schema.Properties[key]; !ok {
-			known := make([]string, 0, len(schema.Properties))
-			for p := range schema.Properties {
-				known = append(known, p)
-			}
-			sort.Strings(known)
-			return toolset.Result{}, fmt.Errorf("%s: unknown argument %q (known: %s)", t.name, key, strings.Join(known, ", "))
-		}
-	}
-	if t.timeout > 0 {
-		var cancel context.CancelFunc
-		ctx, cancel = context.WithTimeout(ctx, t.timeout)
-		defer cancel()
-	}
-	out, err := t.call(ctx, args{tool: t.name, m: raw})
-	if err != nil {
-		if errors.Is(err, context.DeadlineExceeded) && ctx.Err() != nil {
-			return toolset.Result{}, fmt.Errorf("%s: no answer from the Kubernetes API within %s: %w", t.name, t.timeout, err)
-		}
-		return toolset.Result{}, err
-	}
-	return toolset.CapOutput(out, toolset.DefaultOutputLimit), nil
+// newTool builds a tool whose function reads its arguments through args,
+// whose errors name the tool.
+func newTool(k *kube, timeout time.Duration, name, desc, params string, fn func(context.Context, args) (string, error)) *tool {
+	return &tool{kb: k, Func: toolset.Func{ToolName: name, Desc: desc, Params: params, Limit: timeout, Backend: "the Kubernetes API",
+		Fn: func(ctx context.Context, raw map[string]any) (string, error) {
+			return fn(ctx, args{tool: name, m: raw})
+		}}}
 }
 
 // args reads and validates tool arguments; every error names the argument.
@@ -290,7 +247,7 @@ func (a args) str(key string, required bool) (string, error) {
 	}
 	s, isStr := v.(string)
 	if !isStr {
-		return "", a.errorf(key, "must be a string, got %s", jsonType(v))
+		return "", a.errorf(key, "must be a string, got %s", toolset.JSONType(v))
 	}
 	s = strings.TrimSpace(s)
 	if s == "" && required {
@@ -327,7 +284,7 @@ func (a args) boolean(key string) (bool, error) {
 			return false, nil
 		}
 	}
-	return false, a.errorf(key, "must be a boolean, got %s", jsonType(v))
+	return false, a.errorf(key, "must be a boolean, got %s", toolset.JSONType(v))
 }
 
 // integer reads a whole number in [lo, hi]; def when absent.
@@ -354,7 +311,7 @@ func (a args) integer(key string, def, lo, hi int64) (int64, error) {
 			return 0, a.errorf(key, "%q is not a number", n)
 		}
 	default:
-		return 0, a.errorf(key, "must be an integer, got %s", jsonType(v))
+		return 0, a.errorf(key, "must be an integer, got %s", toolset.JSONType(v))
 	}
 	if f != float64(int64(f)) {
 		return 0, a.errorf(key, "must be a whole number, got %v", f)
@@ -363,20 +320,4 @@ func (a args) integer(key string, def, lo, hi int64) (int64, error) {
 		return 0, a.errorf(key, "must be between %d and %d, got %v", lo, hi, f)
 	}
 	return int64(f), nil
-}
-
-func jsonType(v any) string {
-	switch v.(type) {
-	case bool:
-		return "a boolean"
-	case []any:
-		return "an array"
-	case map[string]any:
-		return "an object"
-	case string:
-		return "a string"
-	case float64, float32, int, int64, int32, json.Number:
-		return "a number"
-	}
-	return fmt.Sprintf("%T", v)
 }
