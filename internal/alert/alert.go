@@ -4,7 +4,8 @@
 package alert
 
 import (
-	"sort"
+	"maps"
+	"slices"
 	"strings"
 	"time"
 )
@@ -139,11 +140,7 @@ func Fingerprint(labels map[string]string) string {
 		prime64  = 1099511628211
 		sep      = 0xff
 	)
-	names := make([]string, 0, len(labels))
-	for k := range labels {
-		names = append(names, k)
-	}
-	sort.Strings(names)
+	names := slices.Sorted(maps.Keys(labels))
 	h := uint64(offset64)
 	add := func(s string) {
 		for i := 0; i < len(s); i++ {

@@ -3,7 +3,9 @@ package analyze
 import (
 	"encoding/json"
 	"fmt"
+	"maps"
 	"regexp"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -241,11 +243,7 @@ func (m *netModel) resolve(addr string) []string {
 	if !logsIPv4.MatchString(ip) && !strings.Contains(ip, ":") {
 		return nil
 	}
-	keys := make([]string, 0, len(m.services))
-	for k := range m.services {
-		keys = append(keys, k)
-	}
-	sort.Strings(keys)
+	keys := slices.Sorted(maps.Keys(m.services))
 	var out []string
 	for _, k := range keys {
 		s := m.services[k]
@@ -259,11 +257,7 @@ func (m *netModel) resolve(addr string) []string {
 			out = append(out, "service/"+s.ns+"/"+s.name)
 		}
 	}
-	pkeys := make([]string, 0, len(m.pods))
-	for k := range m.pods {
-		pkeys = append(pkeys, k)
-	}
-	sort.Strings(pkeys)
+	pkeys := slices.Sorted(maps.Keys(m.pods))
 	for _, k := range pkeys {
 		if p := m.pods[k]; p.ip != "" && p.ip == ip {
 			out = append(out, "pod/"+p.ns+"/"+p.name)
@@ -344,11 +338,7 @@ func netLabels(s string) map[string]string {
 }
 
 func netSelectorString(sel map[string]string) string {
-	keys := make([]string, 0, len(sel))
-	for k := range sel {
-		keys = append(keys, k)
-	}
-	sort.Strings(keys)
+	keys := slices.Sorted(maps.Keys(sel))
 	parts := make([]string, len(keys))
 	for i, k := range keys {
 		parts[i] = k + "=" + sel[k]
@@ -946,11 +936,7 @@ func (m *netModel) podsIn(ns string) []*netPod {
 
 func (m *netModel) serviceFindings() []Finding {
 	var fs []Finding
-	keys := make([]string, 0, len(m.services))
-	for k := range m.services {
-		keys = append(keys, k)
-	}
-	sort.Strings(keys)
+	keys := slices.Sorted(maps.Keys(m.services))
 	for _, k := range keys {
 		s := m.services[k]
 		if len(s.selector) == 0 {
@@ -1139,11 +1125,7 @@ func netSortedIDs(ids []int) []int {
 
 func (m *netModel) ingressFindings() []Finding {
 	var fs []Finding
-	keys := make([]string, 0, len(m.ingresses))
-	for k := range m.ingresses {
-		keys = append(keys, k)
-	}
-	sort.Strings(keys)
+	keys := slices.Sorted(maps.Keys(m.ingresses))
 	seen := map[string]bool{}
 	for _, k := range keys {
 		ing := m.ingresses[k]
@@ -1195,11 +1177,7 @@ func netHasPort(ports []netSvcPort, p string) bool {
 
 func (m *netModel) policyFindings() []Finding {
 	var fs []Finding
-	keys := make([]string, 0, len(m.policies))
-	for k := range m.policies {
-		keys = append(keys, k)
-	}
-	sort.Strings(keys)
+	keys := slices.Sorted(maps.Keys(m.policies))
 	for _, k := range keys {
 		pol := m.policies[k]
 		if !pol.ingressTypes || pol.ingressRules > 0 {

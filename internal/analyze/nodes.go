@@ -3,8 +3,9 @@ package analyze
 import (
 	"encoding/json"
 	"fmt"
+	"maps"
 	"regexp"
-	"sort"
+	"slices"
 	"strconv"
 	"strings"
 )
@@ -288,11 +289,7 @@ func (m *nodeModel) readTooMany(it Item) {
 
 func (m *nodeModel) findings() []Finding {
 	var fs []Finding
-	names := make([]string, 0, len(m.nodes))
-	for k := range m.nodes {
-		names = append(names, k)
-	}
-	sort.Strings(names)
+	names := slices.Sorted(maps.Keys(m.nodes))
 	var full []string
 	var fullIDs []int
 	for _, name := range names {

@@ -1,6 +1,8 @@
 package analyze
 
 import (
+	"maps"
+	"slices"
 	"sort"
 	"strings"
 )
@@ -103,11 +105,7 @@ func Rank(findings []Finding, focus Focus) Conclusion {
 	// A symptom is never a better root cause than what it leads to: the
 	// findings that carry the link (and the restart loop or failing probe
 	// on the same object) rank below a real finding on the deeper object.
-	linked := make([]string, 0, len(c.Symptoms))
-	for obj := range c.Symptoms {
-		linked = append(linked, obj)
-	}
-	sort.Strings(linked)
+	linked := slices.Sorted(maps.Keys(c.Symptoms))
 	for hop := 0; hop < 3; hop++ {
 		for _, obj := range linked {
 			deeper := c.Symptoms[obj]

@@ -16,10 +16,10 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"maps"
 	"net/http"
 	"net/url"
 	"slices"
-	"sort"
 	"strconv"
 	"strings"
 	"sync"
@@ -174,11 +174,7 @@ func (r *Report) Write(w io.Writer) {
 		fmt.Fprintf(w, "  requests     %d (%d accepted, %d failed)\n", p.Requests, p.Accepted, p.ErrorCount())
 		fmt.Fprintf(w, "  alerts       %d sent, %d stored\n", p.AlertsSent, p.AlertsStored)
 		if len(p.Errors) > 0 {
-			keys := make([]string, 0, len(p.Errors))
-			for k := range p.Errors {
-				keys = append(keys, k)
-			}
-			sort.Strings(keys)
+			keys := slices.Sorted(maps.Keys(p.Errors))
 			parts := make([]string, len(keys))
 			for i, k := range keys {
 				parts[i] = fmt.Sprintf("%s×%d", k, p.Errors[k])

@@ -6,8 +6,10 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"maps"
 	"os"
 	"path/filepath"
+	"slices"
 	"sort"
 	"strings"
 	"text/tabwriter"
@@ -123,11 +125,7 @@ func evalMain(_ context.Context, args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintf(w, "%s\t%s\t%s %s\t%s\t%s\t%s\n", res, filepath.Base(d), exp.Category, exp.Object, got, took.Round(time.Microsecond), why)
 	}
 	w.Flush()
-	cats := make([]string, 0, len(byCat))
-	for c := range byCat {
-		cats = append(cats, c)
-	}
-	sort.Strings(cats)
+	cats := slices.Sorted(maps.Keys(byCat))
 	fmt.Fprintln(stdout, "\nper category:")
 	for _, c := range cats {
 		t := byCat[c]

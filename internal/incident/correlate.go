@@ -7,7 +7,8 @@ import (
 	"encoding/json"
 	"fmt"
 	"hash/fnv"
-	"sort"
+	"maps"
+	"slices"
 	"strings"
 	"time"
 
@@ -55,7 +56,7 @@ func ParseRules(s string, def time.Duration) ([]Rule, error) {
 		if len(r.GroupBy) == 0 {
 			return nil, fmt.Errorf("rule %s: group_by must list at least one field", r.Name)
 		}
-		for _, f := range append(append([]string{}, r.GroupBy...), keys(r.Match)...) {
+		for _, f := range append(append([]string{}, r.GroupBy...), slices.Sorted(maps.Keys(r.Match))...) {
 			if !validField(f) {
 				return nil, fmt.Errorf("rule %s: unknown field %q (want alertname, service, namespace, environment, source, severity or label:<name>)", r.Name, f)
 			}
@@ -70,15 +71,6 @@ func ParseRules(s string, def time.Duration) ([]Rule, error) {
 		}
 	}
 	return rules, nil
-}
-
-func keys(m map[string]string) []string {
-	out := make([]string, 0, len(m))
-	for k := range m {
-		out = append(out, k)
-	}
-	sort.Strings(out)
-	return out
 }
 
 func validField(f string) bool {

@@ -4,6 +4,8 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"maps"
+	"slices"
 	"sort"
 	"time"
 
@@ -190,11 +192,7 @@ func (s *Service) ingestTx(ctx context.Context, tx *storage.Tx, req Request) (Re
 		}
 	}
 	// Write each touched incident once, then its event.
-	ids := make([]string, 0, len(it.incidents))
-	for id := range it.incidents {
-		ids = append(ids, id)
-	}
-	sort.Strings(ids)
+	ids := slices.Sorted(maps.Keys(it.incidents))
 	for _, id := range ids {
 		inc := it.incidents[id]
 		if !it.changed[id] && !it.created[id] {

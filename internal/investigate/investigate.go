@@ -9,6 +9,8 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"maps"
+	"slices"
 	"sort"
 	"strings"
 	"time"
@@ -369,7 +371,7 @@ func (r *Runner) alertContext(ctx context.Context, st *state) (any, error) {
 	for _, a := range related {
 		out.RelatedAlerts = append(out.RelatedAlerts, summarize(a, false))
 	}
-	out.Runbooks, out.Links = sortedKeys(runbooks), sortedKeys(links)
+	out.Runbooks, out.Links = slices.Sorted(maps.Keys(runbooks)), slices.Sorted(maps.Keys(links))
 	if out.Alerts == nil {
 		out.Alerts = []AlertSummary{}
 	}
@@ -383,15 +385,6 @@ func contains(s []string, v string) bool {
 		}
 	}
 	return false
-}
-
-func sortedKeys(m map[string]bool) []string {
-	out := make([]string, 0, len(m))
-	for k := range m {
-		out = append(out, k)
-	}
-	sort.Strings(out)
-	return out
 }
 
 // report writes the honest first-stage report: what fired, where and since
@@ -419,7 +412,7 @@ func (r *Runner) report(ctx context.Context, st *state) (any, error) {
 			where = append(where, fmt.Sprintf("%s=%s", k, strings.Join(toStrings(v), ",")))
 		}
 	}
-	summary := fmt.Sprintf("%d alert(s) (%s), %d still firing, since %s", len(c.Alerts), strings.Join(sortedKeys(names), ", "), firing, c.FiringSince.Format(time.RFC3339))
+	summary := fmt.Sprintf("%d alert(s) (%s), %d still firing, since %s", len(c.Alerts), strings.Join(slices.Sorted(maps.Keys(names)), ", "), firing, c.FiringSince.Format(time.RFC3339))
 	if len(where) > 0 {
 		summary += "; where: " + strings.Join(where, "; ")
 	}

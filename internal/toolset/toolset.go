@@ -10,6 +10,8 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"maps"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -232,11 +234,7 @@ func (f *Func) Call(ctx context.Context, raw map[string]any) (Result, error) {
 	}
 	for k := range raw {
 		if _, ok := schema.Properties[k]; !ok {
-			known := make([]string, 0, len(schema.Properties))
-			for p := range schema.Properties {
-				known = append(known, p)
-			}
-			sort.Strings(known)
+			known := slices.Sorted(maps.Keys(schema.Properties))
 			if len(known) == 0 {
 				return Result{}, fmt.Errorf("%s: unknown argument %q (the tool takes no arguments)", f.ToolName, k)
 			}

@@ -3,8 +3,10 @@ package kubernetes
 import (
 	"context"
 	"fmt"
+	"maps"
 	"net"
 	"net/url"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -683,11 +685,7 @@ func (k *kube) describeGeneric(ctx context.Context, w *prefixWriter, u *unstruct
 		}
 		w.line(0, "Data:")
 		data, _ := u.Object["data"].(map[string]any)
-		keys := make([]string, 0, len(data))
-		for key := range data {
-			keys = append(keys, key)
-		}
-		sort.Strings(keys)
+		keys := slices.Sorted(maps.Keys(data))
 		for _, key := range keys {
 			w.line(1, "%s:\t%s", key, redacted)
 		}
@@ -718,11 +716,7 @@ func writeValue(w *prefixWriter, level int, key string, v any) {
 			return
 		}
 		w.line(level, "%s:", label)
-		keys := make([]string, 0, len(t))
-		for k := range t {
-			keys = append(keys, k)
-		}
-		sort.Strings(keys)
+		keys := slices.Sorted(maps.Keys(t))
 		for _, k := range keys {
 			writeValue(w, level+1, k, t[k])
 		}
@@ -733,11 +727,7 @@ func writeValue(w *prefixWriter, level int, key string, v any) {
 		w.line(level, "%s:", label)
 		for _, item := range t {
 			if m, ok := item.(map[string]any); ok {
-				keys := make([]string, 0, len(m))
-				for k := range m {
-					keys = append(keys, k)
-				}
-				sort.Strings(keys)
+				keys := slices.Sorted(maps.Keys(m))
 				for _, k := range keys {
 					writeValue(w, level+1, k, m[k])
 				}
