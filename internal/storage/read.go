@@ -80,13 +80,20 @@ func (s *Store) ListIncidents(ctx context.Context, orgID string, f IncidentFilte
 	if err != nil {
 		return nil, "", err
 	}
-	next := ""
-	if len(out) > f.Limit {
-		out = out[:f.Limit]
-		last := out[len(out)-1]
-		next = EncodeCursor(Micro(last.CreatedAt), last.ID)
-	}
+	out, next := trimPage(out, f.Limit, func(i Incident) (time.Time, string) { return i.CreatedAt, i.ID })
 	return out, next, nil
+}
+
+// trimPage drops the extra row a list query fetched (limit+1, to know
+// whether more follow) and returns the cursor after the last row kept, or
+// "" on the last page.
+func trimPage[T any](out []T, limit int, key func(T) (time.Time, string)) ([]T, string) {
+	if len(out) <= limit {
+		return out, ""
+	}
+	out = out[:limit]
+	at, id := key(out[len(out)-1])
+	return out, EncodeCursor(Micro(at), id)
 }
 
 // IncidentCounts counts an org's incidents per status.
@@ -165,12 +172,7 @@ func (s *Store) ListAlerts(ctx context.Context, orgID string, f AlertFilter) ([]
 	if err != nil {
 		return nil, "", err
 	}
-	next := ""
-	if len(out) > f.Limit {
-		out = out[:f.Limit]
-		last := out[len(out)-1]
-		next = EncodeCursor(Micro(last.FirstReceivedAt), last.ID)
-	}
+	out, next := trimPage(out, f.Limit, func(a Alert) (time.Time, string) { return a.FirstReceivedAt, a.ID })
 	return out, next, nil
 }
 
