@@ -272,3 +272,35 @@ func JSONType(v any) string {
 	}
 	return fmt.Sprintf("%T", v)
 }
+
+// Risk levels of a writing tool's call, as next_steps print them.
+const (
+	RiskSafe   = "safe" // reads only
+	RiskLow    = "low"
+	RiskMedium = "medium"
+	RiskHigh   = "high"
+)
+
+// Proposal is what a writing tool would do, shown to the human who must
+// approve it (chat) or offered as a next step (background investigations,
+// which never write).
+type Proposal struct {
+	// Command is the equivalent command line, e.g.
+	// "kubectl -n shop scale deployment/web --replicas=5".
+	Command string `json:"command"`
+	// Risk is RiskLow, RiskMedium or RiskHigh.
+	Risk string `json:"risk"`
+	// Undo says how to reverse the call from the state read when proposing
+	// (e.g. "kubectl -n shop scale deployment/web --replicas=3"), or why none
+	// is needed.
+	Undo string `json:"undo"`
+}
+
+// Writer is a tool that changes something: its ReadOnly is false, and it
+// may only be called after a human approved its Proposal.
+type Writer interface {
+	Tool
+	// Propose checks args and reads (never writes) the current state to
+	// describe the call and its undo.
+	Propose(ctx context.Context, args map[string]any) (Proposal, error)
+}
