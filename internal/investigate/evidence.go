@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"slices"
 	"sort"
 	"strings"
 
@@ -87,9 +88,9 @@ func evidencePlan(alerts []storage.Alert, tools *toolset.Registry) []toolCall {
 	return calls
 }
 
-func (r *Runner) evidence(call toolCall) func(ctx context.Context, st *state) (any, error) {
+func (r *Runner) evidence(tools *toolset.Registry, call toolCall) func(ctx context.Context, st *state) (any, error) {
 	return func(ctx context.Context, _ *state) (any, error) {
-		res, err := r.Tools.Call(ctx, call.tool, call.args)
+		res, err := tools.Call(ctx, call.tool, call.args)
 		if err != nil {
 			return EvidenceOutput{Error: err.Error()}, nil
 		}
@@ -126,6 +127,10 @@ func (r *Runner) evidenceReport(st *state) (Report, bool) {
 	// The alert context (step 1) is evidence for the timeline and impact.
 	rep.Evidence = append([]Citation{{N: 1, StepSeq: 1, Tool: "aurora.alert_context", Summary: fmt.Sprintf("%d alert(s) of the incident", len(st.alerts))}}, rep.Evidence...)
 	sort.SliceStable(rep.Evidence, func(i, j int) bool { return rep.Evidence[i].N < rep.Evidence[j].N })
+	if st.notChecked != nil {
+		rep.NotChecked = append(rep.NotChecked, withLLM(st.notChecked)...)
+		return rep, true
+	}
 	configured := map[string]bool{}
 	for _, p := range st.plan {
 		if p.kind == "evidence" {
@@ -140,4 +145,16 @@ func (r *Runner) evidenceReport(st *state) (Report, bool) {
 		}
 	}
 	return rep, true
+}
+
+// withLLM is an org's sources not checked plus the language model's entry
+// of Sources, which no toolset setting covers.
+func withLLM(nc []NotChecked) []NotChecked {
+	out := slices.Clone(nc)
+	for _, s := range Sources {
+		if s.Source == "llm" && !slices.ContainsFunc(out, func(n NotChecked) bool { return n.Source == "llm" }) {
+			out = append(out, s)
+		}
+	}
+	return out
 }

@@ -119,6 +119,12 @@ type Runner struct {
 	StepDelay time.Duration
 	// Tools are the configured toolsets' tools (nil: none configured).
 	Tools *toolset.Registry
+	// ToolsFor, when set, gives the tools of one org (its own toolset
+	// settings win over the environment) and the evidence sources it cannot
+	// check, which the report lists as not checked. It is asked once at the
+	// start of each attempt; nil means Tools for every org and the sources
+	// not checked are derived from which toolsets the plan used.
+	ToolsFor func(ctx context.Context, orgID string) (*toolset.Registry, []NotChecked, error)
 }
 
 // step is one unit of an investigation's plan.
@@ -135,16 +141,20 @@ type state struct {
 	outputs map[int]json.RawMessage
 	plan    []step
 	alerts  []storage.Alert
+	// tools are this attempt's tools; notChecked, when not nil, is what
+	// ToolsFor said cannot be checked.
+	tools      *toolset.Registry
+	notChecked []NotChecked
 }
 
 // plan lists the steps: the alert context, the evidence the configured
 // tools can give about what the alerts name, then the report. It depends
 // only on the incident's alerts and the tools, so a resumed attempt plans
 // the same steps.
-func (r *Runner) plan(alerts []storage.Alert) []step {
+func (r *Runner) plan(alerts []storage.Alert, tools *toolset.Registry) []step {
 	steps := []step{{kind: "context", tool: "aurora.alert_context", run: r.alertContext}}
-	for _, call := range evidencePlan(alerts, r.Tools) {
-		steps = append(steps, step{kind: "evidence", tool: call.tool, input: call.args, run: r.evidence(call)})
+	for _, call := range evidencePlan(alerts, tools) {
+		steps = append(steps, step{kind: "evidence", tool: call.tool, input: call.args, run: r.evidence(tools, call)})
 	}
 	return append(steps, step{kind: "report", tool: "aurora.report", run: r.report})
 }
@@ -174,8 +184,17 @@ func (r *Runner) Run(ctx context.Context, orgID, id string, final bool) error {
 	if err != nil {
 		return fmt.Errorf("load alerts: %w", err)
 	}
-	plan := r.plan(alerts)
-	st := &state{inv: inv, inc: inc, outputs: map[int]json.RawMessage{}, plan: plan, alerts: alerts}
+	tools, notChecked := r.Tools, []NotChecked(nil)
+	if r.ToolsFor != nil {
+		if tools, notChecked, err = r.ToolsFor(ctx, orgID); err != nil {
+			return fmt.Errorf("load the org's tools: %w", err)
+		}
+		if notChecked == nil {
+			notChecked = []NotChecked{}
+		}
+	}
+	plan := r.plan(alerts, tools)
+	st := &state{inv: inv, inc: inc, outputs: map[int]json.RawMessage{}, plan: plan, alerts: alerts, tools: tools, notChecked: notChecked}
 	done := map[int]storage.Step{}
 	for _, s := range inv.Steps {
 		if s.Status == storage.StepCompleted {
@@ -184,9 +203,12 @@ func (r *Runner) Run(ctx context.Context, orgID, id string, final bool) error {
 	}
 	for i, p := range plan {
 		seq := i + 1
-		if prev, ok := done[seq]; ok {
+		// Resumed: a step that finished in an earlier attempt is not run
+		// again, unless the org's tools changed since and planned another
+		// call at its place.
+		if prev, ok := done[seq]; ok && prev.Tool == p.tool {
 			st.outputs[seq] = json.RawMessage(prev.Output)
-			continue // resumed: this step finished in an earlier attempt
+			continue
 		}
 		if r.StepDelay > 0 {
 			select {
@@ -427,6 +449,9 @@ func (r *Runner) report(ctx context.Context, st *state) (any, error) {
 		RuledOut:   []string{},
 		NotChecked: Sources,
 		NextSteps:  []NextStep{},
+	}
+	if st.notChecked != nil {
+		rep.NotChecked = withLLM(st.notChecked)
 	}
 	for _, a := range c.Alerts {
 		rep.Timeline = append(rep.Timeline, TimePoint{At: a.StartsAt, Event: fmt.Sprintf("%s started firing (%s)", a.Title, a.Source)})
