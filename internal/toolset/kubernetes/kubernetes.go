@@ -14,6 +14,8 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"maps"
+	"slices"
 	"strings"
 	"sync"
 	"time"
@@ -26,19 +28,28 @@ import (
 	"k8s.io/client-go/rest"
 	"k8s.io/client-go/restmapper"
 	"k8s.io/client-go/tools/clientcmd"
+	clientcmdapi "k8s.io/client-go/tools/clientcmd/api"
 
 	"github.com/aurora-oss/aurora/internal/toolset"
 )
 
-// Config says how to reach the cluster.
+// Config says how to reach the cluster(s).
 type Config struct {
 	// Kubeconfig is a kubeconfig file's path; "" uses the usual rules
 	// ($KUBECONFIG, then ~/.kube/config).
 	Kubeconfig string
+	// KubeconfigData is a kubeconfig's content (an org's stored setting);
+	// it replaces Kubeconfig when set.
+	KubeconfigData []byte
 	// Context is the kubeconfig context to use ("" = its current context).
+	// Kept for callers with one cluster; Contexts wins when both are set.
 	Context string
+	// Contexts are the kubeconfig contexts to investigate, each its own
+	// cluster and client; tools take a "cluster" argument naming one, and
+	// the first is the default. Empty: Context, else the current context.
+	Contexts []string
 	// InCluster uses the pod's service account (rest.InClusterConfig)
-	// instead of a kubeconfig; Kubeconfig and Context must then be empty.
+	// instead of a kubeconfig; Kubeconfig and Context(s) must then be empty.
 	InCluster bool
 	// Timeout bounds each tool call (default 30s).
 	Timeout time.Duration
@@ -47,56 +58,146 @@ type Config struct {
 // DefaultTimeout is a tool call's timeout when the config has none.
 const DefaultTimeout = 30 * time.Second
 
+// InClusterName is the cluster name of the in-cluster configuration.
+const InClusterName = "in-cluster"
+
+// MaxClusters bounds how many contexts one configuration may name: each is
+// a client with its own connections and discovery cache.
+const MaxClusters = 20
+
 // Defaults of the logs tool.
 const (
 	DefaultLogTail = 500
 	maxLogTail     = 10000
 )
 
-// New connects to the cluster cfg names and returns the Kubernetes tools.
-// It does not contact the API server; the first tool call does.
+// New connects to the clusters cfg names and returns the Kubernetes tools.
+// It does not contact any API server; the first tool call does.
 func New(cfg Config) ([]toolset.Tool, error) {
+	cs, err := connect(cfg)
+	if err != nil {
+		return nil, err
+	}
+	return cs.tools(), nil
+}
+
+// Clusters returns the cluster (context) names cfg configures, in order,
+// without connecting; it checks what New checks.
+func Clusters(cfg Config) ([]string, error) {
+	cs, err := connect(cfg)
+	if err != nil {
+		return nil, err
+	}
+	return cs.names, nil
+}
+
+func connect(cfg Config) (*clusterSet, error) {
 	if cfg.Timeout < 0 {
 		return nil, fmt.Errorf("kubernetes: Timeout %s is negative", cfg.Timeout)
 	}
-	var rc *rest.Config
-	namespace := "default"
 	if cfg.InCluster {
-		if cfg.Kubeconfig != "" || cfg.Context != "" {
-			return nil, errors.New("kubernetes: set InCluster or Kubeconfig/Context, not both")
+		if cfg.Kubeconfig != "" || len(cfg.KubeconfigData) > 0 || cfg.Context != "" || len(cfg.Contexts) > 0 {
+			return nil, errors.New("kubernetes: set InCluster or a kubeconfig and contexts, not both")
 		}
-		var err error
-		if rc, err = rest.InClusterConfig(); err != nil {
+		rc, err := rest.InClusterConfig()
+		if err != nil {
 			return nil, fmt.Errorf("kubernetes: in-cluster config: %w", err)
 		}
+		k, err := newKube(rc, cfg.Timeout, "default")
+		if err != nil {
+			return nil, err
+		}
+		return newClusterSet(cfg.Timeout, []string{InClusterName}, []*kube{k}), nil
+	}
+	var raw *clientcmdapi.Config
+	var err error
+	if len(cfg.KubeconfigData) > 0 {
+		raw, err = clientcmd.Load(cfg.KubeconfigData)
 	} else {
 		rules := clientcmd.NewDefaultClientConfigLoadingRules()
 		if cfg.Kubeconfig != "" {
 			rules.ExplicitPath = cfg.Kubeconfig
 		}
-		cc := clientcmd.NewNonInteractiveDeferredLoadingClientConfig(rules,
-			&clientcmd.ConfigOverrides{CurrentContext: cfg.Context})
-		var err error
-		if rc, err = cc.ClientConfig(); err != nil {
-			return nil, fmt.Errorf("kubernetes: kubeconfig: %w", err)
+		raw, err = rules.Load()
+	}
+	if err != nil {
+		return nil, fmt.Errorf("kubernetes: kubeconfig: %w", err)
+	}
+	contexts := cfg.Contexts
+	if len(contexts) == 0 && cfg.Context != "" {
+		contexts = []string{cfg.Context}
+	}
+	if len(contexts) == 0 {
+		if raw.CurrentContext == "" {
+			return nil, errors.New("kubernetes: kubeconfig: no current-context and no context named")
 		}
+		contexts = []string{raw.CurrentContext}
+	}
+	if len(contexts) > MaxClusters {
+		return nil, fmt.Errorf("kubernetes: %d contexts named, at most %d", len(contexts), MaxClusters)
+	}
+	var names []string
+	var kubes []*kube
+	seen := map[string]bool{}
+	for _, c := range contexts {
+		c = strings.TrimSpace(c)
+		if c == "" || seen[c] {
+			continue
+		}
+		seen[c] = true
+		if _, ok := raw.Contexts[c]; !ok {
+			return nil, fmt.Errorf("kubernetes: kubeconfig has no context %q (has: %s)", c,
+				strings.Join(slices.Sorted(maps.Keys(raw.Contexts)), ", "))
+		}
+		cc := clientcmd.NewNonInteractiveClientConfig(*raw, c, &clientcmd.ConfigOverrides{}, nil)
+		rc, err := cc.ClientConfig()
+		if err != nil {
+			return nil, fmt.Errorf("kubernetes: kubeconfig context %q: %w", c, err)
+		}
+		namespace := "default"
 		if ns, _, err := cc.Namespace(); err == nil && ns != "" {
 			namespace = ns
 		}
+		k, err := newKube(rc, cfg.Timeout, namespace)
+		if err != nil {
+			return nil, fmt.Errorf("kubernetes: context %q: %w", c, err)
+		}
+		names, kubes = append(names, c), append(kubes, k)
 	}
-	return newTools(rc, cfg.Timeout, namespace)
+	if len(kubes) == 0 {
+		return nil, errors.New("kubernetes: no context named")
+	}
+	return newClusterSet(cfg.Timeout, names, kubes), nil
 }
 
 // NewFromREST returns the Kubernetes tools for a ready REST config (tests,
 // or callers that build their own). Calls time out after DefaultTimeout.
 func NewFromREST(rc *rest.Config) ([]toolset.Tool, error) {
-	if rc == nil {
-		return nil, errors.New("kubernetes: nil rest.Config")
-	}
-	return newTools(rc, 0, "default")
+	return NewFromRESTClusters(map[string]*rest.Config{"default": rc}, "default")
 }
 
-// kube is the state the tools share.
+// NewFromRESTClusters returns the tools for several ready REST configs by
+// cluster name; order lists the names, the first being the default.
+func NewFromRESTClusters(rcs map[string]*rest.Config, order ...string) ([]toolset.Tool, error) {
+	if len(order) == 0 || len(order) != len(rcs) {
+		return nil, errors.New("kubernetes: order must list every cluster once")
+	}
+	var kubes []*kube
+	for _, name := range order {
+		rc := rcs[name]
+		if rc == nil {
+			return nil, fmt.Errorf("kubernetes: nil rest.Config for cluster %q", name)
+		}
+		k, err := newKube(rc, 0, "default")
+		if err != nil {
+			return nil, err
+		}
+		kubes = append(kubes, k)
+	}
+	return newClusterSet(0, order, kubes).tools(), nil
+}
+
+// kube is the state the tools share for one cluster.
 type kube struct {
 	core      k8s.Interface
 	dyn       dynamic.Interface
@@ -109,7 +210,7 @@ type kube struct {
 	lastReset time.Time
 }
 
-func newTools(rc *rest.Config, timeout time.Duration, namespace string) ([]toolset.Tool, error) {
+func newKube(rc *rest.Config, timeout time.Duration, namespace string) (*kube, error) {
 	if timeout == 0 {
 		timeout = DefaultTimeout
 	}
@@ -142,11 +243,74 @@ func newTools(rc *rest.Config, timeout time.Duration, namespace string) ([]tools
 	cached := memory.NewMemCacheClient(dc)
 	deferred := restmapper.NewDeferredDiscoveryRESTMapper(cached)
 	mapper := restmapper.NewShortcutExpander(deferred, cached, func(string) {})
-	k := &kube{core: core, dyn: dyn, mapper: mapper, reset: deferred.Reset, namespace: namespace, now: time.Now}
-	return k.tools(timeout), nil
+	return &kube{core: core, dyn: dyn, mapper: mapper, reset: deferred.Reset, namespace: namespace, now: time.Now}, nil
 }
 
-func (k *kube) tools(timeout time.Duration) []toolset.Tool {
+// clusterSet is the configured clusters by name; the first is the default
+// of a call without a "cluster" argument.
+type clusterSet struct {
+	timeout time.Duration
+	names   []string
+	byName  map[string]*kube
+}
+
+func newClusterSet(timeout time.Duration, names []string, kubes []*kube) *clusterSet {
+	if timeout == 0 {
+		timeout = DefaultTimeout
+	}
+	cs := &clusterSet{timeout: timeout, names: names, byName: map[string]*kube{}}
+	for i, n := range names {
+		cs.byName[n] = kubes[i]
+	}
+	return cs
+}
+
+// pick returns the cluster a call names (the default when none).
+func (cs *clusterSet) pick(a args) (*kube, error) {
+	name, err := a.str("cluster", false)
+	if err != nil {
+		return nil, err
+	}
+	if name == "" {
+		return cs.byName[cs.names[0]], nil
+	}
+	k, ok := cs.byName[name]
+	if !ok {
+		return nil, a.errorf("cluster", "%q is not a configured cluster (configured: %s)", name, strings.Join(cs.names, ", "))
+	}
+	return k, nil
+}
+
+// clusterParam is the "cluster" argument every tool takes.
+func (cs *clusterSet) clusterParam() string {
+	d := "kubeconfig context of the cluster to ask (default: " + cs.names[0] + ")"
+	if len(cs.names) > 1 {
+		d += "; one of: " + strings.Join(cs.names, ", ")
+	}
+	b, _ := json.Marshal(map[string]any{"type": "string", "description": d})
+	return string(b)
+}
+
+// withCluster adds the "cluster" property to a tool's schema.
+func (cs *clusterSet) withCluster(params string) string {
+	i := strings.Index(params, `"properties":{`)
+	if i < 0 {
+		return params
+	}
+	i += len(`"properties":{`)
+	sep := ","
+	if params[i] == '}' {
+		sep = ""
+	}
+	return params[:i] + `"cluster":` + cs.clusterParam() + sep + params[i:]
+}
+
+func (cs *clusterSet) tools() []toolset.Tool {
+	return append(cs.readTools(), cs.writeTools()...)
+}
+
+func (cs *clusterSet) readTools() []toolset.Tool {
+	k, timeout := cs, cs.timeout
 	return []toolset.Tool{
 		newTool(k, timeout, "kubernetes.get",
 			"Get Kubernetes objects of any kind (pods, deployments, nodes, services, events, pvc, hpa, …; "+
@@ -159,7 +323,7 @@ func (k *kube) tools(timeout time.Duration) []toolset.Tool {
 				`"label_selector":{"type":"string","description":"label selector, e.g. app=cart,tier!=db"},`+
 				`"output":{"type":"string","enum":["wide","yaml","json"],"description":"output format (default: table)"}},`+
 				`"required":["kind"],"additionalProperties":false}`,
-			k.get),
+			(*kube).get),
 		newTool(k, timeout, "kubernetes.describe",
 			"Describe one Kubernetes object as `kubectl describe` does (pods, deployments, nodes, services in "+
 				"kubectl's layout; other kinds as metadata and status), followed by its events.",
@@ -168,7 +332,7 @@ func (k *kube) tools(timeout time.Duration) []toolset.Tool {
 				`"name":{"type":"string","description":"object name"},`+
 				`"namespace":{"type":"string","description":"namespace (default: the context's, usually default)"}},`+
 				`"required":["kind","name"],"additionalProperties":false}`,
-			k.describe),
+			(*kube).describe),
 		newTool(k, timeout, "kubernetes.events",
 			"List Kubernetes events as `kubectl get events` does (LAST SEEN, TYPE, REASON, OBJECT, MESSAGE), "+
 				"oldest first; optionally only those about one kind and/or name.",
@@ -177,7 +341,7 @@ func (k *kube) tools(timeout time.Duration) []toolset.Tool {
 				`"kind":{"type":"string","description":"only events about objects of this kind, e.g. Pod"},`+
 				`"name":{"type":"string","description":"only events about objects with this name"}},`+
 				`"additionalProperties":false}`,
-			k.events),
+			(*kube).events),
 		newTool(k, timeout, "kubernetes.logs",
 			"Print a pod container's logs (the last "+fmt.Sprint(DefaultLogTail)+" lines by default), "+
 				"or the previous (crashed) instance's with previous=true.",
@@ -189,7 +353,7 @@ func (k *kube) tools(timeout time.Duration) []toolset.Tool {
 				`"tail":{"type":"integer","minimum":1,"maximum":`+fmt.Sprint(maxLogTail)+`,"description":"last lines to print (default `+fmt.Sprint(DefaultLogTail)+`)"},`+
 				`"since":{"type":"string","description":"only lines newer than this Go duration, e.g. 15m"}},`+
 				`"required":["pod","namespace"],"additionalProperties":false}`,
-			k.logs),
+			(*kube).logs),
 		newTool(k, timeout, "kubernetes.find",
 			"Find objects by name (exact, or as a substring) across all namespaces; prints kind/namespace/name lines. "+
 				"Searches pods, deployments, statefulsets, daemonsets, services and jobs unless kind is given.",
@@ -197,7 +361,7 @@ func (k *kube) tools(timeout time.Duration) []toolset.Tool {
 				`"name":{"type":"string","description":"name or part of a name"},`+
 				`"kind":{"type":"string","description":"only this kind"}},`+
 				`"required":["name"],"additionalProperties":false}`,
-			k.find),
+			(*kube).find),
 		newTool(k, timeout, "kubernetes.rollout_history",
 			"Show a workload's history: for a deployment its ReplicaSets (revision, images, replicas, created), "+
 				"newest first; for a pod its owner chain and that deployment's ReplicaSets.",
@@ -206,23 +370,33 @@ func (k *kube) tools(timeout time.Duration) []toolset.Tool {
 				`"name":{"type":"string","description":"object name"},`+
 				`"namespace":{"type":"string","description":"namespace"}},`+
 				`"required":["kind","name","namespace"],"additionalProperties":false}`,
-			k.rolloutHistory),
+			(*kube).rolloutHistory),
 	}
 }
 
 // tool is one of the Kubernetes tools: a toolset.Func that keeps its
-// client at hand (tests adjust its clock).
+// clusters at hand (tests adjust their clocks; the plan asks their names).
 type tool struct {
 	toolset.Func
-	kb *kube
+	cs *clusterSet
 }
 
-// newTool builds a tool whose function reads its arguments through args,
-// whose errors name the tool.
-func newTool(k *kube, timeout time.Duration, name, desc, params string, fn func(context.Context, args) (string, error)) *tool {
-	return &tool{kb: k, Func: toolset.Func{ToolName: name, Desc: desc, Params: params, Limit: timeout, Backend: "the Kubernetes API",
+// Clusters returns the names of the clusters the tool can ask, the default
+// first (toolset.Clustered).
+func (t *tool) Clusters() []string { return slices.Clone(t.cs.names) }
+
+// newTool builds a tool whose function runs on the cluster its "cluster"
+// argument names, reads its arguments through args, and whose errors name
+// the tool.
+func newTool(cs *clusterSet, timeout time.Duration, name, desc, params string, fn func(*kube, context.Context, args) (string, error)) *tool {
+	return &tool{cs: cs, Func: toolset.Func{ToolName: name, Desc: desc, Params: cs.withCluster(params), Limit: timeout, Backend: "the Kubernetes API",
 		Fn: func(ctx context.Context, raw map[string]any) (string, error) {
-			return fn(ctx, args{tool: name, m: raw})
+			a := args{tool: name, m: raw}
+			k, err := cs.pick(a)
+			if err != nil {
+				return "", err
+			}
+			return fn(k, ctx, a)
 		}}}
 }
 

@@ -35,10 +35,14 @@ func wantContains(t *testing.T, out string, subs ...string) {
 func TestToolsMetadata(t *testing.T) {
 	tools, _ := newTestTools(t)
 	var names []string
+	writers := map[string]bool{"kubernetes.rollout_restart": true, "kubernetes.scale": true, "kubernetes.rollout_undo": true}
 	for name, tl := range tools {
 		names = append(names, name)
-		if !tl.ReadOnly() {
-			t.Errorf("%s: ReadOnly() = false", name)
+		if tl.ReadOnly() == writers[name] {
+			t.Errorf("%s: ReadOnly() = %v", name, tl.ReadOnly())
+		}
+		if _, isWriter := tl.(toolset.Writer); isWriter != writers[name] {
+			t.Errorf("%s: implements toolset.Writer = %v", name, isWriter)
 		}
 		if tl.Timeout() != DefaultTimeout {
 			t.Errorf("%s: Timeout() = %s", name, tl.Timeout())
@@ -62,7 +66,7 @@ func TestToolsMetadata(t *testing.T) {
 	}
 	slices.Sort(names)
 	want := []string{"kubernetes.describe", "kubernetes.events", "kubernetes.find", "kubernetes.get",
-		"kubernetes.logs", "kubernetes.rollout_history"}
+		"kubernetes.logs", "kubernetes.rollout_history", "kubernetes.rollout_restart", "kubernetes.rollout_undo", "kubernetes.scale"}
 	if !slices.Equal(names, want) {
 		t.Errorf("tools = %v, want %v", names, want)
 	}

@@ -3,6 +3,7 @@ package kubernetes
 import (
 	"encoding/json"
 	"fmt"
+	"io"
 	"net/http"
 	"net/http/httptest"
 	"os"
@@ -35,17 +36,49 @@ type fakeAPI struct {
 	t        *testing.T
 	mu       sync.Mutex
 	requests []string // method + path + query, in order
+	// writable accepts PATCH requests (recorded in writes, answered with
+	// the unchanged object); otherwise the fake is read-only.
+	writable bool
+	writes   []write
+}
+
+// write is a recorded change request.
+type write struct {
+	Method, Path, ContentType, Body string
 }
 
 func (f *fakeAPI) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	f.mu.Lock()
 	f.requests = append(f.requests, r.Method+" "+r.URL.RequestURI())
 	f.mu.Unlock()
-	if r.Method != http.MethodGet {
+	p := path.Clean(r.URL.Path)
+	if r.Method == http.MethodPatch && f.writable {
+		body, _ := io.ReadAll(r.Body)
+		f.mu.Lock()
+		f.writes = append(f.writes, write{r.Method, r.URL.RequestURI(), r.Header.Get("Content-Type"), string(body)})
+		f.mu.Unlock()
+	} else if r.Method != http.MethodGet {
 		f.status(w, http.StatusMethodNotAllowed, "MethodNotAllowed", "read-only fake: "+r.Method)
 		return
 	}
-	p := path.Clean(r.URL.Path)
+	if strings.HasSuffix(p, "/scale") { // the scale subresource, from the object's spec and status
+		b, err := os.ReadFile(filepath.Join(clusterDir, filepath.FromSlash(strings.TrimPrefix(strings.TrimSuffix(p, "/scale"), "/"))) + ".json")
+		if err != nil {
+			f.status(w, http.StatusNotFound, "NotFound", "not found: "+p)
+			return
+		}
+		var obj struct {
+			Metadata map[string]any
+			Spec     struct{ Replicas int }
+			Status   struct{ Replicas int }
+		}
+		_ = json.Unmarshal(b, &obj)
+		w.Header().Set("Content-Type", "application/json")
+		_ = json.NewEncoder(w).Encode(map[string]any{"kind": "Scale", "apiVersion": "autoscaling/v1",
+			"metadata": map[string]any{"name": obj.Metadata["name"], "namespace": obj.Metadata["namespace"]},
+			"spec":     map[string]any{"replicas": obj.Spec.Replicas}, "status": map[string]any{"replicas": obj.Status.Replicas}})
+		return
+	}
 	base := filepath.Join(clusterDir, filepath.FromSlash(strings.TrimPrefix(p, "/")))
 	if strings.HasSuffix(p, "/log") {
 		file := strings.TrimSuffix(base, string(filepath.Separator)+"log")
@@ -165,7 +198,21 @@ func (f *fakeAPI) status(w http.ResponseWriter, code int, reason, msg string) {
 		"status": "Failure", "message": msg, "reason": reason, "code": code})
 }
 
-func (t *tool) kube() *kube { return t.kb }
+func (t *tool) kube() *kube { return t.cs.byName[t.cs.names[0]] }
+
+// setNow sets the clock of every cluster tl can ask.
+func setNow(tl toolset.Tool, now time.Time) {
+	var cs *clusterSet
+	switch x := tl.(type) {
+	case *tool:
+		cs = x.cs
+	case *writer:
+		cs = x.cs
+	}
+	for _, k := range cs.byName {
+		k.now = func() time.Time { return now }
+	}
+}
 
 // newTestTools starts the fake API server and returns the tools by name.
 func newTestTools(t *testing.T) (map[string]toolset.Tool, *fakeAPI) {
@@ -180,7 +227,7 @@ func newTestTools(t *testing.T) (map[string]toolset.Tool, *fakeAPI) {
 	byName := map[string]toolset.Tool{}
 	for _, tl := range tools {
 		byName[tl.Name()] = tl
-		tl.(*tool).kube().now = func() time.Time { return testNow }
+		setNow(tl, testNow)
 	}
 	return byName, api
 }

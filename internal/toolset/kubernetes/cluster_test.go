@@ -1,0 +1,123 @@
+package kubernetes
+
+import (
+	"context"
+	"encoding/json"
+	"net/http/httptest"
+	"strings"
+	"testing"
+
+	"k8s.io/client-go/rest"
+
+	"github.com/aurora-oss/aurora/internal/toolset"
+)
+
+func TestSeveralClusters(t *testing.T) {
+	t.Parallel()
+	prod, staging := &fakeAPI{t: t}, &fakeAPI{t: t}
+	ps, ss := httptest.NewServer(prod), httptest.NewServer(staging)
+	t.Cleanup(ps.Close)
+	t.Cleanup(ss.Close)
+	tools, err := NewFromRESTClusters(map[string]*rest.Config{"prod": {Host: ps.URL}, "staging": {Host: ss.URL}}, "prod", "staging")
+	if err != nil {
+		t.Fatal(err)
+	}
+	reg, err := toolset.NewRegistry(tools...)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, tl := range tools {
+		setNow(tl, testNow)
+		var schema struct {
+			Properties map[string]struct{ Description string } `json:"properties"`
+		}
+		if err := json.Unmarshal(tl.Parameters(), &schema); err != nil {
+			t.Fatalf("%s: %v", tl.Name(), err)
+		}
+		if d := schema.Properties["cluster"].Description; !strings.Contains(d, "default: prod") || !strings.Contains(d, "prod, staging") {
+			t.Errorf("%s: cluster argument %q", tl.Name(), d)
+		}
+	}
+	ctx := context.Background()
+	count := func(f *fakeAPI) int { f.mu.Lock(); defer f.mu.Unlock(); return len(f.requests) }
+
+	if _, err := reg.Call(ctx, "kubernetes.get", map[string]any{"kind": "pods", "namespace": "shop", "cluster": "staging"}); err != nil {
+		t.Fatal(err)
+	}
+	if count(staging) == 0 || count(prod) != 0 {
+		t.Errorf("cluster=staging: prod %d requests, staging %d", count(prod), count(staging))
+	}
+	before := count(staging)
+	res, err := reg.Call(ctx, "kubernetes.describe", map[string]any{"kind": "pod", "name": "cart-7d9f-x2", "namespace": "shop"})
+	if err != nil || !strings.Contains(res.Output, "OOMKilled") {
+		t.Fatalf("default cluster: %v\n%s", err, res.Output)
+	}
+	if count(prod) == 0 || count(staging) != before {
+		t.Errorf("no cluster: want the first (prod); prod %d, staging %d", count(prod), count(staging)-before)
+	}
+	if _, err := reg.Call(ctx, "kubernetes.events", map[string]any{"cluster": "dev"}); err == nil ||
+		!strings.Contains(err.Error(), `argument "cluster": "dev" is not a configured cluster (configured: prod, staging)`) {
+		t.Errorf("unknown cluster: %v", err)
+	}
+
+	for _, c := range []struct {
+		labels map[string]string
+		want   string
+	}{
+		{map[string]string{"cluster": "staging"}, "staging"},
+		{map[string]string{"k8s_cluster": "prod"}, "prod"},
+		{map[string]string{"kubernetes_cluster": "staging", "cluster": "eu-1"}, "staging"},
+		{map[string]string{"context": "prod"}, "prod"},
+		{map[string]string{"cluster": "eu-1"}, "prod,staging"},
+		{nil, "prod,staging"},
+	} {
+		if got := strings.Join(reg.ClustersFor("kubernetes.describe", c.labels), ","); got != c.want {
+			t.Errorf("ClustersFor(%v) = %q, want %q", c.labels, got, c.want)
+		}
+	}
+}
+
+func TestKubeconfigContexts(t *testing.T) {
+	t.Parallel()
+	api := &fakeAPI{t: t}
+	srv := httptestServer(t, api)
+	data := []byte(`apiVersion: v1
+kind: Config
+clusters:
+- {name: a, cluster: {server: "` + srv + `"}}
+users:
+- {name: u, user: {token: abc}}
+contexts:
+- {name: east, context: {cluster: a, user: u, namespace: shop}}
+- {name: west, context: {cluster: a, user: u}}
+current-context: west
+`)
+	names, err := Clusters(Config{KubeconfigData: data, Contexts: []string{"east", "west", "east"}})
+	if err != nil || strings.Join(names, ",") != "east,west" {
+		t.Errorf("Clusters = %v, %v", names, err)
+	}
+	names, err = Clusters(Config{KubeconfigData: data})
+	if err != nil || strings.Join(names, ",") != "west" {
+		t.Errorf("current context: %v, %v", names, err)
+	}
+	if _, err := Clusters(Config{KubeconfigData: data, Contexts: []string{"east", "north"}}); err == nil ||
+		!strings.Contains(err.Error(), `no context "north" (has: east, west)`) {
+		t.Errorf("unknown context: %v", err)
+	}
+	if _, err := Clusters(Config{KubeconfigData: []byte("{not yaml")}); err == nil {
+		t.Error("bad kubeconfig: no error")
+	}
+	tools, err := New(Config{KubeconfigData: data, Contexts: []string{"east", "west"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	reg, _ := toolset.NewRegistry(tools...)
+	for _, tl := range tools {
+		setNow(tl, testNow)
+	}
+	// east's namespace (shop) is its default namespace.
+	res, err := reg.Call(context.Background(), "kubernetes.describe", map[string]any{"kind": "pod", "name": "cart-7d9f-x2", "cluster": "east"})
+	if err != nil || !strings.Contains(res.Output, "Namespace:        shop") {
+		t.Errorf("east: %v\n%s", err, res.Output)
+	}
+}
