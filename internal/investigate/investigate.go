@@ -15,6 +15,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/aurora-oss/aurora/internal/agent"
 	"github.com/aurora-oss/aurora/internal/storage"
 	"github.com/aurora-oss/aurora/internal/toolset"
 )
@@ -44,6 +45,11 @@ type Report struct {
 	RuledOut   []string     `json:"ruled_out"`
 	NotChecked []NotChecked `json:"not_checked"`
 	NextSteps  []NextStep   `json:"next_steps"`
+	// Model is the language model whose analysis the report holds (empty
+	// for a deterministic report).
+	Model string `json:"model,omitempty"`
+	// LLM says what the model did, when one is configured; absent without.
+	LLM *LLMReport `json:"llm,omitempty"`
 }
 
 // RootCause names what broke. Nil until evidence shows one.
@@ -125,6 +131,9 @@ type Runner struct {
 	// start of each attempt; nil means Tools for every org and the sources
 	// not checked are derived from which toolsets the plan used.
 	ToolsFor func(ctx context.Context, orgID string) (*toolset.Registry, []NotChecked, error)
+	// Agent, when set, runs after the deterministic steps and writes the
+	// report with them (nil: the deterministic report alone).
+	Agent *agent.Agent
 }
 
 // step is one unit of an investigation's plan.
@@ -201,7 +210,8 @@ func (r *Runner) Run(ctx context.Context, orgID, id string, final bool) error {
 			done[s.Seq] = s
 		}
 	}
-	for i, p := range plan {
+	n := len(plan) - 1 // the steps before the report
+	for i, p := range plan[:n] {
 		seq := i + 1
 		// Resumed: a step that finished in an earlier attempt is not run
 		// again, unless the org's tools changed since and planned another
@@ -210,12 +220,8 @@ func (r *Runner) Run(ctx context.Context, orgID, id string, final bool) error {
 			st.outputs[seq] = json.RawMessage(prev.Output)
 			continue
 		}
-		if r.StepDelay > 0 {
-			select {
-			case <-time.After(r.StepDelay):
-			case <-ctx.Done():
-				return ctx.Err()
-			}
+		if err := r.delay(ctx); err != nil {
+			return err
 		}
 		if err := r.runStep(ctx, st, seq, p); err != nil {
 			if final {
@@ -224,12 +230,70 @@ func (r *Runner) Run(ctx context.Context, orgID, id string, final bool) error {
 			return err
 		}
 	}
+	// The report step comes last: right after the plan, or after the
+	// agent's steps. One already stored ends the investigation as it was.
+	for _, s := range inv.Steps {
+		if s.Kind == "report" && s.Status == storage.StepCompleted && s.Seq > n {
+			st.inv.Report = storage.RawJSON(s.Output)
+			return r.setStatus(ctx, &st.inv, storage.InvestigationCompleted, "")
+		}
+	}
+	reportSeq := n + 1
+	reportStep := plan[n]
+	if r.Agent != nil {
+		detOut, err := r.report(ctx, st)
+		if err != nil {
+			return r.fail(ctx, st, final, fmt.Errorf("deterministic report: %w", err))
+		}
+		det := detOut.(Report)
+		rep, next, err := r.runAgent(ctx, st, det, n)
+		if err != nil {
+			if ctx.Err() != nil || !final {
+				return err
+			}
+			// The last attempt: the deterministic report, saying why.
+			rep = merge(det, &agent.Result{Status: agent.StatusFailed, Reason: err.Error(), Model: r.Agent.ModelRef()})
+			next = reportSeq
+			for _, s := range st.inv.Steps {
+				next = max(next, s.Seq+1)
+			}
+		}
+		reportSeq = next
+		reportStep.run = func(context.Context, *state) (any, error) { return rep, nil }
+	}
+	if err := r.delay(ctx); err != nil {
+		return err
+	}
+	if err := r.runStep(ctx, st, reportSeq, reportStep); err != nil {
+		return r.fail(ctx, st, final, err)
+	}
 	var rep Report
-	if err := json.Unmarshal(st.outputs[len(plan)], &rep); err != nil {
+	if err := json.Unmarshal(st.outputs[reportSeq], &rep); err != nil {
 		return fmt.Errorf("decode report: %w", err)
 	}
 	st.inv.Report, _ = json.Marshal(rep)
 	return r.setStatus(ctx, &st.inv, storage.InvestigationCompleted, "")
+}
+
+// delay waits StepDelay (a debugging aid) before a step.
+func (r *Runner) delay(ctx context.Context) error {
+	if r.StepDelay <= 0 {
+		return nil
+	}
+	select {
+	case <-time.After(r.StepDelay):
+		return nil
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+}
+
+// fail records a failure as final on the last attempt and returns it.
+func (r *Runner) fail(ctx context.Context, st *state, final bool, err error) error {
+	if final {
+		_ = r.setStatus(context.WithoutCancel(ctx), &st.inv, storage.InvestigationFailed, err.Error())
+	}
+	return err
 }
 
 func (r *Runner) runStep(ctx context.Context, st *state, seq int, p step) error {
@@ -240,7 +304,7 @@ func (r *Runner) runStep(ctx context.Context, st *state, seq int, p step) error 
 	}
 	rec := storage.Step{InvestigationID: st.inv.ID, Seq: seq, Kind: p.kind, Tool: p.tool, Input: input,
 		Status: storage.StepRunning, StartedAt: started}
-	if err := r.saveStep(ctx, st, &rec); err != nil {
+	if err := r.saveStep(ctx, st, &rec, nil); err != nil {
 		return err
 	}
 	out, runErr := p.run(ctx, st)
@@ -248,7 +312,7 @@ func (r *Runner) runStep(ctx context.Context, st *state, seq int, p step) error 
 	rec.FinishedAt = &fin
 	if runErr != nil {
 		rec.Status, rec.Error = storage.StepFailed, runErr.Error()
-		_ = r.saveStep(context.WithoutCancel(ctx), st, &rec)
+		_ = r.saveStep(context.WithoutCancel(ctx), st, &rec, nil)
 		return fmt.Errorf("step %d %s: %w", seq, p.tool, runErr)
 	}
 	b, err := json.Marshal(out)
@@ -256,17 +320,24 @@ func (r *Runner) runStep(ctx context.Context, st *state, seq int, p step) error 
 		return fmt.Errorf("encode step %d output: %w", seq, err)
 	}
 	rec.Output, rec.Status = b, storage.StepCompleted
-	if err := r.saveStep(ctx, st, &rec); err != nil {
+	if err := r.saveStep(ctx, st, &rec, nil); err != nil {
 		return err
 	}
 	st.outputs[seq] = b
 	return nil
 }
 
-func (r *Runner) saveStep(ctx context.Context, st *state, rec *storage.Step) error {
+// saveStep writes a step and its event; also, when set, runs in the same
+// transaction (a model step's usage, counted exactly once).
+func (r *Runner) saveStep(ctx context.Context, st *state, rec *storage.Step, also func(*storage.Tx) error) error {
 	wrote, err := r.Store.InTx(ctx, func(tx *storage.Tx) error {
 		if err := tx.UpsertStep(ctx, st.inv.OrgID, rec); err != nil {
 			return err
+		}
+		if also != nil {
+			if err := also(tx); err != nil {
+				return err
+			}
 		}
 		err := tx.InsertEvent(ctx, st.inv.OrgID, EventInvestigationUpdated, map[string]any{
 			"id": st.inv.ID, "incident_id": st.inv.IncidentID, "status": st.inv.Status, "step": rec})

@@ -25,6 +25,11 @@ type Metrics struct {
 	InvestigationDuration *prometheus.HistogramVec
 	SchedulerLeader       prometheus.Gauge
 	SSEClients            prometheus.GaugeFunc
+	// Language model and agent (package agent).
+	LLMTokens         *prometheus.CounterVec
+	LLMCost           *prometheus.CounterVec
+	LLMRequests       *prometheus.CounterVec
+	AgentStepDuration *prometheus.HistogramVec
 }
 
 // New registers the metrics. sseClients may be nil.
@@ -40,6 +45,12 @@ func New(store *storage.Store, sseClients func() float64) *Metrics {
 	m.InvestigationDuration = prometheus.NewHistogramVec(prometheus.HistogramOpts{Name: "aurora_investigation_duration_seconds", Help: "Duration of investigation job runs by outcome.",
 		Buckets: prometheus.ExponentialBuckets(0.01, 3, 12)}, []string{"outcome"})
 	m.SchedulerLeader = prometheus.NewGauge(prometheus.GaugeOpts{Name: "aurora_scheduler_leader", Help: "1 when this process holds the scheduler lease."})
+	m.LLMTokens = prometheus.NewCounterVec(prometheus.CounterOpts{Name: "aurora_llm_tokens_total", Help: "Language-model tokens by model, kind (input, output) and purpose (rca, chat)."}, []string{"model", "kind", "purpose"})
+	m.LLMCost = prometheus.NewCounterVec(prometheus.CounterOpts{Name: "aurora_llm_cost_usd_total", Help: "Language-model spend in US dollars by model and purpose, from the configured prices."}, []string{"model", "purpose"})
+	m.LLMRequests = prometheus.NewCounterVec(prometheus.CounterOpts{Name: "aurora_llm_requests_total", Help: "Language-model calls by model and outcome (ok, error), after the provider's retries."}, []string{"model", "outcome"})
+	m.AgentStepDuration = prometheus.NewHistogramVec(prometheus.HistogramOpts{Name: "aurora_agent_step_duration_seconds", Help: "Duration of agent steps by kind (llm, tool).",
+		Buckets: prometheus.ExponentialBuckets(0.01, 3, 10)}, []string{"kind"})
+	r.MustRegister(m.LLMTokens, m.LLMCost, m.LLMRequests, m.AgentStepDuration)
 	r.MustRegister(m.Requests, m.RequestDuration, m.AlertsReceived, m.IncidentsCreated, m.Investigations, m.InvestigationDuration, m.SchedulerLeader,
 		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	if sseClients != nil {
