@@ -349,7 +349,7 @@ func (r *run) turn(ctx context.Context) (bool, error) {
 		return false, err
 	}
 	if !ok {
-		if stop, why, err := r.overBudget(ctx, final); err != nil {
+		if stop, why, err := r.overBudget(ctx); err != nil {
 			return false, err
 		} else if stop {
 			r.end(StatusBudgetExceeded, why)
@@ -364,6 +364,7 @@ func (r *run) turn(ctx context.Context) (bool, error) {
 			if errors.As(err, &jerr) {
 				return false, jerr.err
 			}
+			r.seq++ // the failed call keeps its step
 			r.end(StatusFailed, "the model failed: "+err.Error())
 			return true, nil
 		}
@@ -436,15 +437,12 @@ type journalError struct{ err error }
 func (e journalError) Error() string { return e.err.Error() }
 
 // overBudget says whether the next model call would pass a budget.
-func (r *run) overBudget(ctx context.Context, final bool) (bool, string, error) {
+func (r *run) overBudget(ctx context.Context) (bool, string, error) {
 	cfg := r.a.cfg
-	if cfg.TokenBudget > 0 {
-		spent := r.res.InputTokens + r.res.OutputTokens
-		// The next call sends at least the history again.
-		next := r.estimate(r.messages(final))
-		if spent >= cfg.TokenBudget || spent+next > cfg.TokenBudget {
-			return true, fmt.Sprintf("RCA_TOKEN_BUDGET=%d reached: %d tokens used, the next call needs about %d", cfg.TokenBudget, spent, next), nil
-		}
+	// Spend is known only after a call, so the call that crosses a budget
+	// completes and the next one is not made.
+	if spent := r.res.InputTokens + r.res.OutputTokens; cfg.TokenBudget > 0 && spent >= cfg.TokenBudget {
+		return true, fmt.Sprintf("RCA_TOKEN_BUDGET=%d reached: %d tokens used", cfg.TokenBudget, spent), nil
 	}
 	if cfg.CostBudgetUSD > 0 && r.res.CostUSD >= cfg.CostBudgetUSD {
 		return true, fmt.Sprintf("RCA_COST_BUDGET_USD=%g reached: $%.6f spent", cfg.CostBudgetUSD, r.res.CostUSD), nil
