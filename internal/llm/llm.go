@@ -9,6 +9,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"time"
 )
 
 // Role of a message in a conversation.
@@ -44,6 +45,10 @@ type ToolCall struct {
 	// Arguments is the JSON object the model wrote (may be invalid JSON:
 	// models make mistakes, and the caller answers with an error).
 	Arguments json.RawMessage `json:"arguments"`
+	// Signature is opaque provider data that must travel back with the
+	// call in the next request (Gemini's thought signature); keep it as
+	// received.
+	Signature []byte `json:"signature,omitempty"`
 }
 
 // ToolDef describes a tool offered to the model.
@@ -145,6 +150,9 @@ type Error struct {
 	Status  int
 	Message string
 	Err     error
+	// RetryAfter is how long the provider asked to wait before retrying
+	// (Retry-After), 0 when it did not say.
+	RetryAfter time.Duration
 }
 
 func (e *Error) Error() string {
