@@ -143,10 +143,10 @@ type LLM struct {
 	RCAModel            string  `env:"RCA_MODEL" desc:"Model for root-cause analysis."`
 	SummarizationModel  string  `env:"SUMMARIZATION_MODEL" desc:"Model for summaries and postmortems."`
 	RCAOptimizeCosts    bool    `env:"RCA_OPTIMIZE_COSTS" envDefault:"false" desc:"Prefer cheaper models and fewer steps for RCAs."`
-	AgentRecursionLimit int     `env:"AGENT_RECURSION_LIMIT" envDefault:"240" check:"min=1" desc:"Most agent steps in one investigation or chat turn."`
-	RCATokenBudget      int     `env:"RCA_TOKEN_BUDGET" envDefault:"0" check:"min=0" desc:"Most LLM tokens one RCA may use; 0 means no limit."`
-	RCACostBudgetUSD    float64 `env:"RCA_COST_BUDGET_USD" envDefault:"0" check:"min=0" desc:"Most LLM spend in US dollars for one RCA; 0 means no limit."`
-	DailyBudgetUSD      float64 `env:"LLM_DAILY_BUDGET_USD" envDefault:"0" check:"min=0" desc:"Most LLM spend in US dollars per day; 0 means no limit."`
+	AgentRecursionLimit int     `env:"AGENT_RECURSION_LIMIT" envDefault:"240" check:"min=1" desc:"Most agent steps (model calls plus tool calls) in one investigation or chat turn; the last offers no tools and asks for the report or answer."`
+	RCATokenBudget      int     `env:"RCA_TOKEN_BUDGET" envDefault:"0" check:"min=0" desc:"Most LLM tokens (input plus output) one investigation may use; reached, it completes with the deterministic report and says why. 0 means no limit."`
+	RCACostBudgetUSD    float64 `env:"RCA_COST_BUDGET_USD" envDefault:"0" check:"min=0" desc:"Most LLM spend in US dollars for one investigation, from the model prices; reached, it completes with the deterministic report and says why. 0 means no limit."`
+	DailyBudgetUSD      float64 `env:"LLM_DAILY_BUDGET_USD" envDefault:"0" check:"min=0" desc:"Most LLM spend in US dollars per org per UTC day, shared by all replicas (stored in the database); reached, investigations use the deterministic report. 0 means no limit."`
 	OpenAIAPIKey        string  `env:"OPENAI_API_KEY" secret:"true" desc:"OpenAI (or OpenAI-compatible) API key."`
 	AnthropicAPIKey     string  `env:"ANTHROPIC_API_KEY" secret:"true" desc:"Anthropic API key."`
 	GoogleAIAPIKey      string  `env:"GOOGLE_AI_API_KEY" secret:"true" desc:"Google AI (Gemini) API key."`
