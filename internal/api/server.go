@@ -21,6 +21,7 @@ import (
 	"github.com/aurora-oss/aurora/internal/secret"
 	"github.com/aurora-oss/aurora/internal/sns"
 	"github.com/aurora-oss/aurora/internal/storage"
+	"github.com/aurora-oss/aurora/internal/toolconfig"
 )
 
 // Check is one readiness check.
@@ -45,6 +46,9 @@ type Options struct {
 	Checks       []Check
 	Pprof        bool
 	Version      string
+	// Toolsets holds each org's toolset settings (nil: the toolset routes
+	// answer 503).
+	Toolsets *toolconfig.Service
 }
 
 // Server is the HTTP handler.
@@ -140,6 +144,11 @@ func (s *Server) routes() []route {
 		{"POST /api/v1/users", auth.Admin, s.createUser},
 		{"GET /api/v1/jobs/runs", auth.Viewer, s.listJobRuns},
 		{"GET /api/v1/events", auth.Viewer, s.events},
+		{"GET /api/v1/toolsets", auth.Viewer, s.listToolsets},
+		{"GET /api/v1/toolsets/{name}", auth.Viewer, s.getToolset},
+		{"PUT /api/v1/toolsets/{name}", auth.Admin, s.putToolset},
+		{"DELETE /api/v1/toolsets/{name}", auth.Admin, s.deleteToolset},
+		{"POST /api/v1/toolsets/{name}/test", auth.Admin, s.testToolset},
 	}
 }
 

@@ -22,6 +22,7 @@ import (
 	"github.com/aurora-oss/aurora/internal/metric"
 	"github.com/aurora-oss/aurora/internal/secret"
 	"github.com/aurora-oss/aurora/internal/storage"
+	"github.com/aurora-oss/aurora/internal/toolconfig"
 	"github.com/aurora-oss/aurora/internal/toolset"
 	"github.com/aurora-oss/aurora/internal/toolset/kubernetes"
 )
@@ -39,6 +40,7 @@ type app struct {
 	metrics   *metric.Metrics
 	incidents *incident.Service
 	runner    *investigate.Runner
+	toolsets  *toolconfig.Service
 	queue     *jobs.Queue
 	processID string
 	org       storage.Org
@@ -112,12 +114,20 @@ func open(ctx context.Context, cfg *config.Config, log *slog.Logger, out io.Writ
 	a.metrics = metric.New(a.store, func() float64 { return float64(a.bus.Subscribers()) })
 	a.incidents = &incident.Service{Store: a.store, Cfg: incident.Config{Rules: rules, ReopenWindow: cfg.Intake.ReopenWindow, Investigate: investigateSev, RateLimit: cfg.Intake.InvestigationRateLimit},
 		Notify: a.bus.Notify, Now: time.Now}
-	tools, err := buildTools(cfg)
+	env, err := toolEnv(cfg)
 	if err != nil {
 		a.close()
 		return nil, err
 	}
-	a.runner = &investigate.Runner{Store: a.store, Notify: a.bus.Notify, Now: time.Now, Log: log, StepDelay: cfg.Jobs.DebugStepDelay, Tools: tools}
+	a.toolsets = toolconfig.New(a.store, a.secrets, env)
+	// Tools are the environment's (for callers without an org); each
+	// investigation resolves its org's through ToolsFor.
+	envTools, err := a.toolsets.Resolve(ctx, a.org.ID)
+	if err != nil {
+		a.close()
+		return nil, err
+	}
+	a.runner = &investigate.Runner{Store: a.store, Notify: a.bus.Notify, Now: time.Now, Log: log, StepDelay: cfg.Jobs.DebugStepDelay, Tools: envTools.Tools, ToolsFor: a.toolsFor}
 	if cfg.Jobs.RescueAfter <= cfg.Jobs.JobTimeout {
 		a.close()
 		return nil, errors.New("AURORA_JOB_RESCUE_AFTER must be greater than AURORA_JOB_TIMEOUT")
@@ -231,35 +241,61 @@ func redactURL(s string) string {
 	return s
 }
 
-// buildTools registers the toolsets the environment configures.
-func buildTools(cfg *config.Config) (*toolset.Registry, error) {
-	reg, _ := toolset.NewRegistry() // no tools yet: cannot fail
+// toolEnv reads the toolsets the environment configures: PROMETHEUS_URL;
+// a kubeconfig (KUBECONFIG) and its contexts (AURORA_KUBE_CONTEXTS, one
+// cluster each), or the pod's service account when Aurora runs in a
+// cluster. It checks them without connecting.
+func toolEnv(cfg *config.Config) (toolconfig.Env, error) {
+	var env toolconfig.Env
 	if u := cfg.Toolsets.PrometheusURL; u != "" {
-		tools, err := toolset.NewPrometheus(toolset.PrometheusConfig{URL: u})
-		if err != nil {
-			return nil, fmt.Errorf("PROMETHEUS_URL: %w", err)
+		pc := toolset.PrometheusConfig{URL: u}
+		if _, err := toolset.NewPrometheus(pc); err != nil {
+			return env, fmt.Errorf("PROMETHEUS_URL: %w", err)
 		}
-		if err := reg.Register(tools...); err != nil {
-			return nil, err
-		}
+		env.Prometheus = &pc
 	}
-	// Kubernetes: a kubeconfig (and its first listed context), or the
-	// pod's service account when Aurora runs in a cluster.
-	kc := kubernetes.Config{Kubeconfig: cfg.Toolsets.Kubeconfig}
-	if len(cfg.Toolsets.KubeContexts) > 0 {
-		kc.Context = cfg.Toolsets.KubeContexts[0]
-	}
+	kc := kubernetes.Config{Kubeconfig: cfg.Toolsets.Kubeconfig, Contexts: cfg.Toolsets.KubeContexts}
 	if kc.Kubeconfig == "" && os.Getenv("KUBERNETES_SERVICE_HOST") != "" {
+		if len(kc.Contexts) > 0 {
+			return env, errors.New("AURORA_KUBE_CONTEXTS: contexts need a kubeconfig (KUBECONFIG); in a cluster the pod's service account has none")
+		}
 		kc.InCluster = true
 	}
 	if kc.Kubeconfig != "" || kc.InCluster {
-		tools, err := kubernetes.New(kc)
-		if err != nil {
-			return nil, fmt.Errorf("KUBECONFIG: %w", err)
+		if _, err := kubernetes.Clusters(kc); err != nil {
+			if len(kc.Contexts) > 0 {
+				return env, fmt.Errorf("KUBECONFIG / AURORA_KUBE_CONTEXTS: %w", err)
+			}
+			return env, fmt.Errorf("KUBECONFIG: %w", err)
 		}
-		if err := reg.Register(tools...); err != nil {
-			return nil, err
+		env.Kubernetes = &kc
+	}
+	return env, nil
+}
+
+// toolsFor gives the investigation runner each org's tools: its own
+// toolset settings, else the environment's; the sources it cannot check
+// say why (the runner adds the language model's entry).
+func (a *app) toolsFor(ctx context.Context, orgID string) (*toolset.Registry, []investigate.NotChecked, error) {
+	res, err := a.toolsets.Resolve(ctx, orgID)
+	if err != nil {
+		return nil, nil, err
+	}
+	nc := []investigate.NotChecked{}
+	for _, s := range investigate.Sources {
+		switch s.Source {
+		case toolconfig.Kubernetes, toolconfig.Prometheus:
+			if why, ok := res.Unavailable[s.Source]; ok {
+				nc = append(nc, investigate.NotChecked{Source: s.Source, Reason: why})
+			}
+		case "logs": // pod logs come through the Kubernetes toolset
+			if _, ok := res.Unavailable[toolconfig.Kubernetes]; ok {
+				nc = append(nc, s)
+			}
+		case "llm":
+		default:
+			nc = append(nc, s)
 		}
 	}
-	return reg, nil
+	return res.Tools, nc, nil
 }

@@ -209,6 +209,7 @@ func runRoles(ctx context.Context, cfg *config.Config, log *slog.Logger, out io.
 		// outbound access to certificate issuers' hosts.
 		opts := api.Options{Store: a.store, Incidents: a.incidents, Secrets: a.secrets, SNS: &sns.Verifier{SkipChainVerify: true}, Bus: a.bus, Metrics: a.metrics, Log: log,
 			PublicURL: cfg.PublicURL(), MaxBodyBytes: int64(cfg.Intake.MaxBodyBytes), Checks: checks, Pprof: cfg.Server.Pprof, Version: version()}
+		opts.Toolsets = a.toolsets
 		// Workers and schedulers serve only health and metrics.
 		h := api.NewOps(opts)
 		if serve {

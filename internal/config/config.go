@@ -167,7 +167,7 @@ type Embedding struct {
 // reserved).
 type Toolsets struct {
 	Kubeconfig    string   `env:"KUBECONFIG" desc:"Kubeconfig file for the Kubernetes toolset; unset inside a cluster uses the pod's service account."`
-	KubeContexts  []string `env:"AURORA_KUBE_CONTEXTS" desc:"Kubeconfig context to investigate; unset means the current context. Only the first listed context is used for now."`
+	KubeContexts  []string `env:"AURORA_KUBE_CONTEXTS" desc:"Kubeconfig contexts to investigate, comma-separated, one cluster each (the first is the default); unset means the current context."`
 	PrometheusURL string   `env:"PROMETHEUS_URL" check:"url=http|https" desc:"Prometheus-compatible query API for the metrics toolset."`
 	SearXNGURL    string   `env:"SEARXNG_URL" check:"url=http|https" reserved:"true" desc:"SearXNG instance for web search; unset disables web search."`
 }

@@ -2,6 +2,7 @@ package toolset
 
 import (
 	"context"
+	"crypto/tls"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -28,6 +29,11 @@ type PrometheusConfig struct {
 	// every request sent to URL's host. At most one of the two.
 	BearerToken        string
 	Username, Password string
+	// InsecureSkipVerify accepts any TLS certificate (self-signed servers).
+	InsecureSkipVerify bool
+	// Headers are sent with every request to URL's host (e.g. a tenant
+	// header of Mimir or Thanos: X-Scope-OrgID).
+	Headers map[string]string
 	// Timeout bounds each tool call (default 30s).
 	Timeout time.Duration
 }
@@ -46,40 +52,11 @@ const (
 // NewPrometheus returns the read-only Prometheus tools: prometheus.query,
 // prometheus.query_range, prometheus.alerts and prometheus.targets.
 func NewPrometheus(cfg PrometheusConfig) ([]Tool, error) {
-	u, err := url.Parse(strings.TrimSpace(cfg.URL))
+	p, err := newPrometheusClient(cfg)
 	if err != nil {
-		return nil, fmt.Errorf("prometheus: URL: %w", err)
+		return nil, err
 	}
-	if (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
-		return nil, fmt.Errorf("prometheus: URL %q: want http(s)://host[:port][/path]", cfg.URL)
-	}
-	if u.User != nil {
-		return nil, errors.New("prometheus: URL: put credentials in Username/Password, not in the URL")
-	}
-	if cfg.BearerToken != "" && (cfg.Username != "" || cfg.Password != "") {
-		return nil, errors.New("prometheus: set BearerToken or Username/Password, not both")
-	}
-	if cfg.Password != "" && cfg.Username == "" {
-		return nil, errors.New("prometheus: Password set without Username")
-	}
-	if cfg.Timeout < 0 {
-		return nil, fmt.Errorf("prometheus: Timeout %s is negative", cfg.Timeout)
-	}
-	if cfg.Timeout == 0 {
-		cfg.Timeout = DefaultPrometheusTimeout
-	}
-	var rt http.RoundTripper = api.DefaultRoundTripper
-	if cfg.BearerToken != "" || cfg.Username != "" {
-		rt = &authRoundTripper{
-			next: rt, host: u.Host,
-			bearer: cfg.BearerToken, user: cfg.Username, pass: cfg.Password,
-		}
-	}
-	client, err := api.NewClient(api.Config{Address: u.String(), RoundTripper: rt})
-	if err != nil {
-		return nil, fmt.Errorf("prometheus: %w", err)
-	}
-	p := &prometheus{api: promv1.NewAPI(client), timeout: cfg.Timeout}
+	cfg.Timeout = p.timeout
 	// Each tool reads its arguments through args, whose errors name it.
 	tool := func(name, desc, params string, fn func(context.Context, args) (string, error)) Tool {
 		return &Func{ToolName: name, Desc: desc, Params: params, Limit: cfg.Timeout, Backend: "Prometheus",
@@ -118,11 +95,79 @@ func NewPrometheus(cfg PrometheusConfig) ([]Tool, error) {
 	}, nil
 }
 
+// newPrometheusClient checks cfg and builds the API client.
+func newPrometheusClient(cfg PrometheusConfig) (*prometheus, error) {
+	u, err := url.Parse(strings.TrimSpace(cfg.URL))
+	if err != nil {
+		return nil, fmt.Errorf("prometheus: URL: %w", err)
+	}
+	if (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+		return nil, fmt.Errorf("prometheus: URL %q: want http(s)://host[:port][/path]", cfg.URL)
+	}
+	if u.User != nil {
+		return nil, errors.New("prometheus: URL: put credentials in Username/Password, not in the URL")
+	}
+	if cfg.BearerToken != "" && (cfg.Username != "" || cfg.Password != "") {
+		return nil, errors.New("prometheus: set BearerToken or Username/Password, not both")
+	}
+	if cfg.Password != "" && cfg.Username == "" {
+		return nil, errors.New("prometheus: Password set without Username")
+	}
+	if cfg.Timeout < 0 {
+		return nil, fmt.Errorf("prometheus: Timeout %s is negative", cfg.Timeout)
+	}
+	if cfg.Timeout == 0 {
+		cfg.Timeout = DefaultPrometheusTimeout
+	}
+	for k := range cfg.Headers {
+		if err := CheckHeaderName(k); err != nil {
+			return nil, fmt.Errorf("prometheus: header %q: %w", k, err)
+		}
+	}
+	var rt = api.DefaultRoundTripper
+	if cfg.InsecureSkipVerify {
+		t := api.DefaultRoundTripper.(*http.Transport).Clone()
+		t.TLSClientConfig = &tls.Config{InsecureSkipVerify: true} //nolint:gosec // the admin asked for it (self-signed Prometheus)
+		rt = t
+	}
+	if cfg.BearerToken != "" || cfg.Username != "" || len(cfg.Headers) > 0 {
+		rt = &authRoundTripper{
+			next: rt, host: u.Host, headers: cfg.Headers,
+			bearer: cfg.BearerToken, user: cfg.Username, pass: cfg.Password,
+		}
+	}
+	client, err := api.NewClient(api.Config{Address: u.String(), RoundTripper: rt})
+	if err != nil {
+		return nil, fmt.Errorf("prometheus: %w", err)
+	}
+	return &prometheus{api: promv1.NewAPI(client), timeout: cfg.Timeout}, nil
+}
+
+// CheckHeaderName says why name cannot be an extra request header: not an
+// HTTP token, or one the client sets itself.
+func CheckHeaderName(name string) error {
+	if name == "" {
+		return errors.New("empty header name")
+	}
+	for _, c := range name {
+		if c > 127 || !(c == '-' || c == '_' || c == '.' || c == '!' || c == '#' || c == '$' || c == '%' || c == '&' || c == '\'' ||
+			c == '*' || c == '+' || c == '^' || c == '`' || c == '|' || c == '~' || c >= '0' && c <= '9' || c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z') {
+			return errors.New("not a valid HTTP header name")
+		}
+	}
+	switch http.CanonicalHeaderKey(name) {
+	case "Host", "Content-Length", "Content-Type", "Transfer-Encoding", "Connection", "Authorization":
+		return errors.New("set by the client itself (use bearer_token or username/password for Authorization)")
+	}
+	return nil
+}
+
 // authRoundTripper adds credentials to requests for host only, so a
 // redirect elsewhere never receives them.
 type authRoundTripper struct {
 	next               http.RoundTripper
 	host               string
+	headers            map[string]string
 	bearer, user, pass string
 }
 
@@ -131,9 +176,12 @@ func (a *authRoundTripper) RoundTrip(req *http.Request) (*http.Response, error) 
 		return a.next.RoundTrip(req)
 	}
 	req = req.Clone(req.Context()) // a RoundTripper must not modify its request
+	for k, v := range a.headers {
+		req.Header.Set(k, v)
+	}
 	if a.bearer != "" {
 		req.Header.Set("Authorization", "Bearer "+a.bearer)
-	} else {
+	} else if a.user != "" {
 		req.SetBasicAuth(a.user, a.pass)
 	}
 	return a.next.RoundTrip(req)
