@@ -46,6 +46,9 @@ type Options struct {
 	Checks       []Check
 	Pprof        bool
 	Version      string
+	// ChatURL is AURORA_CHAT_URL: where chat clients open the socket when
+	// chatbots run apart from servers ("" = this origin).
+	ChatURL string
 	// Toolsets holds each org's toolset settings (nil: the toolset routes
 	// answer 503).
 	Toolsets *toolconfig.Service
@@ -144,6 +147,10 @@ func (s *Server) routes() []route {
 		{"POST /api/v1/users", auth.Admin, s.createUser},
 		{"GET /api/v1/jobs/runs", auth.Viewer, s.listJobRuns},
 		{"GET /api/v1/events", auth.Viewer, s.events},
+		{"POST /api/v1/chat/token", auth.Viewer, s.chatToken},
+		{"GET /api/v1/chat/sessions", auth.Viewer, s.listChatSessions},
+		{"GET /api/v1/chat/sessions/{id}", auth.Viewer, s.getChatSession},
+		{"GET /api/v1/chat/sessions/{id}/frames", auth.Viewer, s.listChatFrames},
 		{"GET /api/v1/toolsets", auth.Viewer, s.listToolsets},
 		{"GET /api/v1/toolsets/{name}", auth.Viewer, s.getToolset},
 		{"PUT /api/v1/toolsets/{name}", auth.Admin, s.putToolset},

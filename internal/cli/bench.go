@@ -29,6 +29,9 @@ var lookupEnv = os.LookupEnv
 
 // benchMain runs `aurora bench <kind>`.
 func benchMain(ctx context.Context, args []string, stdout, stderr io.Writer) int {
+	if len(args) > 0 && args[0] == "chat" {
+		return benchChatMain(ctx, args[1:], stdout, stderr)
+	}
 	if len(args) == 0 || args[0] != "ingest" {
 		fmt.Fprint(stderr, "usage: aurora bench ingest [flags]   (see aurora bench ingest -h)\n")
 		return 2

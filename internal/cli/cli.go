@@ -21,6 +21,7 @@ import (
 
 	"github.com/aurora-oss/aurora/internal/api"
 	"github.com/aurora-oss/aurora/internal/auth"
+	"github.com/aurora-oss/aurora/internal/chat"
 	"github.com/aurora-oss/aurora/internal/config"
 	"github.com/aurora-oss/aurora/internal/jobs"
 	"github.com/aurora-oss/aurora/internal/sns"
@@ -61,6 +62,7 @@ Roles:
   server       REST API, webhooks, live events (PostgreSQL only)
   worker       investigations and maintenance jobs (PostgreSQL only)
   scheduler    enqueues periodic jobs; any number of replicas (PostgreSQL only)
+  chatbot      chat WebSocket (/ws); any number of replicas (PostgreSQL only)
 
 Other commands:
   migrate                                     apply database migrations and exit
@@ -70,6 +72,7 @@ Other commands:
   tokens create --role R [--name N]           create an API token; prints it once
   users create --email E --role R [--password P]
   bench ingest [flags]                        load-test alert intake against a running Aurora
+  bench chat --connections N                  open N idle chat connections to a chatbot; print held count and its memory
   investigate --bundle DIR [--format F]       investigate an evidence bundle offline (json or markdown)
   eval DIR…                                   run scenario bundles against their expected.json
 
@@ -97,7 +100,7 @@ func Main(ctx context.Context, args []string, stdout, stderr io.Writer, getenv f
 		return evalMain(ctx, args, stdout, stderr)
 	}
 	var addr string
-	if cmd == "all" || cmd == "server" {
+	if cmd == "all" || cmd == "server" || cmd == "chatbot" {
 		fs := flag.NewFlagSet(cmd, flag.ContinueOnError)
 		fs.SetOutput(stderr)
 		fs.StringVar(&addr, "addr", "", "listen address (overrides AURORA_HTTP_ADDR)")
@@ -129,7 +132,7 @@ func Main(ctx context.Context, args []string, stdout, stderr io.Writer, getenv f
 		}
 		w.Flush()
 		return 0
-	case "all", "server", "worker", "scheduler":
+	case "all", "server", "worker", "scheduler", "chatbot":
 		if len(args) > 0 {
 			fmt.Fprintf(stderr, "aurora %s: unexpected arguments %q\n", cmd, args)
 			return 2
@@ -166,6 +169,7 @@ func runRoles(ctx context.Context, cfg *config.Config, log *slog.Logger, out io.
 	serve := cmd == "all" || cmd == "server"
 	work := cmd == "all" || cmd == "worker"
 	schedule := cmd == "all" || cmd == "scheduler"
+	chatting := cmd == "all" || cmd == "chatbot"
 	a, err := open(ctx, cfg, log, out, cmd, work)
 	if err != nil {
 		return err
@@ -186,8 +190,8 @@ func runRoles(ctx context.Context, cfg *config.Config, log *slog.Logger, out io.
 		ctx, cancel := context.WithCancel(context.Background())
 		g.Add(func() error { a.store.RunSequencer(ctx, log, a.bus.Notify); return nil }, func(error) { cancel() })
 	}
-	// Live-event wake-ups from other replicas.
-	if serve && !cfg.Embedded() {
+	// Live-event (and chat frame) wake-ups from other replicas.
+	if (serve || chatting) && !cfg.Embedded() {
 		ctx, cancel := context.WithCancel(context.Background())
 		if a.redis != nil {
 			g.Add(func() error { return a.bus.ListenRedis(ctx) }, func(error) { cancel() })
@@ -209,6 +213,7 @@ func runRoles(ctx context.Context, cfg *config.Config, log *slog.Logger, out io.
 		// outbound access to certificate issuers' hosts.
 		opts := api.Options{Store: a.store, Incidents: a.incidents, Secrets: a.secrets, SNS: &sns.Verifier{SkipChainVerify: true}, Bus: a.bus, Metrics: a.metrics, Log: log,
 			PublicURL: cfg.PublicURL(), MaxBodyBytes: int64(cfg.Intake.MaxBodyBytes), Checks: checks, Pprof: cfg.Server.Pprof, Version: version()}
+		opts.ChatURL = cfg.Server.ChatURL
 		opts.Toolsets = a.toolsets
 		// Workers and schedulers serve only health and metrics.
 		h := api.NewOps(opts)
@@ -219,8 +224,17 @@ func runRoles(ctx context.Context, cfg *config.Config, log *slog.Logger, out io.
 		if err != nil {
 			return fmt.Errorf("AURORA_HTTP_ADDR: listen on %s: %w", cfg.Server.HTTPAddr, err)
 		}
-		srv := &http.Server{Handler: h, ReadHeaderTimeout: 10 * time.Second, ReadTimeout: time.Minute, IdleTimeout: 2 * time.Minute}
+		var handler http.Handler = h
+		var cs *chat.Server
+		if chatting {
+			cs = a.chatServer()
+			handler = withChat(h, cs)
+		}
+		srv := &http.Server{Handler: handler, ReadHeaderTimeout: 10 * time.Second, ReadTimeout: time.Minute, IdleTimeout: 2 * time.Minute}
 		srv.RegisterOnShutdown(h.CloseStreams)
+		if cs != nil {
+			srv.RegisterOnShutdown(cs.CloseAll)
+		}
 		g.Add(func() error {
 			log.Info("listening", "addr", ln.Addr().String(), "url", cfg.PublicURL())
 			if err := srv.Serve(ln); !errors.Is(err, http.ErrServerClosed) {

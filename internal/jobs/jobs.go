@@ -69,6 +69,8 @@ type Options struct {
 	AutoResolveAfter time.Duration
 	// OnInvestigation observes each finished investigation job (metrics).
 	OnInvestigation func(outcome string, d time.Duration)
+	// Chat runs chat turns (see chat.go); nil on processes that do not.
+	Chat ChatTurns
 }
 
 // Queue is the River client plus Aurora's job kinds.
@@ -102,10 +104,12 @@ func New(db *storage.DB, o Options) (*Queue, error) {
 		workers := river.NewWorkers()
 		river.AddWorker(workers, &investigationWorker{q: q})
 		river.AddWorker(workers, &maintenanceWorker{q: q})
+		river.AddWorker(workers, &chatWorker{q: q})
 		cfg.Workers = workers
 		cfg.Queues = map[string]river.QueueConfig{
 			QueueInvestigations: {MaxWorkers: max(o.Concurrency, 1)},
 			QueueMaintenance:    {MaxWorkers: 1},
+			QueueChat:           {MaxWorkers: chatConcurrency},
 		}
 	}
 	c, err := river.NewClient(driver(db), cfg)
