@@ -37,7 +37,6 @@ type Config struct {
 	LLM           LLM           `group:"LLM" reserved:"true"`
 	Embedding     Embedding     `group:"Embeddings" reserved:"true"`
 	Toolsets      Toolsets      `group:"Toolsets"`
-	Chat          Chat          `group:"Chat"`
 }
 
 // Server configures the HTTP listener and process-wide behaviour.
@@ -49,7 +48,7 @@ type Server struct {
 	LogFormat       string        `env:"AURORA_LOG_FORMAT" envDefault:"text" check:"oneof=text|json" desc:"Log output format: text or json."`
 	ShutdownTimeout time.Duration `env:"AURORA_SHUTDOWN_TIMEOUT" envDefault:"30s" check:"positive" desc:"How long a stopping process waits for in-flight requests and jobs before exiting."`
 	Pprof           bool          `env:"AURORA_PPROF" envDefault:"false" desc:"Expose Go profiling endpoints under /debug/pprof when true."`
-	ChatURL         string        `env:"AURORA_CHAT_URL" check:"url=http|https|ws|wss" desc:"Where chat clients open the WebSocket when chatbots run apart from servers; POST /api/v1/chat/token answers it as url (default: this origin)."`
+	ChatURL         string        `env:"AURORA_CHAT_URL" check:"url=http|https|ws|wss" reserved:"true" desc:"URL of the chatbot process when it runs separately from the server."`
 }
 
 // Database selects and tunes the relational store. With neither URL nor
@@ -139,7 +138,7 @@ type SetupCache struct {
 
 // LLM configures the optional language-model agent (reserved).
 type LLM struct {
-	ProviderMode        string  `env:"LLM_PROVIDER_MODE" desc:"How the LLM provider is chosen, as in the original deployment's env files; not interpreted yet."`
+	ProviderMode        string  `env:"LLM_PROVIDER_MODE" desc:"Which provider serves the models: auto (unset), direct (by the model's provider/ prefix), openrouter (everything through OpenRouter), or one of openai, ollama, anthropic, gemini for all."`
 	MainModel           string  `env:"MAIN_MODEL" desc:"Model for chat and general agent work."`
 	RCAModel            string  `env:"RCA_MODEL" desc:"Model for root-cause analysis."`
 	SummarizationModel  string  `env:"SUMMARIZATION_MODEL" desc:"Model for summaries and postmortems."`
@@ -155,6 +154,10 @@ type LLM struct {
 	OpenAIBaseURL       string  `env:"OPENAI_BASE_URL" check:"url=http|https" desc:"Base URL of an OpenAI-compatible API (vLLM, llama.cpp, a proxy)."`
 	OllamaBaseURL       string  `env:"OLLAMA_BASE_URL" check:"url=http|https" desc:"Base URL of an Ollama server."`
 	AnthropicBaseURL    string  `env:"ANTHROPIC_BASE_URL" check:"url=http|https" desc:"Base URL of the Anthropic API or a proxy."`
+
+	// Model prices and call bounds (internal/llm).
+	Prices  string        `env:"LLM_PRICES" desc:"JSON object of model prices in US dollars per million tokens, overriding the built-in table: {\"model\":{\"input_per_mtok\":1,\"output_per_mtok\":2,\"cached_input_per_mtok\":0.1}}."`
+	Timeout time.Duration `env:"LLM_TIMEOUT" desc:"Longest one attempt of a model call may take before it is retried; unset means 2m."`
 }
 
 // Embedding configures how knowledge-base text is embedded (reserved).
@@ -313,13 +316,4 @@ func (c *Config) SecretKeys() ([]Key, error) {
 		return nil, nil
 	}
 	return ParseKeyRing(c.Security.SecretKey)
-}
-
-// Chat limits the chat service (aurora chatbot, and all); see
-// docs/chat-protocol.md.
-type Chat struct {
-	MaxMessageBytes ByteSize      `env:"AURORA_CHAT_MAX_MESSAGE_BYTES" envDefault:"16KiB" check:"min=1" desc:"Largest frame a chat client may send; a larger one closes its connection (1009)."`
-	RateLimit       int           `env:"AURORA_CHAT_RATE_LIMIT" envDefault:"20" check:"min=0" desc:"Chat questions per user per minute, counted across replicas (Redis, else the database). 0: no limit."`
-	IdleTimeout     time.Duration `env:"AURORA_CHAT_IDLE_TIMEOUT" envDefault:"90s" check:"positive" desc:"A chat connection that sends nothing for this long is closed; clients send ping every 30s."`
-	ConfirmTimeout  time.Duration `env:"AURORA_CHAT_CONFIRM_TIMEOUT" envDefault:"5m" check:"positive" desc:"How long a proposed change waits for a human's confirm before it counts as no."`
 }
