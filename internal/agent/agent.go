@@ -562,3 +562,18 @@ func decodeArgs(raw json.RawMessage) (map[string]any, bool) {
 	}
 	return m, true
 }
+
+// Settings are the configuration's agent limits (config.LLM).
+type Settings struct {
+	RecursionLimit int
+	TokenBudget    int
+	CostBudgetUSD  float64
+	DailyBudgetUSD float64
+}
+
+// ForInvestigations returns the agent of background investigations over
+// model, with the configured limits and the closed list of categories.
+func ForInvestigations(model llm.Model, s Settings, categories []string, redact func(string) string, m *metric.Metrics) *Agent {
+	return New(Config{Model: model, Purpose: "rca", Limit: s.RecursionLimit, TokenBudget: s.TokenBudget, CostBudgetUSD: s.CostBudgetUSD,
+		DailyBudgetUSD: s.DailyBudgetUSD, Categories: categories, Redact: redact, Metrics: m})
+}

@@ -293,7 +293,7 @@ func TestAgentInvestigation(t *testing.T) {
 		report := func(findings ...any) map[string]any {
 			return map[string]any{"verdict": "CONFIRMED", "summary": "cart-api runs out of memory at 256Mi [2].", "confidence": 0.9,
 				"root_cause": map[string]any{"category": "oom", "object": "pod/shop/cart-api-7d9f8b6c4-x2kqp", "summary": "OOMKilled at the 256Mi limit"},
-				"findings": findings, "timeline": []any{map[string]any{"at": "2024-05-14T09:43:29Z", "event": "cart-api started"}},
+				"findings":   findings, "timeline": []any{map[string]any{"at": "2024-05-14T09:43:29Z", "event": "cart-api started"}},
 				"next_steps": []any{map[string]any{"title": "Raise the memory limit", "risk": "medium", "undo": "set it back to 256Mi"}}}
 		}
 		s := &scripted{t: t, turns: []turn{

@@ -1,0 +1,207 @@
+package agent_test
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/aurora-oss/aurora/internal/agent"
+	"github.com/aurora-oss/aurora/internal/llm"
+	"github.com/aurora-oss/aurora/internal/toolset"
+)
+
+// memJournal keeps steps in memory.
+type memJournal struct {
+	mu    sync.Mutex
+	steps map[int]agent.Step
+}
+
+func (j *memJournal) Start(_ context.Context, s agent.Step) error { return j.put(s) }
+func (j *memJournal) Finish(_ context.Context, s agent.Step) error {
+	return j.put(s)
+}
+func (j *memJournal) put(s agent.Step) error {
+	j.mu.Lock()
+	defer j.mu.Unlock()
+	if j.steps == nil {
+		j.steps = map[int]agent.Step{}
+	}
+	j.steps[s.Seq] = s
+	return nil
+}
+
+// provider answers with next(n, req) for the n-th call (from 0).
+type provider struct {
+	mu   sync.Mutex
+	n    int
+	reqs []llm.Request
+	next func(n int, req llm.Request, onDelta func(string)) llm.Response
+}
+
+func (p *provider) Name() string { return "scripted" }
+func (p *provider) Chat(_ context.Context, req llm.Request, onDelta func(string)) (llm.Response, error) {
+	p.mu.Lock()
+	n := p.n
+	p.n++
+	p.reqs = append(p.reqs, req)
+	p.mu.Unlock()
+	return p.next(n, req, onDelta), nil
+}
+
+func toolCall(id, name string, args any) llm.ToolCall {
+	b, _ := json.Marshal(args)
+	return llm.ToolCall{ID: id, Name: name, Arguments: b}
+}
+
+func answer(calls ...llm.ToolCall) llm.Response {
+	return llm.Response{Message: llm.Message{Role: llm.RoleAssistant, ToolCalls: calls}, Usage: llm.Usage{InputTokens: 100, OutputTokens: 10}}
+}
+
+func logsTool(size int) toolset.Tool {
+	return &toolset.Func{ToolName: "logs.read", Desc: "read logs", Params: `{"type":"object","properties":{"n":{"type":"integer"}}}`,
+		Fn: func(_ context.Context, args map[string]any) (string, error) {
+			return fmt.Sprintf("log %v\n", args["n"]) + strings.Repeat("x", size), nil
+		}}
+}
+
+// Near the context limit the oldest tool outputs are elided, saying so;
+// the opening (alert and findings) and the latest turns are kept.
+func TestCompaction(t *testing.T) {
+	t.Parallel()
+	reg, _ := toolset.NewRegistry(logsTool(3000))
+	p := &provider{next: func(n int, req llm.Request, _ func(string)) llm.Response {
+		if n < 12 {
+			return answer(toolCall(fmt.Sprint(n), "logs_read", map[string]any{"n": n}))
+		}
+		return answer(toolCall("s", agent.SubmitTool, map[string]any{"verdict": "INCONCLUSIVE", "summary": "s", "confidence": 0.1, "findings": []any{}}))
+	}}
+	a := agent.New(agent.Config{Model: llm.Model{Provider: p, Name: "m", Ref: "t/m"}, ContextTokens: 8000, ToolOutputLimit: 4000})
+	res, err := a.Run(context.Background(), agent.Task{Question: "why?", Data: []agent.DataBlock{{Title: "alert", Text: "THE ALERT"}},
+		Tools: reg, FirstSeq: 2, Journal: &memJournal{}, Known: []agent.Known{{Seq: 1}}})
+	if err != nil || res.Status != agent.StatusCompleted {
+		t.Fatalf("run: %+v %v", res, err)
+	}
+	last := p.reqs[len(p.reqs)-1]
+	if !strings.Contains(last.Messages[0].Content, "THE ALERT") {
+		t.Fatal("the opening was dropped")
+	}
+	elided, kept := 0, 0
+	for i, m := range last.Messages {
+		if m.Role != llm.RoleTool {
+			continue
+		}
+		if strings.HasPrefix(m.Content, "[elided") {
+			elided++
+			if i >= len(last.Messages)-8 {
+				t.Errorf("a recent output was elided: message %d of %d", i, len(last.Messages))
+			}
+			if !strings.Contains(m.Content, "removed to fit the context window") || !strings.Contains(m.Content, "(step [") {
+				t.Errorf("elision does not say what was cut: %s", m.Content)
+			}
+		} else {
+			kept++
+		}
+	}
+	if elided == 0 || kept == 0 {
+		t.Fatalf("elided %d, kept %d", elided, kept)
+	}
+	size := 0
+	for _, m := range last.Messages {
+		size += len(m.Content)
+	}
+	if size/4 > 8000 {
+		t.Fatalf("request of ~%d tokens over an 8000-token window", size/4)
+	}
+}
+
+type approver struct{ asked []toolset.Proposal }
+
+func (a *approver) Approve(_ context.Context, _ llm.ToolCall, p toolset.Proposal) (bool, string, error) {
+	a.asked = append(a.asked, p)
+	return true, "alice", nil
+}
+
+type restart struct{ calls int }
+
+func (*restart) Name() string                { return "kubernetes.rollout_restart" }
+func (*restart) Description() string         { return "restart" }
+func (*restart) Parameters() json.RawMessage { return json.RawMessage(`{"type":"object"}`) }
+func (*restart) ReadOnly() bool              { return false }
+func (*restart) Timeout() time.Duration      { return time.Second }
+func (r *restart) Call(context.Context, map[string]any) (toolset.Result, error) {
+	r.calls++
+	return toolset.Result{Output: "restarted"}, nil
+}
+func (*restart) Propose(context.Context, map[string]any) (toolset.Proposal, error) {
+	return toolset.Proposal{Command: "kubectl rollout restart deployment/web", Risk: toolset.RiskLow, Undo: "none needed"}, nil
+}
+
+// Chat drives the same loop: text streams through OnDelta, tool activity
+// through the callbacks, a writing tool runs once the Approver says yes
+// (who and when recorded), and the run ends with a plain answer.
+func TestChatWithApprover(t *testing.T) {
+	t.Parallel()
+	w := &restart{}
+	reg, _ := toolset.NewRegistry(w)
+	p := &provider{next: func(n int, _ llm.Request, onDelta func(string)) llm.Response {
+		if n == 0 {
+			return answer(toolCall("a", "kubernetes_rollout_restart", map[string]any{"name": "web"}))
+		}
+		onDelta("Done: ")
+		onDelta("restarted.")
+		return llm.Response{Message: llm.Message{Role: llm.RoleAssistant, Content: "Done: restarted."}}
+	}}
+	ap := &approver{}
+	var deltas strings.Builder
+	var events []string
+	j := &memJournal{}
+	res, err := agent.New(agent.Config{Model: llm.Model{Provider: p, Name: "m", Ref: "t/m"}}).Run(context.Background(), agent.Task{
+		Mode: agent.ModeChat, Question: "restart web", Tools: reg, FirstSeq: 1, Journal: j, Approver: ap,
+		OnDelta:      func(s string) { deltas.WriteString(s) },
+		OnToolCall:   func(seq int, c llm.ToolCall) { events = append(events, fmt.Sprintf("call %d %s", seq, c.Name)) },
+		OnToolResult: func(seq int, _ llm.ToolCall, o agent.ToolOutput) { events = append(events, fmt.Sprintf("result %d %s", seq, o.Text)) },
+	})
+	if err != nil || res.Status != agent.StatusCompleted || res.Text != "Done: restarted." || deltas.String() != "Done: restarted." {
+		t.Fatalf("run: %+v %v %q", res, err, deltas.String())
+	}
+	if w.calls != 1 || len(ap.asked) != 1 || strings.Join(events, ";") != "call 2 kubernetes_rollout_restart;result 2 restarted" {
+		t.Fatalf("calls %d, asked %v, events %v", w.calls, ap.asked, events)
+	}
+	var out agent.ToolOutput
+	_ = json.Unmarshal(j.steps[2].Output, &out)
+	if out.Approval == nil || out.Approval.By != "alice" || out.Approval.At.IsZero() {
+		t.Fatalf("approval not recorded: %s", j.steps[2].Output)
+	}
+}
+
+// BenchmarkStep measures the agent's own work per step (prompt building,
+// step records, tool dispatch, history), with a model and a tool that
+// answer at once: what a step costs on top of the model's and the tool's
+// time.
+func BenchmarkStep(b *testing.B) {
+	reg, _ := toolset.NewRegistry(logsTool(2000))
+	const turns = 20
+	b.ReportAllocs()
+	steps := 0
+	for b.Loop() {
+		p := &provider{next: func(n int, _ llm.Request, _ func(string)) llm.Response {
+			if n < turns {
+				return answer(toolCall(fmt.Sprint(n), "logs_read", map[string]any{"n": n}))
+			}
+			return answer(toolCall("s", agent.SubmitTool, map[string]any{"verdict": "INCONCLUSIVE", "summary": "s", "confidence": 0.1,
+				"findings": []any{map[string]any{"text": "x", "citations": []int{2}}}}))
+		}}
+		a := agent.New(agent.Config{Model: llm.Model{Provider: p, Name: "m", Ref: "t/m"}})
+		res, err := a.Run(context.Background(), agent.Task{Question: "why?", Data: []agent.DataBlock{{Title: "alert", Text: strings.Repeat("alert ", 500)}},
+			Tools: reg, FirstSeq: 2, Journal: &memJournal{}, Known: []agent.Known{{Seq: 1}}})
+		if err != nil || res.Status != agent.StatusCompleted {
+			b.Fatalf("run: %+v %v", res, err)
+		}
+		steps += len(res.Steps)
+	}
+	b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(steps), "ns/step")
+}
