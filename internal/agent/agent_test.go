@@ -161,9 +161,11 @@ func TestChatWithApprover(t *testing.T) {
 	j := &memJournal{}
 	res, err := agent.New(agent.Config{Model: llm.Model{Provider: p, Name: "m", Ref: "t/m"}}).Run(context.Background(), agent.Task{
 		Mode: agent.ModeChat, Question: "restart web", Tools: reg, FirstSeq: 1, Journal: j, Approver: ap,
-		OnDelta:      func(s string) { deltas.WriteString(s) },
-		OnToolCall:   func(seq int, c llm.ToolCall) { events = append(events, fmt.Sprintf("call %d %s", seq, c.Name)) },
-		OnToolResult: func(seq int, _ llm.ToolCall, o agent.ToolOutput) { events = append(events, fmt.Sprintf("result %d %s", seq, o.Text)) },
+		OnDelta:    func(s string) { deltas.WriteString(s) },
+		OnToolCall: func(seq int, c llm.ToolCall) { events = append(events, fmt.Sprintf("call %d %s", seq, c.Name)) },
+		OnToolResult: func(seq int, _ llm.ToolCall, o agent.ToolOutput) {
+			events = append(events, fmt.Sprintf("result %d %s", seq, o.Text))
+		},
 	})
 	if err != nil || res.Status != agent.StatusCompleted || res.Text != "Done: restarted." || deltas.String() != "Done: restarted." {
 		t.Fatalf("run: %+v %v %q", res, err, deltas.String())

@@ -130,7 +130,19 @@ type incidentDetail struct {
 	Alerts         []storage.Alert         `json:"alerts"`
 	Timeline       []storage.TimelineEvent `json:"timeline"`
 	Investigations []storage.Investigation `json:"investigations"`
-	Latest         *storage.Investigation  `json:"latest_investigation"`
+	Latest         *investigationView      `json:"latest_investigation"`
+}
+
+// investigationView is an investigation with what its language model
+// used so far (llm_usage: null when no model was called).
+type investigationView struct {
+	storage.Investigation
+	LLMUsage *storage.LLMUsage `json:"llm_usage"`
+}
+
+func (s *Server) investigationView(r *http.Request, v storage.Investigation) (*investigationView, error) {
+	u, err := s.Store.InvestigationLLMUsage(r.Context(), v.OrgID, v.ID)
+	return &investigationView{Investigation: v, LLMUsage: u}, err
 }
 
 func (s *Server) getIncident(w http.ResponseWriter, r *http.Request) {
@@ -149,7 +161,7 @@ func (s *Server) getIncident(w http.ResponseWriter, r *http.Request) {
 	if err == nil && inc.Investigation != nil {
 		var v storage.Investigation
 		if v, err = s.Store.GetInvestigation(r.Context(), org, inc.Investigation.ID); err == nil {
-			d.Latest = &v
+			d.Latest, err = s.investigationView(r, v)
 		}
 	}
 	if err != nil {
@@ -221,7 +233,12 @@ func (s *Server) getInvestigation(w http.ResponseWriter, r *http.Request) {
 		s.storeError(w, r, err, "investigation")
 		return
 	}
-	writeJSON(w, http.StatusOK, v)
+	view, err := s.investigationView(r, v)
+	if err != nil {
+		s.internalError(w, r, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, view)
 }
 
 // ---------------------------------------------------------------- integrations
