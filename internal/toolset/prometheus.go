@@ -50,7 +50,8 @@ const (
 )
 
 // NewPrometheus returns the read-only Prometheus tools: prometheus.query,
-// prometheus.query_range, prometheus.alerts and prometheus.targets.
+// prometheus.query_range, prometheus.alerts, prometheus.targets,
+// prometheus.rules and prometheus.alert_rule.
 func NewPrometheus(cfg PrometheusConfig) ([]Tool, error) {
 	p, err := newPrometheusClient(cfg)
 	if err != nil {
@@ -64,7 +65,7 @@ func NewPrometheus(cfg PrometheusConfig) ([]Tool, error) {
 				return fn(ctx, args{tool: name, m: raw})
 			}}
 	}
-	return []Tool{
+	tools := []Tool{
 		tool("prometheus.query",
 			"Evaluate a PromQL expression at one instant (default: now). Prints one line per series, "+
 				"sorted: `metric{labels} value @ time`, or the scalar/string result.",
@@ -92,7 +93,8 @@ func NewPrometheus(cfg PrometheusConfig) ([]Tool, error) {
 				"last scrape and lastError.",
 			`{"type":"object","properties":{},"additionalProperties":false}`,
 			p.targets),
-	}, nil
+	}
+	return append(tools, p.ruleTools(tool)...), nil
 }
 
 // newPrometheusClient checks cfg and builds the API client.

@@ -27,7 +27,11 @@ func CheckPrometheus(ctx context.Context, cfg PrometheusConfig) (string, error) 
 	var pe *promv1.Error
 	switch {
 	case err == nil:
-		parts = append(parts, fmt.Sprintf("Prometheus %s (revision %.12s)", bi.Version, bi.Revision))
+		rev := bi.Revision
+		if len(rev) == 40 && strings.Trim(rev, "0123456789abcdef") == "" {
+			rev = rev[:12] // a git commit
+		}
+		parts = append(parts, fmt.Sprintf("Prometheus %s (revision %s)", bi.Version, rev))
 	case errors.As(err, &pe) || strings.Contains(err.Error(), "404"):
 		// Thanos, Mimir, VictoriaMetrics…: no build info; the query decides.
 		parts = append(parts, "build info not served")

@@ -7,6 +7,7 @@ import (
 	"net"
 	"net/http"
 	"net/http/httptest"
+	"net/url"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -85,6 +86,11 @@ const testRules = `groups:
           severity: none
         annotations:
           summary: fires from the first evaluation on
+      - alert: AuroraTestServerErrors
+        expr: aurora_test_requests_total{code="500"} > 1
+        for: 0s
+        labels:
+          severity: warning
 `
 
 // startPrometheus runs a real Prometheus scraping target every second and
@@ -295,6 +301,62 @@ func TestPrometheusReal(t *testing.T) {
 		t.Errorf("alerts output lacks the annotation:\n%s", out)
 	}
 	t.Logf("prometheus.alerts:\n%s", out)
+
+	// rules: both rules, healthy once evaluated.
+	out = eventually(t, deadline, tools["prometheus.rules"], noArgs, "rules evaluated", func(s string) bool {
+		return strings.Count(s, "health=ok state=firing") == 2
+	})
+	for _, want := range []string{"2 alerting rules (0 not healthy)\n",
+		"rule AuroraTestServerErrors (group aurora-test) health=ok state=firing lastEvaluation=",
+		"  expr: aurora_test_requests_total{code=\"500\"} > 1\n"} {
+		if !strings.Contains(out, want) {
+			t.Errorf("rules output lacks %q:\n%s", want, out)
+		}
+	}
+
+	// alert_rule: the alert's own expression, from its generatorURL as
+	// Alertmanager sends it; the series that breach; its job's targets.
+	gen := base + "/graph?g0.expr=" + url.QueryEscape(`aurora_test_requests_total{code="500"} > 1`) + "&g0.tab=1"
+	ruleArgs := map[string]any{"alertname": "AuroraTestServerErrors", "generator_url": gen, "job": "aurora-test",
+		"starts_at": started.UTC().Format(time.RFC3339)}
+	out = eventually(t, deadline, tools["prometheus.alert_rule"], func() map[string]any { return ruleArgs }, "breach over the range", func(s string) bool {
+		return strings.Contains(s, "state=firing") && strings.Contains(s, " first=")
+	})
+	breach := fmt.Sprintf(`aurora_test_requests_total{code="500", instance=%q, job="aurora-test"}`, targetAddr)
+	for _, want := range []string{
+		"rule AuroraTestServerErrors (group aurora-test) health=ok state=firing",
+		"expression (from generatorURL g0.expr): aurora_test_requests_total{code=\"500\"} > 1\n",
+		"breaching now (", "): 1 series\n  " + breach + " 3\n",
+		"  " + breach + " first=", " max=3 lastValue=3\n",
+		"targets of job aurora-test: 1 (1 up, 0 down, 0 unknown)\n  up http://" + targetAddr + "/metrics lastScrape=",
+	} {
+		if !strings.Contains(out, want) {
+			t.Errorf("alert_rule output lacks %q:\n%s", want, out)
+		}
+	}
+	if strings.Contains(out, `code="200"`) {
+		t.Errorf("alert_rule lists a series that does not breach:\n%s", out)
+	}
+	t.Logf("prometheus.alert_rule:\n%s", out)
+	// Without a generatorURL, the rule found by alertname gives the expression.
+	out = call(t, tools["prometheus.alert_rule"], map[string]any{"alertname": "AuroraTestServerErrors"})
+	if !strings.Contains(out, "expression (from the rule found by alertname): aurora_test_requests_total{code=\"500\"} > 1\n") ||
+		!strings.Contains(out, breach+" 3\n") {
+		t.Errorf("alert_rule by alertname:\n%s", out)
+	}
+	out = call(t, tools["prometheus.alert_rule"], map[string]any{"alertname": "NoSuchAlert"})
+	if out != "no alerting rule named NoSuchAlert in this Prometheus\n" {
+		t.Errorf("unknown alert: %q", out)
+	}
+
+	// The connection test of toolset settings, against the real server.
+	msg, err := CheckPrometheus(context.Background(), PrometheusConfig{URL: base})
+	if err != nil || !regexp.MustCompile(`^Prometheus \d+\.\d+\.\d+\S* \(revision [^)]+\); query count\(up\) = 1 scrape targets$`).MatchString(msg) {
+		t.Errorf("CheckPrometheus: %q %v", msg, err)
+	}
+	if _, err := CheckPrometheus(context.Background(), PrometheusConfig{URL: "http://" + testenv.FreeAddr(t), Timeout: 2 * time.Second}); err == nil {
+		t.Error("CheckPrometheus of nothing: no error")
+	}
 
 	t.Logf("real-Prometheus test took %s", time.Since(started).Round(time.Millisecond))
 }

@@ -136,7 +136,7 @@ func TestPrometheusToolsMetadata(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if got := strings.Join(reg.Names(), " "); got != "prometheus.alerts prometheus.query prometheus.query_range prometheus.targets" {
+	if got := strings.Join(reg.Names(), " "); got != "prometheus.alert_rule prometheus.alerts prometheus.query prometheus.query_range prometheus.rules prometheus.targets" {
 		t.Fatalf("names: %s", got)
 	}
 	for _, tool := range tools {
