@@ -11,9 +11,9 @@ func TestExprFromGeneratorURL(t *testing.T) {
 	for in, want := range map[string]string{
 		"http://prom:9090/graph?g0.expr=rate%28http_errors_total%5B5m%5D%29+%3E+0.1&g0.tab=1": "rate(http_errors_total[5m]) > 0.1",
 		"https://prom.example/prometheus/graph?g0.expr=up+%3D%3D+0":                           "up == 0",
-		"http://prom:9090/graph":                                                              "",
-		"http://grafana/alerting/list":                                                        "",
-		"%zz":                                                                                 "",
+		"http://prom:9090/graph":       "",
+		"http://grafana/alerting/list": "",
+		"%zz":                          "",
 	} {
 		if got := exprFromGeneratorURL(in); got != want {
 			t.Errorf("exprFromGeneratorURL(%q) = %q, want %q", in, got, want)
