@@ -12,6 +12,7 @@ import (
 
 	"github.com/redis/go-redis/v9"
 
+	"github.com/aurora-oss/aurora/internal/agent"
 	"github.com/aurora-oss/aurora/internal/alert"
 	"github.com/aurora-oss/aurora/internal/auth"
 	"github.com/aurora-oss/aurora/internal/config"
@@ -19,6 +20,7 @@ import (
 	"github.com/aurora-oss/aurora/internal/incident"
 	"github.com/aurora-oss/aurora/internal/investigate"
 	"github.com/aurora-oss/aurora/internal/jobs"
+	"github.com/aurora-oss/aurora/internal/llm"
 	"github.com/aurora-oss/aurora/internal/metric"
 	"github.com/aurora-oss/aurora/internal/secret"
 	"github.com/aurora-oss/aurora/internal/storage"
@@ -128,6 +130,10 @@ func open(ctx context.Context, cfg *config.Config, log *slog.Logger, out io.Writ
 		return nil, err
 	}
 	a.runner = &investigate.Runner{Store: a.store, Notify: a.bus.Notify, Now: time.Now, Log: log, StepDelay: cfg.Jobs.DebugStepDelay, Tools: envTools.Tools, ToolsFor: a.toolsFor}
+	if err := a.wireAgent(cfg, log); err != nil {
+		a.close()
+		return nil, err
+	}
 	if cfg.Jobs.RescueAfter <= cfg.Jobs.JobTimeout {
 		a.close()
 		return nil, errors.New("AURORA_JOB_RESCUE_AFTER must be greater than AURORA_JOB_TIMEOUT")
@@ -298,4 +304,27 @@ func (a *app) toolsFor(ctx context.Context, orgID string) (*toolset.Registry, []
 		}
 	}
 	return res.Tools, nc, nil
+}
+
+// wireAgent gives investigations the language-model agent when a model for
+// root-cause analysis is configured; without one they stay deterministic.
+func (a *app) wireAgent(cfg *config.Config, log *slog.Logger) error {
+	lc, err := llm.ConfigFrom(cfg.LLM)
+	if err != nil {
+		return err
+	}
+	router, err := llm.NewRouter(lc)
+	if err != nil {
+		return err
+	}
+	model, ok := router.Model(llm.PurposeRCA)
+	if !ok {
+		return nil
+	}
+	// TODO: pass redact.Redact once internal/redact exists; until then
+	// texts reach the model unredacted.
+	a.runner.Agent = agent.ForInvestigations(model, agent.Settings{RecursionLimit: cfg.LLM.AgentRecursionLimit, TokenBudget: cfg.LLM.RCATokenBudget,
+		CostBudgetUSD: cfg.LLM.RCACostBudgetUSD, DailyBudgetUSD: cfg.LLM.DailyBudgetUSD}, investigate.Categories, nil, a.metrics)
+	log.Info("investigations run the language-model agent", "model", model.Ref, "recursion_limit", cfg.LLM.AgentRecursionLimit)
+	return nil
 }
