@@ -1,0 +1,156 @@
+package e2e
+
+import (
+	"encoding/json"
+	"fmt"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/aurora-oss/aurora/internal/testenv"
+)
+
+// chatCompletions is an OpenAI-compatible server written from the Chat
+// Completions wire format (POST {base}/chat/completions, non-streamed
+// answer with choices[0].message.tool_calls and usage). It answers each
+// request with the next of replies, a function of the request.
+type chatCompletions struct {
+	mu      sync.Mutex
+	t       *testing.T
+	replies []func(req map[string]any) map[string]any
+	seen    []map[string]any
+}
+
+func (c *chatCompletions) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	if r.Method != http.MethodPost || r.URL.Path != "/v1/chat/completions" || r.Header.Get("Authorization") != "Bearer sk-test-e2e" {
+		w.WriteHeader(http.StatusNotFound)
+		_, _ = w.Write([]byte(`{"error":{"message":"not found","type":"invalid_request_error"}}`))
+		return
+	}
+	var req map[string]any
+	if err := json.NewDecoder(r.Body).Decode(&req); err != nil {
+		http.Error(w, err.Error(), http.StatusBadRequest)
+		return
+	}
+	c.mu.Lock()
+	n := len(c.seen)
+	c.seen = append(c.seen, req)
+	c.mu.Unlock()
+	if n >= len(c.replies) {
+		c.t.Errorf("unexpected model call %d", n+1)
+		w.WriteHeader(http.StatusBadRequest)
+		_, _ = w.Write([]byte(`{"error":{"message":"script exhausted","type":"invalid_request_error"}}`))
+		return
+	}
+	msg := c.replies[n](req)
+	w.Header().Set("Content-Type", "application/json")
+	_ = json.NewEncoder(w).Encode(map[string]any{
+		"id": fmt.Sprintf("chatcmpl-%d", n), "object": "chat.completion", "created": time.Now().Unix(), "model": "gpt-e2e",
+		"choices": []any{map[string]any{"index": 0, "message": msg, "finish_reason": "tool_calls", "logprobs": nil}},
+		"usage":   map[string]any{"prompt_tokens": 1200, "completion_tokens": 80, "total_tokens": 1280},
+	})
+}
+
+func (c *chatCompletions) requests() []map[string]any {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return append([]map[string]any(nil), c.seen...)
+}
+
+func submitCall(id string, report map[string]any) map[string]any {
+	args, _ := json.Marshal(report)
+	return map[string]any{"role": "assistant", "content": nil, "tool_calls": []any{map[string]any{
+		"id": id, "type": "function", "function": map[string]any{"name": "submit_report", "arguments": string(args)}}}}
+}
+
+// TestAgentInvestigationOpenAICompatible: with OPENAI_BASE_URL, OPENAI_API_KEY
+// and RCA_MODEL set, a webhook alert's investigation runs the agent against
+// the model's API and stores its cited report; a claim citing no step is
+// sent back and then corrected.
+func TestAgentInvestigationOpenAICompatible(t *testing.T) {
+	t.Parallel()
+	report := func(cite int) map[string]any {
+		return map[string]any{"verdict": "LIKELY", "summary": "Checkout latency is high [1].", "confidence": 0.4,
+			"root_cause": map[string]any{"category": "latency", "object": "service/checkout", "summary": "checkout answers slowly"},
+			"findings":   []any{map[string]any{"text": "HighLatency fires for checkout", "citations": []int{cite}}},
+			"next_steps": []any{map[string]any{"title": "Look at checkout's latency dashboard", "risk": "safe"}}}
+	}
+	model := &chatCompletions{t: t, replies: []func(map[string]any) map[string]any{
+		func(map[string]any) map[string]any { return submitCall("call_1", report(42)) },
+		func(map[string]any) map[string]any { return submitCall("call_2", report(1)) },
+	}}
+	srv := httptest.NewServer(model)
+	defer srv.Close()
+	p, _ := startAll(t, embedded, testenv.Env{"OPENAI_BASE_URL": srv.URL + "/v1", "OPENAI_API_KEY": "sk-test-e2e", "RCA_MODEL": "gpt-e2e",
+		"LLM_PROVIDER_MODE": "openai"})
+	res := postAlerts(t, p.URL, testenv.AdminToken, "generic", genericAlert("Checkout latency high", "HighLatency", "checkout"))
+	invID := investigationOf(t, p, res.IncidentIDs[0]).ID
+
+	var got struct {
+		Status string `json:"status"`
+		Error  string `json:"error"`
+		Report struct {
+			Verdict   string `json:"verdict"`
+			Model     string `json:"model"`
+			RootCause *struct {
+				Category string `json:"category"`
+			} `json:"root_cause"`
+			Findings []struct {
+				Text      string `json:"text"`
+				Citations []int  `json:"citations"`
+			} `json:"findings"`
+			Evidence []struct {
+				StepSeq int `json:"step_seq"`
+			} `json:"evidence"`
+			LLM struct {
+				Status string `json:"status"`
+				Calls  int    `json:"calls"`
+			} `json:"llm"`
+		} `json:"report"`
+		LLMUsage *struct {
+			Calls       int `json:"calls"`
+			InputTokens int `json:"input_tokens"`
+		} `json:"llm_usage"`
+		Steps []step `json:"steps"`
+	}
+	testenv.Eventually(t, 60*time.Second, "the investigation to complete", func() bool {
+		get(t, p, "/api/v1/investigations/"+invID, &got)
+		if got.Status == "failed" {
+			t.Fatalf("investigation failed: %s\n%s", got.Error, p.Output())
+		}
+		return got.Status == "completed"
+	})
+	r := got.Report
+	if r.LLM.Status != "completed" || r.Model != "gpt-e2e" || r.Verdict != "LIKELY" || r.RootCause == nil || r.RootCause.Category != "latency" {
+		t.Fatalf("report: %+v", r)
+	}
+	if len(r.Findings) == 0 || r.Findings[0].Citations[0] != 1 || len(r.Evidence) == 0 || r.Evidence[0].StepSeq != 1 {
+		t.Fatalf("findings %+v evidence %+v", r.Findings, r.Evidence)
+	}
+	if got.LLMUsage == nil || got.LLMUsage.Calls != 2 || got.LLMUsage.InputTokens != 2400 {
+		t.Fatalf("llm_usage: %+v", got.LLMUsage)
+	}
+	kinds := []string{}
+	for _, s := range got.Steps {
+		kinds = append(kinds, s.Kind)
+	}
+	if strings.Join(kinds, ",") != "context,llm,llm,report" {
+		t.Fatalf("steps: %v", kinds)
+	}
+	reqs := model.requests()
+	if len(reqs) != 2 {
+		t.Fatalf("model called %d times", len(reqs))
+	}
+	// The rejection of the uncited claim went back as the tool's answer.
+	msgs, _ := reqs[1]["messages"].([]any)
+	last, _ := msgs[len(msgs)-1].(map[string]any)
+	if last["role"] != "tool" || last["tool_call_id"] != "call_1" || !strings.Contains(fmt.Sprint(last["content"]), "[42]") {
+		t.Fatalf("second request's last message: %v", last)
+	}
+	if tools, _ := reqs[0]["tools"].([]any); len(tools) == 0 {
+		t.Fatalf("no tools offered: %v", reqs[0])
+	}
+}
