@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"maps"
 	"slices"
 	"sort"
 	"strings"
@@ -32,7 +33,10 @@ type EvidenceOutput struct {
 // evidencePlan decides which tool calls the alerts call for: for the
 // Kubernetes objects their labels name, the object's description, its
 // events and (for pods) current and previous logs; the node it runs on;
-// and Prometheus's active alerts. Only configured tools are planned.
+// and Prometheus's active alerts, and for an alert Prometheus fired its own
+// expression's evidence (prometheus.alert_rule). With several Kubernetes
+// clusters, an alert's calls go to the cluster its labels name, else to
+// each configured one (bounded). Only configured tools are planned.
 func evidencePlan(alerts []storage.Alert, tools *toolset.Registry) []toolCall {
 	if tools == nil {
 		return nil
@@ -40,10 +44,7 @@ func evidencePlan(alerts []storage.Alert, tools *toolset.Registry) []toolCall {
 	has := func(name string) bool { _, ok := tools.Get(name); return ok }
 	seen := map[string]bool{}
 	var calls []toolCall
-	add := func(tool string, args map[string]any) {
-		if !has(tool) {
-			return
-		}
+	addOne := func(tool string, args map[string]any) {
 		key, _ := json.Marshal([]any{tool, args})
 		if seen[string(key)] || len(calls) >= 40 {
 			return
@@ -51,7 +52,25 @@ func evidencePlan(alerts []storage.Alert, tools *toolset.Registry) []toolCall {
 		seen[string(key)] = true
 		calls = append(calls, toolCall{tool: tool, args: args})
 	}
+	// clusters are the Kubernetes clusters the current alert's calls ask:
+	// the one its labels name, else each configured one (nil: only one).
+	var clusters []string
+	add := func(tool string, args map[string]any) {
+		if !has(tool) {
+			return
+		}
+		if strings.HasPrefix(tool, "kubernetes.") && len(clusters) > 0 {
+			for _, c := range clusters {
+				withCluster := maps.Clone(args)
+				withCluster["cluster"] = c
+				addOne(tool, withCluster)
+			}
+			return
+		}
+		addOne(tool, args)
+	}
 	for _, a := range alerts {
+		clusters = tools.ClustersFor("kubernetes.describe", a.Labels)
 		ns := a.Namespace
 		if ns == "" {
 			ns = a.Labels["namespace"]
@@ -80,6 +99,15 @@ func evidencePlan(alerts []storage.Alert, tools *toolset.Registry) []toolCall {
 		}
 		if node := a.Labels["node"]; node != "" {
 			add("kubernetes.describe", map[string]any{"kind": "node", "name": node})
+		}
+		// A Prometheus alert: its own expression, the series breaching it,
+		// its rule's and its job's targets' health.
+		links := make([]string, 0, len(a.Links))
+		for _, l := range a.Links {
+			links = append(links, l.URL)
+		}
+		if args, ok := toolset.AlertRuleArgs(a.Source, a.Name, a.Labels, links, a.StartsAt); ok {
+			add("prometheus.alert_rule", args)
 		}
 	}
 	if len(alerts) > 0 {

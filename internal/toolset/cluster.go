@@ -1,6 +1,9 @@
 package toolset
 
-import "slices"
+import (
+	"slices"
+	"time"
+)
 
 // Clustered is a tool that can ask several clusters; its calls take a
 // "cluster" argument naming one of Clusters (the first is the default).
@@ -50,4 +53,38 @@ func (r *Registry) ClustersFor(tool string, labels map[string]string) []string {
 		all = all[:MaxFanOutClusters]
 	}
 	return all
+}
+
+// AlertRuleArgs returns the prometheus.alert_rule arguments that gather
+// evidence about an alert Prometheus fired: its name, the generatorURL
+// among linkURLs (the graph link holding g0.expr), its start and its
+// scrape job. ok is false when nothing says the alert came from
+// Prometheus (source alertmanager or prometheus, or a g0.expr link).
+func AlertRuleArgs(source, name string, labels map[string]string, linkURLs []string, startsAt time.Time) (map[string]any, bool) {
+	args := map[string]any{}
+	for _, u := range linkURLs {
+		if exprFromGeneratorURL(u) != "" {
+			args["generator_url"] = u
+			break
+		}
+	}
+	if source != "alertmanager" && source != "prometheus" && args["generator_url"] == nil {
+		return nil, false
+	}
+	if n := labels["alertname"]; n != "" {
+		name = n
+	}
+	if name != "" {
+		args["alertname"] = name
+	}
+	if args["alertname"] == nil && args["generator_url"] == nil {
+		return nil, false
+	}
+	if !startsAt.IsZero() {
+		args["starts_at"] = startsAt.UTC().Format(time.RFC3339)
+	}
+	if j := labels["job"]; j != "" {
+		args["job"] = j
+	}
+	return args, true
 }
