@@ -52,7 +52,28 @@ type Options struct {
 	// Toolsets holds each org's toolset settings (nil: the toolset routes
 	// answer 503).
 	Toolsets *toolconfig.Service
+	// UI serves the paths no API route matches (the web UI); nil keeps a
+	// plain-text notice at /.
+	UI http.Handler
+	// Sessions authenticates the web UI's session cookie on API routes, in
+	// addition to bearer tokens; nil accepts bearer tokens only.
+	Sessions SessionAuthenticator
 }
+
+// SessionAuthenticator authenticates a browser session (the web UI's
+// cookie). It returns ok=false when the request carries no session cookie;
+// for unsafe methods it checks the CSRF token itself and returns an error
+// wrapping ErrCSRF when it is missing or wrong, and ErrSessionInvalid for an
+// unknown or expired session.
+type SessionAuthenticator interface {
+	AuthenticateSession(r *http.Request) (p Principal, ok bool, err error)
+}
+
+// Errors of SessionAuthenticator.
+var (
+	ErrCSRF           = errors.New("missing or wrong CSRF token")
+	ErrSessionInvalid = errors.New("session expired or signed out")
+)
 
 // Server is the HTTP handler.
 type Server struct {
@@ -91,6 +112,10 @@ func New(o Options) *Server {
 		s.mux.HandleFunc("GET /debug/pprof/trace", pprof.Trace)
 	}
 	s.mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
+		if o.UI != nil && !strings.HasPrefix(r.URL.Path, "/api/") && !strings.HasPrefix(r.URL.Path, "/webhooks/") {
+			o.UI.ServeHTTP(w, r)
+			return
+		}
 		if r.URL.Path == "/" && r.Method == http.MethodGet {
 			w.Header().Set("Content-Type", "text/plain; charset=utf-8")
 			fmt.Fprintf(w, "Aurora %s is running.\nAPI: %s/api/v1 (OpenAPI: %s/api/v1/openapi.json)\nThe web UI is not part of this build yet.\n", o.Version, o.PublicURL, o.PublicURL)
@@ -260,6 +285,28 @@ func (s *Server) apiPrincipal(ctx context.Context, token string) (Principal, err
 func (s *Server) authorize(need auth.Role, next http.HandlerFunc) http.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) {
 		tok := bearer(r)
+		if tok == "" && s.Sessions != nil {
+			p, ok, err := s.Sessions.AuthenticateSession(r)
+			switch {
+			case errors.Is(err, ErrCSRF):
+				writeError(w, CodeForbidden, err.Error())
+				return
+			case errors.Is(err, ErrSessionInvalid):
+				writeError(w, CodeUnauthorized, err.Error())
+				return
+			case err != nil:
+				s.internalError(w, r, err)
+				return
+			}
+			if ok {
+				if !p.Role.Allows(need) {
+					writeError(w, CodeForbidden, fmt.Sprintf("role %s may not do this (needs %s)", p.Role, need))
+					return
+				}
+				next(w, r.WithContext(context.WithValue(r.Context(), principalKey{}, p)))
+				return
+			}
+		}
 		if tok == "" {
 			writeError(w, CodeUnauthorized, "missing API token: send Authorization: Bearer <token>")
 			return

@@ -26,6 +26,7 @@ import (
 	"github.com/aurora-oss/aurora/internal/jobs"
 	"github.com/aurora-oss/aurora/internal/sns"
 	"github.com/aurora-oss/aurora/internal/storage"
+	"github.com/aurora-oss/aurora/internal/web"
 	"github.com/aurora-oss/aurora/internal/webhook"
 )
 
@@ -218,6 +219,14 @@ func runRoles(ctx context.Context, cfg *config.Config, log *slog.Logger, out io.
 		// Workers and schedulers serve only health and metrics.
 		h := api.NewOps(opts)
 		if serve {
+			// The web UI is served next to the API; the API also accepts
+			// its session cookie (with a CSRF token on writes).
+			ui, err := web.New(web.Options{Store: a.store, Log: log, PublicURL: cfg.PublicURL(), SessionTTL: cfg.Server.SessionTTL,
+				ChatURL: cfg.Server.ChatURL, Version: version(), APIRoutes: api.Routes()})
+			if err != nil {
+				return err
+			}
+			opts.UI, opts.Sessions = ui, ui
 			h = api.New(opts)
 		}
 		ln, err := net.Listen("tcp", cfg.Server.HTTPAddr)
