@@ -191,7 +191,7 @@ func buildRules() []*rule {
 	add(rule{kind: KindSecret, need: keyNeeds, fold: true, re: escRe, kindOf: keyKind(escRe), keep: keepValue})
 	// key=value, key: value (env, YAML, logfmt, query strings, libpq and
 	// ADO.NET connection strings), quoted or not; --flag=value.
-	kvRe := regexp.MustCompile(`(?P<k>` + keyName + `)["']?[ \t]*(?:=|:[ \t])[ \t]*(?:"(?P<s>[^"\r\n]*)"|'(?P<s>[^'\r\n]*)'|(?P<s>[^\s"',;&}\]\)<>]+))`)
+	kvRe := regexp.MustCompile(`\b(?P<k>` + keyName + `)["']?[ \t]*(?:=|:[ \t])[ \t]*(?:"(?P<s>[^"\r\n]*)"|'(?P<s>[^'\r\n]*)'|(?P<s>[^\s"',;&}\]\)<>]+))`)
 	add(rule{kind: KindSecret, need: keyNeeds, fold: true, re: kvRe, kindOf: keyKind(kvRe), keep: keepValue})
 	// curl -u user:password keeps the user.
 	add(rule{kind: KindPassword, need: []string{"-u ", "--user "},
