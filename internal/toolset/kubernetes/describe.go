@@ -74,6 +74,9 @@ func (k *kube) describe(ctx context.Context, a args) (string, error) {
 			out = tabbed(func(w *prefixWriter) { k.describeService(ctx, w, &s) })
 		}
 	}
+	if out == "" {
+		out, _ = k.describeMore(ctx, gk, u)
+	}
 	if out == "" { // other kinds, or an object the typed struct cannot hold
 		out = tabbed(func(w *prefixWriter) { k.describeGeneric(ctx, w, u) })
 	}
