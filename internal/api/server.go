@@ -17,6 +17,7 @@ import (
 	"github.com/aurora-oss/aurora/internal/auth"
 	"github.com/aurora-oss/aurora/internal/event"
 	"github.com/aurora-oss/aurora/internal/incident"
+	"github.com/aurora-oss/aurora/internal/llm"
 	"github.com/aurora-oss/aurora/internal/metric"
 	"github.com/aurora-oss/aurora/internal/secret"
 	"github.com/aurora-oss/aurora/internal/sns"
@@ -58,6 +59,9 @@ type Options struct {
 	// Sessions authenticates the web UI's session cookie on API routes, in
 	// addition to bearer tokens; nil accepts bearer tokens only.
 	Sessions SessionAuthenticator
+	// LLM resolves the configured language models (nil: no model is
+	// configured; /api/v1/llm says so).
+	LLM *llm.Router
 }
 
 // SessionAuthenticator authenticates a browser session (the web UI's
@@ -171,6 +175,8 @@ func (s *Server) routes() []route {
 		{"GET /api/v1/users", auth.Admin, s.listUsers},
 		{"POST /api/v1/users", auth.Admin, s.createUser},
 		{"GET /api/v1/jobs/runs", auth.Viewer, s.listJobRuns},
+		{"GET /api/v1/llm", auth.Viewer, s.llmConfig},
+		{"POST /api/v1/llm/test", auth.Admin, s.llmTest},
 		{"GET /api/v1/events", auth.Viewer, s.events},
 		{"POST /api/v1/chat/token", auth.Viewer, s.chatToken},
 		{"GET /api/v1/chat/sessions", auth.Viewer, s.listChatSessions},
