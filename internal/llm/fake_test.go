@@ -33,14 +33,14 @@ type seen struct {
 // fakeVendor serves replies in order (the last one repeats) and records
 // every request, so tests drive the real SDK clients over real HTTP.
 type fakeVendor struct {
-	t       *testing.T
+	t       testing.TB
 	srv     *httptest.Server
 	mu      sync.Mutex
 	replies []reply
 	reqs    []seen
 }
 
-func newFakeVendor(t *testing.T, replies ...reply) *fakeVendor {
+func newFakeVendor(t testing.TB, replies ...reply) *fakeVendor {
 	t.Helper()
 	f := &fakeVendor{t: t, replies: replies}
 	f.srv = httptest.NewServer(http.HandlerFunc(f.serve))

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"net/http"
+	"strings"
 	"testing"
 	"time"
 )
@@ -151,4 +152,45 @@ type providerFunc func(ctx context.Context, req Request, onDelta func(string)) (
 func (f providerFunc) Name() string { return "func" }
 func (f providerFunc) Chat(ctx context.Context, req Request, onDelta func(string)) (Response, error) {
 	return f(ctx, req, onDelta)
+}
+
+// BenchmarkProviders measures what a model call costs Aurora itself, the
+// model's own time excluded: request building, the SDK, HTTP on loopback
+// and response assembly, for each provider, whole and streamed.
+func BenchmarkProviders(b *testing.B) {
+	cases := []struct {
+		name string
+		file string
+		mk   func(url string) Provider
+	}{
+		{"openai", "openai/chat_tools.json", func(u string) Provider { return NewOpenAI(OpenAIOptions{BaseURL: u, APIKey: "k"}) }},
+		{"openai-stream", "openai/stream_parallel_tools.sse", func(u string) Provider { return NewOpenAI(OpenAIOptions{BaseURL: u, APIKey: "k"}) }},
+		{"anthropic", "anthropic/message_tools.json", func(u string) Provider { return NewAnthropic(AnthropicOptions{APIKey: "k", BaseURL: u}) }},
+		{"anthropic-stream", "anthropic/stream_tools.sse", func(u string) Provider { return NewAnthropic(AnthropicOptions{APIKey: "k", BaseURL: u}) }},
+		{"gemini", "gemini/generate_tools.json", func(u string) Provider {
+			g, _ := NewGemini(context.Background(), GeminiOptions{APIKey: "k", BaseURL: u})
+			return g
+		}},
+		{"gemini-stream", "gemini/stream_tools.sse", func(u string) Provider {
+			g, _ := NewGemini(context.Background(), GeminiOptions{APIKey: "k", BaseURL: u})
+			return g
+		}},
+	}
+	req := conversation()
+	req.Model = "m"
+	for _, c := range cases {
+		b.Run(c.name, func(b *testing.B) {
+			f := newFakeVendor(b, reply{file: c.file})
+			p := WithRetry(c.mk(f.URL()), RetryPolicy{MaxRetries: 3, Timeout: time.Minute})
+			var onDelta func(string)
+			if strings.HasSuffix(c.name, "-stream") {
+				onDelta = func(string) {}
+			}
+			for b.Loop() {
+				if _, err := p.Chat(context.Background(), req, onDelta); err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
+	}
 }
