@@ -12,6 +12,7 @@ import (
 	"github.com/openai/openai-go/v3"
 	"github.com/openai/openai-go/v3/option"
 	"github.com/openai/openai-go/v3/packages/param"
+	"github.com/openai/openai-go/v3/packages/ssestream"
 	"github.com/openai/openai-go/v3/shared"
 )
 
@@ -189,7 +190,8 @@ func (p *OpenAI) params(req Request) (openai.ChatCompletionNewParams, error) {
 			msgs = append(msgs, openai.UserMessage(m.Content))
 		case RoleAssistant:
 			var a openai.ChatCompletionAssistantMessageParam
-			if m.Content != "" {
+			if m.Content != "" || len(m.ToolCalls) == 0 {
+				// Content may be absent only when there are tool calls.
 				a.Content.OfString = param.NewOpt(m.Content)
 			}
 			for _, tc := range m.ToolCalls {
@@ -307,7 +309,38 @@ func (p *OpenAI) error(ctx context.Context, err error) error {
 		}
 		return httpError(p.name, ae.StatusCode, code, typ, msg, h, err)
 	}
+	var se *ssestream.StreamError
+	if errors.As(err, &se) {
+		return p.streamError(se, err)
+	}
 	return transportError(p.name, ctx, err)
+}
+
+// streamError maps an error event inside a stream whose HTTP status was
+// 200 (OpenRouter reports upstream failures so): its code is an HTTP status
+// when numeric; without one it counts as a server failure.
+func (p *OpenAI) streamError(se *ssestream.StreamError, err error) error {
+	var v struct {
+		Error struct {
+			Code    json.RawMessage `json:"code"`
+			Type    string          `json:"type"`
+			Message string          `json:"message"`
+		} `json:"error"`
+	}
+	_ = json.Unmarshal(se.Event.Data, &v)
+	status := http.StatusInternalServerError
+	var code string
+	var n int
+	if json.Unmarshal(v.Error.Code, &n) == nil && n >= 400 {
+		status = n
+	} else if json.Unmarshal(v.Error.Code, &code) != nil {
+		code = ""
+	}
+	msg := v.Error.Message
+	if msg == "" {
+		msg = se.Message
+	}
+	return httpError(p.name, status, code, v.Error.Type, msg, nil, err)
 }
 
 // rawErrorMessage digs a message out of an error body of unknown shape.

@@ -264,3 +264,29 @@ func TestOpenAIStreamError(t *testing.T) {
 		t.Fatalf("got %v, want rate_limit with Retry-After", err)
 	}
 }
+
+// OpenRouter reports an upstream failure as an error event in a stream
+// that began with HTTP 200.
+func TestOpenAIMidStreamError(t *testing.T) {
+	t.Parallel()
+	f := newFakeVendor(t, reply{file: "openai/stream_error_openrouter.sse"})
+	p := NewOpenAI(OpenAIOptions{Name: "openrouter", BaseURL: f.URL(), APIKey: "k"})
+	_, err := p.Chat(testCtx(t), Request{Model: "anthropic/claude-sonnet-4.5", Messages: []Message{{Role: RoleUser, Content: "x"}}}, func(string) {})
+	var e *Error
+	if !errors.As(err, &e) || e.Kind != ErrServer || e.Status != 502 || !strings.Contains(e.Message, "Provider returned error") || !e.Retryable() {
+		t.Fatalf("got %v, want a retryable server error 502", err)
+	}
+}
+
+func TestOpenAIAssistantWithoutText(t *testing.T) {
+	t.Parallel()
+	f := newFakeVendor(t, reply{file: "openai/chat_text.json"})
+	p := NewOpenAI(OpenAIOptions{BaseURL: f.URL(), APIKey: "k"})
+	req := Request{Model: "m", Messages: []Message{{Role: RoleUser, Content: "x"}, {Role: RoleAssistant}, {Role: RoleUser, Content: "y"}}}
+	if _, err := p.Chat(testCtx(t), req, nil); err != nil {
+		t.Fatal(err)
+	}
+	if body := f.requests()[0].body; !strings.Contains(body, `{"content":"","role":"assistant"}`) {
+		t.Errorf("an assistant message needs content or tool calls: %s", body)
+	}
+}
