@@ -75,6 +75,8 @@ Other commands:
   bench ingest [flags]                        load-test alert intake against a running Aurora
   bench chat --connections N                  open N idle chat connections to a chatbot; print held count and its memory
   investigate --bundle DIR [--format F]       investigate an evidence bundle offline (json or markdown)
+  snapshot [KIND/NAME] --out DIR [--namespace NS] [--context C]
+                                              write an evidence bundle from a live cluster (read-only)
   eval DIR…                                   run scenario bundles against their expected.json
 
 Configuration comes from environment variables: see docs/configuration.md.
@@ -97,6 +99,8 @@ func Main(ctx context.Context, args []string, stdout, stderr io.Writer, getenv f
 		return benchMain(ctx, args, stdout, stderr)
 	case "investigate":
 		return investigateMain(ctx, args, stdout, stderr)
+	case "snapshot":
+		return snapshotMain(ctx, args, stdout, stderr, func(k string) string { v, _ := getenv(k); return v })
 	case "eval":
 		return evalMain(ctx, args, stdout, stderr)
 	}
