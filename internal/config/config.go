@@ -37,6 +37,7 @@ type Config struct {
 	LLM           LLM           `group:"LLM" reserved:"true"`
 	Embedding     Embedding     `group:"Embeddings" reserved:"true"`
 	Toolsets      Toolsets      `group:"Toolsets"`
+	Chat          Chat          `group:"Chat"`
 }
 
 // Server configures the HTTP listener and process-wide behaviour.
@@ -49,7 +50,7 @@ type Server struct {
 	ShutdownTimeout time.Duration `env:"AURORA_SHUTDOWN_TIMEOUT" envDefault:"30s" check:"positive" desc:"How long a stopping process waits for in-flight requests and jobs before exiting."`
 	Pprof           bool          `env:"AURORA_PPROF" envDefault:"false" desc:"Expose Go profiling endpoints under /debug/pprof when true."`
 	SessionTTL      time.Duration `env:"AURORA_SESSION_TTL" envDefault:"12h" check:"positive" desc:"How long a web UI sign-in lasts before the user signs in again."`
-	ChatURL         string        `env:"AURORA_CHAT_URL" check:"url=http|https|ws|wss" reserved:"true" desc:"URL of the chatbot process when it runs separately from the server."`
+	ChatURL         string        `env:"AURORA_CHAT_URL" check:"url=http|https|ws|wss" desc:"Where chat clients open the WebSocket when chatbots run apart from servers; POST /api/v1/chat/token answers it as url (default: this origin)."`
 }
 
 // Database selects and tunes the relational store. With neither URL nor
@@ -317,4 +318,13 @@ func (c *Config) SecretKeys() ([]Key, error) {
 		return nil, nil
 	}
 	return ParseKeyRing(c.Security.SecretKey)
+}
+
+// Chat limits the chat service (aurora chatbot, and all); see
+// docs/chat-protocol.md.
+type Chat struct {
+	MaxMessageBytes ByteSize      `env:"AURORA_CHAT_MAX_MESSAGE_BYTES" envDefault:"16KiB" check:"min=1" desc:"Largest frame a chat client may send; a larger one closes its connection (1009)."`
+	RateLimit       int           `env:"AURORA_CHAT_RATE_LIMIT" envDefault:"20" check:"min=0" desc:"Chat questions per user per minute, counted across replicas (Redis, else the database). 0: no limit."`
+	IdleTimeout     time.Duration `env:"AURORA_CHAT_IDLE_TIMEOUT" envDefault:"90s" check:"positive" desc:"A chat connection that sends nothing for this long is closed; clients send ping every 30s."`
+	ConfirmTimeout  time.Duration `env:"AURORA_CHAT_CONFIRM_TIMEOUT" envDefault:"5m" check:"positive" desc:"How long a proposed change waits for a human's confirm before it counts as no."`
 }

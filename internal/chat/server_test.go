@@ -1,0 +1,100 @@
+package chat
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"log/slog"
+	"net/http"
+	"net/http/httptest"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/coder/websocket"
+	dto "github.com/prometheus/client_model/go"
+
+	"github.com/aurora-oss/aurora/internal/auth"
+	"github.com/aurora-oss/aurora/internal/event"
+	"github.com/aurora-oss/aurora/internal/storage"
+)
+
+// TestSlowClientIsDropped: a client that stops reading is disconnected
+// once its bounded send queue fills, while another client on the same
+// server keeps getting answers without delay.
+func TestSlowClientIsDropped(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	log := slog.New(slog.NewTextHandler(io.Discard, nil))
+	db, err := storage.Open(ctx, storage.Options{SQLitePath: filepath.Join(t.TempDir(), "a.db")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { db.Close() })
+	if err := db.Migrate(ctx, log); err != nil {
+		t.Fatal(err)
+	}
+	st := storage.NewStore(db)
+	org, _ := st.EnsureDefaultOrg(ctx)
+	const token = "aur_slow_client_test_token_0123456789"
+	if _, err := st.CreateAPIToken(ctx, org.ID, "t", string(auth.Admin), auth.HashToken(token)); err != nil {
+		t.Fatal(err)
+	}
+	sess, turn, _, err := st.CreateChatTurn(ctx, storage.NewChatTurn{OrgID: org.ID, UserID: UserOfToken("t"), Role: "admin", Mode: ModeAsk, Text: "big"}, nil, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	big := fmt.Sprintf(`{"text":%q}`, strings.Repeat("x", 64<<10))
+	for i := range 200 { // ~13 MB: more than any socket buffers hold
+		if _, _, err := st.AppendChatFrame(ctx, org.ID, sess.ID, turn.ID, storage.ChatFrameIn{Key: fmt.Sprint(i), Type: TypeDelta, Data: []byte(big)}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	srv := NewServer(Options{Store: st, Bus: event.NewBus(nil, log), Log: log,
+		Limits: Limits{SendQueue: 8, WriteTimeout: 2 * time.Second}})
+	hs := httptest.NewServer(srv)
+	t.Cleanup(hs.Close)
+	dial := func() *websocket.Conn {
+		c, _, err := websocket.Dial(ctx, "ws"+strings.TrimPrefix(hs.URL, "http")+"/ws", &websocket.DialOptions{HTTPHeader: http.Header{"Authorization": {"Bearer " + token}}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		c.SetReadLimit(1 << 20)
+		t.Cleanup(func() { c.CloseNow() })
+		return c
+	}
+	slow, fast := dial(), dial()
+	if err := slow.Write(ctx, websocket.MessageText, []byte(fmt.Sprintf(`{"type":"resume","session_id":%q,"after_seq":0}`, sess.ID))); err != nil {
+		t.Fatal(err)
+	}
+	// The slow client never reads. The fast one pings throughout and is
+	// answered promptly.
+	deadline := time.Now().Add(20 * time.Second)
+	for srv.Connections() > 1 {
+		if time.Now().After(deadline) {
+			t.Fatalf("the slow client is still connected (%d connections)", srv.Connections())
+		}
+		start := time.Now()
+		if err := fast.Write(ctx, websocket.MessageText, []byte(`{"type":"ping"}`)); err != nil {
+			t.Fatal(err)
+		}
+		rctx, cancel := context.WithTimeout(ctx, 2*time.Second)
+		_, b, err := fast.Read(rctx)
+		cancel()
+		if err != nil || !strings.Contains(string(b), `"pong"`) {
+			t.Fatalf("fast client: %v %s", err, b)
+		}
+		if d := time.Since(start); d > time.Second {
+			t.Errorf("pong took %s while a slow client was stuck", d)
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	var m dto.Metric
+	if err := srv.Metrics.Dropped.Write(&m); err != nil {
+		t.Fatal(err)
+	}
+	if n := m.GetCounter().GetValue(); n != 1 {
+		t.Errorf("dropped = %v, want 1", n)
+	}
+}
