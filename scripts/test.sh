@@ -35,8 +35,9 @@
 set -euo pipefail
 
 # Debian packages the tests need. Keep this the only list.
-# TODO(web UI issue): add "chromium chromium-driver" for the browser tests.
-APT_PACKAGES="prometheus-alertmanager prometheus"
+# chromium: the web UI's browser tests (internal/web) drive it with chromedp
+# over the DevTools protocol, so no chromium-driver is needed.
+APT_PACKAGES="prometheus-alertmanager prometheus chromium"
 ALERTMANAGER_BIN=/usr/bin/prometheus-alertmanager
 
 # staticcheck v0.8.x (2026.1) is the first release line built for Go 1.26

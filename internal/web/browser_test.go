@@ -171,6 +171,30 @@ func (b *browser) screenshot(name, theme string) {
 	eval[bool](b, `(document.documentElement.removeAttribute("data-theme"), true)`)
 }
 
+// dashboardScreenshots fills the dashboard with a few more incidents and
+// takes its screenshots (only when AURORA_UPDATE_SCREENSHOTS=1).
+func dashboardScreenshots(t *testing.T, p *testenv.Process, b *browser) {
+	t.Helper()
+	for _, a := range []map[string]any{
+		{"title": "Payments API p99 latency above 2s", "severity": "high", "service": "payments", "labels": map[string]string{"alertname": "HighLatency", "namespace": "payments"}},
+		{"title": "Pod orders-7d9f crash looping", "severity": "critical", "service": "orders", "labels": map[string]string{"alertname": "KubePodCrashLooping", "namespace": "shop", "pod": "orders-7d9f"}},
+		{"title": "Disk 91% full on db-0", "severity": "warning", "service": "postgres", "labels": map[string]string{"alertname": "NodeFilesystemAlmostFull", "instance": "db-0"}},
+		{"title": "Certificate for api.example.com expires in 6 days", "severity": "info", "service": "ingress", "labels": map[string]string{"alertname": "CertExpiring"}},
+	} {
+		if code := p.Do("POST", "/webhooks/generic", a, nil); code != 202 {
+			t.Fatalf("webhook: %d", code)
+		}
+	}
+	b.navigate("/?status=all")
+	b.waitJS("rows", `document.querySelectorAll("tr[data-incident]").length >= 5 && document.querySelectorAll("tr[data-incident] .inv-completed").length >= 4`, 30*time.Second)
+	b.screenshot("dashboard", "light")
+	b.screenshot("dashboard", "dark")
+	// A phone: the same page at 390 px.
+	b.do("phone viewport", chromedp.EmulateViewport(390, 844))
+	b.screenshot("dashboard-phone", "light")
+	b.do("desktop viewport", chromedp.EmulateViewport(1280, 800))
+}
+
 // alertmanagerPayload is an Alertmanager webhook (version 4) with one alert.
 func alertmanagerPayload(labels, annotations map[string]string, status string) map[string]any {
 	now := time.Now().UTC().Add(-2 * time.Minute).Format(time.RFC3339)
@@ -245,8 +269,16 @@ func TestBrowserIncidentFlow(t *testing.T) {
 	if c := eval[string](b, `document.querySelector('[data-count="open"]').textContent`); c != "1" {
 		t.Fatalf("open count = %q, want 1", c)
 	}
-	b.screenshot("dashboard", "light")
-	b.screenshot("dashboard", "dark")
+	// Search (htmx): a query that matches nothing empties the list in place
+	// and the URL keeps the filter; clearing it brings the incident back.
+	b.do("search", chromedp.SendKeys(chromedp.CSS(`#f-q`), "zzz-no-such"))
+	b.waitJS("no match", `document.querySelector("#dash-live").textContent.includes("No incidents match") && location.search.includes("q=zzz-no-such")`, 10*time.Second)
+	eval[bool](b, `(document.querySelector("#f-q").value = "", true)`)
+	b.do("search again", chromedp.SendKeys(chromedp.CSS(`#f-q`), "Checkout"))
+	b.waitJS("match again", `document.querySelector("tr[data-incident] .incident-link")`, 10*time.Second)
+	if v := eval[int](b, `window.__noReload || 0`); v != 42 {
+		t.Fatal("searching reloaded the page")
+	}
 
 	// Open it: the report, and a citation that opens its evidence.
 	b.do("open incident", chromedp.Click(chromedp.CSS(`tr[data-incident] .incident-link`)))
@@ -254,6 +286,8 @@ func TestBrowserIncidentFlow(t *testing.T) {
 	if v := eval[string](b, `document.querySelector("#verdict").textContent`); v != "INCONCLUSIVE" {
 		t.Fatalf("verdict %q: with no evidence source the report must be INCONCLUSIVE", v)
 	}
+	b.screenshot("incident", "light")
+	b.screenshot("incident", "dark")
 	b.do("follow citation", chromedp.Click(chromedp.CSS(`.findings a.cite`)))
 	b.waitJS("cited step open", `location.hash === "#step-1" && document.querySelector("#step-1 details").open && document.querySelector("#step-1").classList.contains("cited")`, 10*time.Second)
 	evidence := eval[string](b, `document.querySelector("#step-1 .step-output").innerText`)
@@ -263,9 +297,6 @@ func TestBrowserIncidentFlow(t *testing.T) {
 	if why := eval[string](b, `document.querySelector(".alert-item .why").textContent`); why == "" {
 		t.Fatal("the alert does not say why it was grouped")
 	}
-	b.screenshot("incident", "light")
-	b.screenshot("incident", "dark")
-
 	// Acknowledge, then resolve; the header follows without reload.
 	eval[bool](b, `(window.__noReload = 7, true)`)
 	b.do("acknowledge", chromedp.Click(chromedp.CSS(`button[data-status=acknowledged]`)))
@@ -280,6 +311,21 @@ func TestBrowserIncidentFlow(t *testing.T) {
 	p.Do("GET", "/api/v1/incidents/"+id, nil, &inc)
 	if inc.Status != "resolved" {
 		t.Fatalf("API says %q after resolving in the UI", inc.Status)
+	}
+
+	if os.Getenv("AURORA_UPDATE_SCREENSHOTS") == "1" {
+		dashboardScreenshots(t, p, b)
+	}
+
+	// Admin: an API token is created in the UI, shown once, and works.
+	b.navigate("/admin")
+	b.do("create token", chromedp.WaitVisible(chromedp.CSS(`#token-form`)),
+		chromedp.SetValue(chromedp.CSS(`#token-form input[name=name]`), "ci"),
+		chromedp.Click(chromedp.CSS(`#token-form button[type=submit]`)))
+	b.waitJS("token shown", `!document.querySelector("#token-result").hidden && document.querySelector("#created-token").textContent.startsWith("aur_")`, 10*time.Second)
+	apiToken := eval[string](b, `document.querySelector("#created-token").textContent`)
+	if code := testenv.DoToken(t, p.URL, apiToken, "GET", "/api/v1/incidents", nil, nil); code != 200 {
+		t.Fatalf("token created in the UI: GET /api/v1/incidents = %d", code)
 	}
 
 	// Sign out; a viewer sees no write buttons and the API refuses them.

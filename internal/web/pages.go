@@ -44,6 +44,11 @@ type dashboardData struct {
 
 func (h *Handler) dashboard(w http.ResponseWriter, r *http.Request, s *session) {
 	ctx := r.Context()
+	last, err := h.o.Store.LastEventID(ctx, s.OrgID)
+	if err != nil {
+		h.serverError(w, r, err)
+		return
+	}
 	q := r.URL.Query()
 	d := dashboardData{Status: q.Get("status"), Severity: q.Get("severity"), Service: strings.TrimSpace(q.Get("service")),
 		Query: strings.TrimSpace(q.Get("q")), Severities: severityOptions, PublicURL: h.o.PublicURL, WebhookURL: h.o.PublicURL + "/webhooks/generic"}
@@ -110,7 +115,7 @@ func (h *Handler) dashboard(w http.ResponseWriter, r *http.Request, s *session) 
 			d.HasInteg = len(list) > 0
 		}
 	}
-	h.render(w, r, http.StatusOK, "dashboard", page{Title: "Incidents", Nav: "incidents", Session: s, Data: d})
+	h.render(w, r, http.StatusOK, "dashboard", page{Title: "Incidents", Nav: "incidents", Session: s, Data: d, LastEvent: last})
 }
 
 // report mirrors the investigator's report JSON (investigate.Report, schema
@@ -188,6 +193,11 @@ type chatBox struct {
 func (h *Handler) incident(w http.ResponseWriter, r *http.Request, s *session) {
 	ctx := r.Context()
 	id := r.PathValue("id")
+	last, err := h.o.Store.LastEventID(ctx, s.OrgID)
+	if err != nil {
+		h.serverError(w, r, err)
+		return
+	}
 	inc, err := h.o.Store.GetIncident(ctx, s.OrgID, id)
 	if errors.Is(err, storage.ErrNotFound) {
 		h.errorPage(w, r, s, http.StatusNotFound, "No incident "+id+" in your organisation.")
@@ -223,7 +233,7 @@ func (h *Handler) incident(w http.ResponseWriter, r *http.Request, s *session) {
 			d.Report = viewReport(&rep)
 		}
 	}
-	h.render(w, r, http.StatusOK, "incident", page{Title: inc.Title, Nav: "incidents", Session: s, Data: d})
+	h.render(w, r, http.StatusOK, "incident", page{Title: inc.Title, Nav: "incidents", Session: s, Data: d, LastEvent: last})
 }
 
 func viewReport(rep *report) *reportView {

@@ -174,6 +174,10 @@ type page struct {
 	Nav     string
 	Session *session
 	Data    any
+	// LastEvent is the org's last event id, read before the page's data:
+	// the live stream resumes after it, so a change made while the page
+	// was rendered or loading is not missed.
+	LastEvent int64
 }
 
 func (h *Handler) render(w http.ResponseWriter, r *http.Request, status int, name string, p page) {

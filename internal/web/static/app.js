@@ -143,7 +143,10 @@
       status = document.getElementById("live-status");
       if (status) { status.setAttribute("data-state", state); status.textContent = text; }
     };
-    var es = new EventSource("/api/v1/events");
+    // Resume after the last event the page was rendered with, so changes
+    // made between rendering and connecting are not missed.
+    var last = document.body.getAttribute("data-last-event") || "";
+    var es = new EventSource("/api/v1/events" + (last ? "?last_event_id=" + encodeURIComponent(last) : ""));
     es.onopen = function () { setStatus("live", "live"); };
     es.onerror = function () {
       setStatus(es.readyState === EventSource.CLOSED ? "offline" : "connecting", es.readyState === EventSource.CLOSED ? "offline: reload the page" : "reconnecting…");
