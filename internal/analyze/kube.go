@@ -222,7 +222,33 @@ func (d *DescribeDoc) Node(path ...string) *DescribeNode {
 	return n
 }
 
-var describeKey = regexp.MustCompile(`^([A-Za-z0-9][^:]*?):(?:\s+(.*))?$`)
+// describeKV splits a describe line "Key:  value" (or "Key:") as the
+// pattern ^([A-Za-z0-9][^:]*?):(?:\s+(.*))?$ would, both parts trimmed,
+// without a regexp: it runs on every line of every description, and the
+// backtracking matcher cost a fifth of a large bundle's analysis.
+func describeKV(body string) (key, value string, ok bool) {
+	if body == "" || !isAlnumByte(body[0]) {
+		return "", "", false
+	}
+	i := strings.IndexByte(body, ':')
+	if i < 0 {
+		return "", "", false
+	}
+	rest := body[i+1:]
+	if rest != "" && !isSpaceByte(rest[0]) {
+		return "", "", false // "http://…": the first colon is not a key's
+	}
+	return strings.TrimSpace(body[:i]), strings.TrimSpace(rest), true
+}
+
+func isAlnumByte(c byte) bool {
+	return c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9'
+}
+
+// isSpaceByte is regexp's \s: [\t\n\f\r ].
+func isSpaceByte(c byte) bool {
+	return c == ' ' || c == '\t' || c == '\n' || c == '\f' || c == '\r'
+}
 
 // ParseDescribe splits `kubectl describe` output into objects (each starts
 // with "Name:" in the first column) and parses each into a tree by
@@ -250,8 +276,8 @@ func ParseDescribe(text string) []*DescribeDoc {
 			stack = stack[:len(stack)-1]
 		}
 		n := &DescribeNode{indent: indent, Value: body}
-		if m := describeKey.FindStringSubmatch(body); m != nil {
-			n.Key, n.Value = strings.TrimSpace(m[1]), strings.TrimSpace(m[2])
+		if k, v, ok := describeKV(body); ok {
+			n.Key, n.Value = k, v
 		}
 		for _, a := range stack[1:] {
 			a.Lines = append(a.Lines, line)

@@ -5,6 +5,7 @@ import (
 	"os"
 	"path/filepath"
 	"reflect"
+	"regexp"
 	"slices"
 	"strings"
 	"testing"
@@ -342,5 +343,19 @@ func TestEventCountInLastSeen(t *testing.T) {
 	}
 	if evs[0].Count != 120 || evs[0].Reason != "BackOff" || evs[1].Count != 1 {
 		t.Fatalf("counts: %d %q %d", evs[0].Count, evs[0].Reason, evs[1].Count)
+	}
+}
+
+// describeKV must split lines exactly as the regexp it replaced.
+func TestDescribeKVMatchesPattern(t *testing.T) {
+	re := regexp.MustCompile(`^([A-Za-z0-9][^:]*?):(?:\s+(.*))?$`)
+	for _, l := range []string{"Name:         cart", "Name:", "Labels:       app=cart", "http://x:80", "Image:  r.io/a:1.2",
+		"Port:  8080/TCP", "  indented: x", ":x", "", "a:b", "Key:\tvalue", "Key:   ", "Node:  worker-1/10.0.0.1", "x", "1/1 Running",
+		"Reason:  Error: something: bad", "Ready:  True", "Über: x", "Warning  BackOff  3m  kubelet  Back-off: x"} {
+		k, v, ok := describeKV(l)
+		m := re.FindStringSubmatch(l)
+		if ok != (m != nil) || ok && (k != strings.TrimSpace(m[1]) || v != strings.TrimSpace(m[2])) {
+			t.Errorf("%q: describeKV = %q %q %v, regexp %q", l, k, v, ok, m)
+		}
 	}
 }
