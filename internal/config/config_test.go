@@ -32,7 +32,7 @@ func TestDefaults(t *testing.T) {
 	t.Parallel()
 	c := mustLoad(t, nil)
 	want := Config{
-		Server:   Server{HTTPAddr: ":8080", DataDir: "./data", LogLevel: "info", LogFormat: "text", ShutdownTimeout: 30 * time.Second},
+		Server:   Server{HTTPAddr: ":8080", DataDir: "./data", LogLevel: "info", LogFormat: "text", ShutdownTimeout: 30 * time.Second, SessionTTL: 12 * time.Hour},
 		Database: Database{Port: 5432, User: "aurora", Name: "aurora", SSLMode: "prefer", PoolMin: 2, PoolMax: 20},
 		Security: Security{AdminEmail: "admin@localhost"},
 		Intake: Intake{

@@ -299,6 +299,8 @@ func TestBrowserIncidentFlow(t *testing.T) {
 	}
 	// Acknowledge, then resolve; the header follows without reload.
 	eval[bool](b, `(window.__noReload = 7, true)`)
+	b.do("re-investigate", chromedp.Click(chromedp.CSS(`button[data-action=reinvestigate]`)))
+	b.waitJS("second investigation", `document.querySelectorAll(".incident-side .inv").length >= 2 && !document.querySelector("#report-pending")`, 30*time.Second)
 	b.do("acknowledge", chromedp.Click(chromedp.CSS(`button[data-status=acknowledged]`)))
 	b.waitJS("acknowledged", `document.querySelector(".incident-head .status-acknowledged")`, 10*time.Second)
 	b.do("resolve", chromedp.Click(chromedp.CSS(`button[data-status=resolved]`)))
@@ -486,6 +488,26 @@ func TestBrowserChat(t *testing.T) {
 	if session == "" {
 		t.Fatal("no chat session recorded")
 	}
+
+	// Agent mode: asking to acknowledge proposes the change; nothing happens
+	// until the approval prompt is answered, then the incident is acknowledged.
+	b.do("agent mode", chromedp.Click(chromedp.CSS(`[data-chat-agent]`)),
+		chromedp.SetValue(chromedp.CSS(`[data-chat] textarea`), "acknowledge"),
+		chromedp.Click(chromedp.CSS(`[data-chat] .chat-form button[type=submit]`)))
+	b.waitJS("approval prompt", `document.querySelector(".msg.confirm button.primary")`, 30*time.Second)
+	var inc struct{ Status string }
+	p.Do("GET", "/api/v1/incidents/"+id, nil, &inc)
+	if inc.Status != "open" {
+		t.Fatalf("the change ran before approval: incident is %s", inc.Status)
+	}
+	b.do("approve", chromedp.Click(chromedp.CSS(`.msg.confirm button.primary`)))
+	testenv.Eventually(t, 30*time.Second, "the approved change to run", func() bool {
+		p.Do("GET", "/api/v1/incidents/"+id, nil, &inc)
+		return inc.Status == "acknowledged"
+	})
+	b.waitJS("tool result shown", `Array.from(document.querySelectorAll(".msg.tool")).some(e => e.textContent.includes("← ok"))`, 30*time.Second)
+	// The incident header on the same page followed the change live.
+	b.waitJS("header acknowledged", `document.querySelector(".incident-head .status-acknowledged")`, 15*time.Second)
 
 	// The chat page lists the conversation; opening it replays it.
 	b.navigate("/chat")

@@ -8,6 +8,7 @@ import (
 	"regexp"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/aurora-oss/aurora/internal/testenv"
 )
@@ -100,9 +101,25 @@ func (c *client) login(email, password string, header map[string]string) (reply,
 	return r, find(c.t, csrfMetaRE, dash.body)
 }
 
+// TestSessionSecurity runs on both storage backends: sessions and sign-in
+// failures live in the database (migration 00008).
 func TestSessionSecurity(t *testing.T) {
 	t.Parallel()
-	p := startAurora(t, nil)
+	for _, backend := range []struct {
+		name string
+		env  func(t *testing.T) testenv.Env
+	}{
+		{"sqlite", func(*testing.T) testenv.Env { return nil }},
+		{"postgres", func(t *testing.T) testenv.Env { return testenv.Env{"DATABASE_URL": testenv.Postgres(t)} }},
+	} {
+		t.Run(backend.name, func(t *testing.T) {
+			t.Parallel()
+			sessionSecurity(t, startAurora(t, backend.env(t)))
+		})
+	}
+}
+
+func sessionSecurity(t *testing.T, p *testenv.Process) {
 	form := map[string]string{"Content-Type": "application/x-www-form-urlencoded"}
 
 	t.Run("pages need a session", func(t *testing.T) {
@@ -241,4 +258,22 @@ func TestSessionSecurity(t *testing.T) {
 			t.Fatalf("viewer GET /admin: %d, want 403", r.status)
 		}
 	})
+}
+
+func TestSessionExpires(t *testing.T) {
+	t.Parallel()
+	p := startAurora(t, testenv.Env{"AURORA_SESSION_TTL": "1s"})
+	c := newClient(t, p.URL)
+	if r, _ := c.login("admin@localhost", adminPassword, nil); r.status != http.StatusSeeOther {
+		t.Fatalf("sign-in: %d", r.status)
+	}
+	if r := c.do("GET", "/api/v1/incidents", "", nil); r.status != 200 {
+		t.Fatalf("fresh session: %d", r.status)
+	}
+	testenv.Eventually(t, 10*time.Second, "the session to expire", func() bool {
+		return c.do("GET", "/api/v1/incidents", "", nil).status == http.StatusUnauthorized
+	})
+	if r := c.do("GET", "/", "", nil); r.status != http.StatusSeeOther || !strings.HasPrefix(r.header.Get("Location"), "/login") {
+		t.Fatalf("expired session on a page: %d %q", r.status, r.header.Get("Location"))
+	}
 }

@@ -63,15 +63,27 @@ func duration(start time.Time, end *time.Time, now time.Time) string {
 
 // prettyJSON indents stored JSON for display; it stays text, escaped by the
 // template like any other.
+// Stored JSON escapes <, > and & as \u003c…; they are decoded here so
+// people read "<nil>" rather than "\u003cnil\u003e" (the template still
+// escapes them for HTML).
 func prettyJSON(raw storage.RawJSON) string {
 	if len(raw) == 0 || string(raw) == "null" {
 		return ""
 	}
-	var buf bytes.Buffer
-	if err := json.Indent(&buf, raw, "", "  "); err != nil {
+	dec := json.NewDecoder(bytes.NewReader(raw))
+	dec.UseNumber() // keep numbers exactly as stored
+	var v any
+	if err := dec.Decode(&v); err != nil {
 		return string(raw)
 	}
-	return buf.String()
+	var buf bytes.Buffer
+	enc := json.NewEncoder(&buf)
+	enc.SetEscapeHTML(false)
+	enc.SetIndent("", "  ")
+	if err := enc.Encode(v); err != nil {
+		return string(raw)
+	}
+	return strings.TrimSuffix(buf.String(), "\n")
 }
 
 // stepText is a step's output as people read it: the tool's text when the

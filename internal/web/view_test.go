@@ -122,3 +122,19 @@ func TestVendoredHTMX(t *testing.T) {
 		t.Fatalf("static/README.md does not state the sha256 of htmx.min.js (%x)", sum)
 	}
 }
+
+func TestStepText(t *testing.T) {
+	t.Parallel()
+	tests := []struct{ in, want string }{
+		{`{"text":"line 1\nline 2"}`, "line 1\nline 2"},
+		{`{"text":"partial","error":"timeout"}`, "error: timeout\npartial"},
+		{`{"title":"\u003cscript\u003e","n":1.50}`, "{\n  \"n\": 1.50,\n  \"title\": \"<script>\"\n}"},
+		{`not json`, "not json"},
+		{``, ""},
+	}
+	for _, tt := range tests {
+		if got := stepText([]byte(tt.in)); got != tt.want {
+			t.Errorf("stepText(%s) = %q, want %q", tt.in, got, tt.want)
+		}
+	}
+}

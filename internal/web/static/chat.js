@@ -97,7 +97,8 @@
     var text = this.input.value.trim();
     if (!text) return;
     if (this.running) { this.toast("Wait for the current answer, or cancel it.", "error"); return; }
-    var f = { type: "query", text: text, mode: "ask" };
+    var agent = this.root.querySelector("[data-chat-agent]");
+    var f = { type: "query", text: text, mode: agent && agent.checked ? "agent" : "ask" };
     if (this.sessionID) f.session_id = this.sessionID;
     else if (this.incidentID) f.incident_id = this.incidentID;
     this.input.value = "";
