@@ -247,16 +247,18 @@ func redactURL(s string) string {
 	return s
 }
 
-// toolEnv reads the toolsets the environment configures: PROMETHEUS_URL;
+// toolEnv reads the toolsets the environment configures: PROMETHEUS_URL
+// (and its bearer token or basic auth);
 // a kubeconfig (KUBECONFIG) and its contexts (AURORA_KUBE_CONTEXTS, one
 // cluster each), or the pod's service account when Aurora runs in a
 // cluster. It checks them without connecting.
 func toolEnv(cfg *config.Config) (toolconfig.Env, error) {
 	var env toolconfig.Env
 	if u := cfg.Toolsets.PrometheusURL; u != "" {
-		pc := toolset.PrometheusConfig{URL: u}
+		t := cfg.Toolsets
+		pc := toolset.PrometheusConfig{URL: u, BearerToken: t.PrometheusBearerToken, Username: t.PrometheusUsername, Password: t.PrometheusPassword}
 		if _, err := toolset.NewPrometheus(pc); err != nil {
-			return env, fmt.Errorf("PROMETHEUS_URL: %w", err)
+			return env, fmt.Errorf("PROMETHEUS_URL / PROMETHEUS_BEARER_TOKEN / PROMETHEUS_USERNAME / PROMETHEUS_PASSWORD: %w", err)
 		}
 		env.Prometheus = &pc
 	}

@@ -175,7 +175,11 @@ type Toolsets struct {
 	Kubeconfig    string   `env:"KUBECONFIG" desc:"Kubeconfig file for the Kubernetes toolset; unset inside a cluster uses the pod's service account."`
 	KubeContexts  []string `env:"AURORA_KUBE_CONTEXTS" desc:"Kubeconfig contexts to investigate, comma-separated, one cluster each (the first is the default); unset means the current context."`
 	PrometheusURL string   `env:"PROMETHEUS_URL" check:"url=http|https" desc:"Prometheus-compatible query API for the metrics toolset."`
-	SearXNGURL    string   `env:"SEARXNG_URL" check:"url=http|https" reserved:"true" desc:"SearXNG instance for web search; unset disables web search."`
+	// Credentials sent to PROMETHEUS_URL's host: a bearer token, or basic auth.
+	PrometheusBearerToken string `env:"PROMETHEUS_BEARER_TOKEN" secret:"true" desc:"Bearer token sent to PROMETHEUS_URL's host."`
+	PrometheusUsername    string `env:"PROMETHEUS_USERNAME" desc:"Basic-auth user for PROMETHEUS_URL (with PROMETHEUS_PASSWORD); not together with PROMETHEUS_BEARER_TOKEN."`
+	PrometheusPassword    string `env:"PROMETHEUS_PASSWORD" secret:"true" desc:"Basic-auth password for PROMETHEUS_URL."`
+	SearXNGURL            string `env:"SEARXNG_URL" check:"url=http|https" reserved:"true" desc:"SearXNG instance for web search; unset disables web search."`
 }
 
 // Load reads every variable through getenv (os.LookupEnv when nil), applies
