@@ -3,12 +3,14 @@ package cli
 import (
 	"bufio"
 	"context"
+	"encoding/json"
 	"errors"
 	"flag"
 	"fmt"
 	"io"
 	"net/http"
 	"runtime"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -43,6 +45,7 @@ func benchChatMain(ctx context.Context, args []string, stdout, stderr io.Writer)
 	n := fs.Int("connections", 1000, "connections to open")
 	parallel := fs.Int("parallel", 100, "connections opened at once")
 	hold := fs.Duration("hold", 10*time.Second, "how long to hold them before measuring")
+	turns := fs.Int("turns", 0, "then ask this many questions one after another on one more connection and print their latency (needs a worker)")
 	if err := fs.Parse(args); err != nil {
 		return 2
 	}
@@ -135,6 +138,11 @@ func benchChatMain(ctx context.Context, args []string, stdout, stderr io.Writer)
 		fmt.Fprintf(stdout, "chatbot holds %.0f connections; RSS %.1f MiB (%.1f MiB before; ≈ %.1f KiB per connection); goroutines %.0f\n",
 			held, rss/(1<<20), before["process_resident_memory_bytes"]/(1<<20), perConn/1024, after["go_goroutines"])
 	}
+	if *turns > 0 {
+		if err := benchTurns(ctx, wsURL, *token, *turns, stdout); err != nil {
+			fmt.Fprintln(stderr, "aurora bench chat: turns:", err)
+		}
+	}
 	var ms runtime.MemStats
 	runtime.ReadMemStats(&ms)
 	fmt.Fprintf(stdout, "this client: %.1f MiB from the OS\n", float64(ms.Sys)/(1<<20))
@@ -195,4 +203,73 @@ func scrapeChatbot(ctx context.Context, base string) (map[string]float64, error)
 		}
 	}
 	return out, sc.Err()
+}
+
+// benchTurns asks n questions in turn on one connection and prints the
+// latency from sending the query to the first stored frame (the user's
+// message, written by the chatbot), to the first frame the worker wrote
+// (status running) and to done.
+func benchTurns(ctx context.Context, wsURL, token string, n int, stdout io.Writer) error {
+	c, _, err := websocket.Dial(ctx, wsURL, &websocket.DialOptions{HTTPHeader: http.Header{"Authorization": {"Bearer " + token}}})
+	if err != nil {
+		return err
+	}
+	defer c.CloseNow()
+	c.SetReadLimit(1 << 22)
+	var first, running, done []time.Duration
+	for i := range n {
+		start := time.Now()
+		q := fmt.Sprintf(`{"type":"query","text":"bench question %d: what can you do?"}`, i)
+		if err := c.Write(ctx, websocket.MessageText, []byte(q)); err != nil {
+			return err
+		}
+		gotFirst, gotRunning := false, false
+		for {
+			rctx, cancel := context.WithTimeout(ctx, time.Minute)
+			_, b, err := c.Read(rctx)
+			cancel()
+			if err != nil {
+				return err
+			}
+			var f struct {
+				Type  string `json:"type"`
+				Seq   int64  `json:"seq"`
+				State string `json:"state"`
+			}
+			if err := json.Unmarshal(b, &f); err != nil {
+				return err
+			}
+			if f.Type == "error" {
+				return errors.New(string(b))
+			}
+			if !gotFirst && f.Seq > 0 {
+				gotFirst = true
+				first = append(first, time.Since(start))
+			}
+			if !gotRunning && f.Type == "status" && f.State == "running" {
+				gotRunning = true
+				running = append(running, time.Since(start))
+			}
+			if f.Type == "done" {
+				done = append(done, time.Since(start))
+				break
+			}
+		}
+	}
+	for _, m := range []struct {
+		name string
+		d    []time.Duration
+	}{{"query → first frame (stored by the chatbot)", first}, {"query → running (first frame of the worker)", running}, {"query → done", done}} {
+		slices.Sort(m.d)
+		fmt.Fprintf(stdout, "%-46s p50 %s  p95 %s  max %s  (%d turns)\n", m.name, pct(m.d, 50), pct(m.d, 95), pct(m.d, 100), len(m.d))
+	}
+	return nil
+}
+
+func pct(d []time.Duration, p int) time.Duration {
+	if len(d) == 0 {
+		return 0
+	}
+	i := (len(d)*p + 99) / 100
+	return d[max(min(i, len(d))-1, 0)].Round(100 * time.Microsecond)
 }
