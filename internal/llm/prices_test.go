@@ -99,3 +99,27 @@ func TestCheaperThan(t *testing.T) {
 		t.Error("a step reads 10x what it writes")
 	}
 }
+
+// LLM_PRICES comes from the environment: no input may panic, and what is
+// accepted is a usable table.
+func FuzzParsePrices(f *testing.F) {
+	f.Add(`{"m":{"input_per_mtok":1,"output_per_mtok":2,"cached_input_per_mtok":0.5}}`)
+	f.Add(`{"m":{"input_per_mtok":-1}}`)
+	f.Add(`{"anthropic/claude-sonnet-4.6":{}}`)
+	f.Add(`[]`)
+	f.Fuzz(func(t *testing.T, s string) {
+		m, err := ParsePrices(s)
+		if err != nil {
+			return
+		}
+		table := NewPrices(m)
+		for k, p := range m {
+			if p.InputPerMTok < 0 || p.OutputPerMTok < 0 || p.CachedInputPerMTok < 0 {
+				t.Fatalf("negative price accepted: %q %+v", k, p)
+			}
+			if got, ok := table.Lookup(k); !ok || (got != p && normalizeModel(k) == strings.ToLower(strings.TrimSpace(k))) {
+				t.Fatalf("Lookup(%q) = %+v, %v; want %+v", k, got, ok, p)
+			}
+		}
+	})
+}

@@ -109,6 +109,19 @@ func ConfigFrom(c config.LLM) (Config, error) {
 	}, nil
 }
 
+// Secrets lists the configured keys, for a redact.Redactor that removes
+// them from any text (they are also caught by pattern, but a proxy's key
+// may have no recognisable shape).
+func (c Config) Secrets() []string {
+	var out []string
+	for _, k := range []string{c.OpenAIAPIKey, c.AnthropicAPIKey, c.GoogleAPIKey, c.OpenRouterAPIKey} {
+		if k != "" {
+			out = append(out, k)
+		}
+	}
+	return out
+}
+
 // ModelInfo describes the model of one purpose, without any key: for
 // /api/v1/llm, the UI and start-up logs.
 type ModelInfo struct {

@@ -188,6 +188,10 @@ func TestConfigFrom(t *testing.T) {
 		t.Errorf("rca %+v", m)
 	}
 
+	if s := cfg.Secrets(); len(s) != 1 || s[0] != "sk-ant-x" {
+		t.Errorf("secrets %v", s)
+	}
+
 	c.LLM.Prices = `{"x": {"input": 1}}`
 	if _, err := ConfigFrom(c.LLM); err == nil || !strings.Contains(err.Error(), "LLM_PRICES") {
 		t.Errorf("bad prices: %v", err)
