@@ -163,24 +163,24 @@ func buildRules() []*rule {
 	}{
 		{KindAPIKey, "sk-ant-", `\b(?P<s>sk-ant-[A-Za-z0-9_\-]{20,})`},
 		{KindAPIKey, "sk-", `(?:^|[^A-Za-z0-9_\-])(?P<s>sk-(?:proj-|svcacct-|admin-|None-)?[A-Za-z0-9_\-]{20,})`},
-		{KindAPIKey, "k_live_", `\b(?P<s>[rs]k_live_[A-Za-z0-9]{16,})`},
-		{KindAPIKey, "k_test_", `\b(?P<s>[rs]k_test_[A-Za-z0-9]{16,})`},
+		{KindAPIKey, "sk_live_|rk_live_", `\b(?P<s>[rs]k_live_[A-Za-z0-9]{16,})`},
+		{KindAPIKey, "sk_test_|rk_test_", `\b(?P<s>[rs]k_test_[A-Za-z0-9]{16,})`},
 		{KindSecret, "whsec_", `\b(?P<s>whsec_[A-Za-z0-9+/=]{16,})`},
-		{KindToken, "gh", `\b(?P<s>gh[pousr]_[A-Za-z0-9]{36,})`},
+		{KindToken, "ghp_|gho_|ghu_|ghs_|ghr_", `\b(?P<s>gh[pousr]_[A-Za-z0-9]{36,})`},
 		{KindToken, "github_pat_", `\b(?P<s>github_pat_[A-Za-z0-9_]{22,})`},
 		{KindToken, "glpat-", `\b(?P<s>glpat-[A-Za-z0-9_\-]{20,})`},
 		{KindToken, "xox", `\b(?P<s>xox[abposre]-[A-Za-z0-9\-]{10,})`},
 		{KindToken, "hooks.slack.com/", `hooks\.slack\.com/(?:services|workflows|triggers)/(?P<s>[A-Za-z0-9/_\-]{20,})`},
 		{KindAPIKey, "AIza", `\b(?P<s>AIza[0-9A-Za-z_\-]{35,})`},
-		{KindAWSKey, "A", `\b(?P<s>(?:AKIA|ASIA|ABIA|ACCA)[0-9A-Z]{16})\b`},
+		{KindAWSKey, "AKIA|ASIA|ABIA|ACCA", `\b(?P<s>(?:AKIA|ASIA|ABIA|ACCA)[0-9A-Z]{16})\b`},
 		{KindToken, "npm_", `\b(?P<s>npm_[A-Za-z0-9]{36})\b`},
 		{KindToken, "hf_", `\b(?P<s>hf_[A-Za-z0-9]{34,})\b`},
 		{KindAPIKey, "SG.", `\b(?P<s>SG\.[A-Za-z0-9_\-]{22}\.[A-Za-z0-9_\-]{43})`},
-		{KindToken, "aur", `\b(?P<s>aur(?:wh)?_[A-Za-z0-9_\-]{20,})`},
-		{KindToken, "hv", `\b(?P<s>hv[sbr]\.[A-Za-z0-9_\-]{20,})`},
+		{KindToken, "aur_|aurwh_", `\b(?P<s>aur(?:wh)?_[A-Za-z0-9_\-]{20,})`},
+		{KindToken, "hvs.|hvb.|hvr.", `\b(?P<s>hv[sbr]\.[A-Za-z0-9_\-]{20,})`},
 		{KindJWT, "eyJ", `\b(?P<s>eyJ[A-Za-z0-9_\-]{5,}\.eyJ[A-Za-z0-9_\-]{5,}\.[A-Za-z0-9_\-]{10,})`},
 	} {
-		add(rule{kind: t.kind, need: []string{t.need}, re: regexp.MustCompile(t.re)})
+		add(rule{kind: t.kind, need: strings.Split(t.need, "|"), re: regexp.MustCompile(t.re)})
 	}
 
 	// Settings whose name says secret. JSON: "db_password": "value".
