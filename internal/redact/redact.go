@@ -82,7 +82,50 @@ var notSecretValue = regexp.MustCompile(`(?i)^(<.*|\$\{.*|\$\(.*|\{\{.*|%\(.*|\*
 
 func keepValue(v string) bool {
 	v = strings.TrimSpace(v)
-	return v == "" || notSecretValue.MatchString(v)
+	return v == "" || notSecretValue.MatchString(v) || blockIndicator.MatchString(v)
+}
+
+// blockIndicator is YAML's block scalar header ("|", ">-", "|2"): the
+// value is on the lines below, which yamlBlock redacts.
+var blockIndicator = regexp.MustCompile(`^[|>][+-]?[1-9]?[+-]?$`)
+
+// blockHeader is a YAML key with a block scalar value:
+// "  credentials.json: |".
+var blockHeader = regexp.MustCompile(`^([ \t]*)(?:-[ \t]+)?["']?(` + keyName + `)["']?[ \t]*:[ \t]*[|>][+-]?[1-9]?[+-]?[ \t]*(?:#.*)?\r?\n?$`)
+
+// yamlBlock redacts the lines of a block scalar whose key says secret:
+// every line indented deeper than the key, blank lines included.
+type yamlBlock struct {
+	indent int // of the key; -1 (or 0 value before start) when outside
+	kind   string
+	active bool
+}
+
+// start notes whether line opens a secret block scalar.
+func (y *yamlBlock) start(line string) {
+	m := blockHeader.FindStringSubmatch(line)
+	if m == nil || notSecretKey.MatchString(m[2]) {
+		return
+	}
+	y.active, y.indent, y.kind = true, len(m[1]), kindFromKey(m[2])
+}
+
+// line returns the redacted line and true while inside a block.
+func (y *yamlBlock) line(line string) (string, bool) {
+	if !y.active {
+		return line, false
+	}
+	body := strings.TrimRight(line, "\r\n")
+	trimmed := strings.TrimLeft(body, " \t")
+	if trimmed == "" {
+		return line, true
+	}
+	indent := len(body) - len(trimmed)
+	if indent <= y.indent {
+		y.active = false
+		return line, false
+	}
+	return body[:indent] + Marker(y.kind) + line[len(body):], true
 }
 
 // kindFromKey names the marker after the setting: password-like names give
@@ -280,7 +323,14 @@ func (r *Redactor) Redact(s string) string {
 	}
 	var b strings.Builder
 	changed := false
+	var block yamlBlock
 	for line := range strings.Lines(s) {
+		if out, inBlock := block.line(line); inBlock {
+			b.WriteString(out)
+			changed = changed || out != line
+			continue
+		}
+		block.start(line)
 		var ll string // line in lower case, when a rule needs it
 		for _, rl := range cand {
 			hay := line

@@ -75,6 +75,7 @@ func TestCorpusSecretsGone(t *testing.T) {
 		"Y2hlY2tvdXQ6UzNjcjN0LVA0c3Mh", "M41l-p4ss", "MIIEowIBAAKCAQEA1b2C3d4E5f6G7h8I9j0K1l2M3n4O5p6Q7r8S9t0U1v2W3x4Y",
 		"LS0tLS1CRUdJTiBPUEVOU1NIIFBSSVZBVEUgS0VZLS0tLS0K", "c2lnbmF0dXJlLXZhbHVlLWhlcmU", "3f9a2b7c1d8e", "Adm1n-P4ss", "4f9a2b7c1d8e3f6a&",
 		"R00t-P4ss", "S3cr3t P4ss", "Sql-S3rv3r!", "hvs.CAESIAbCdEfGhIjKlMnOpQrStUvWxYz0123456789",
+		"1a2b3c4d5e6f7a8b9c0d",
 	}
 	evidence := []string{
 		"9fceb02d0ae598e95dc970b74767f19372d61af8", "0b6f7e2c-9d4a-4c1e-8a51-3f2d6e9b7a10", "sha256:3b5e8f1a9c2d4e6f8a0b1c3d5e7f9a1b3c5d7e9f1a3b5c7d9e1f3a5b7c9d1e3f5",
@@ -84,6 +85,7 @@ func TestCorpusSecretsGone(t *testing.T) {
 		`"secretName": "checkout-tls"`, "caBundle: LS0tLS1CRUdJTiBDRVJUSUZJQ0FURS0tLS0tCk1JSUJrVENCK3dJSkFQ", "-----BEGIN CERTIFICATE-----",
 		"passwordSecretRef: redis-auth", "automountServiceAccountToken: false", "{{ .Values.global.apiToken }}", "${API_KEY}", "smtp://mailer:",
 		"Authorization: Bearer ", "curl -u admin:", "User ID=sa;", "requests.go", "kubelet",
+		"  project: shop-prod", "Rotate the database password every 90 days.",
 	}
 	var all strings.Builder
 	inputs, _ := filepath.Glob("testdata/*")
@@ -150,6 +152,10 @@ func TestRules(t *testing.T) {
 		{"--password=s3cret --verbose", "--password=[REDACTED:password] --verbose"},
 		{"--token abcdef123 next", "--token [REDACTED:token] next"},
 		{"Cookie: a=b; c=d", "Cookie: [REDACTED:cookie]"},
+		{"a:\n  password: |\n    hunter2\n\n    more\n  user: bob\n", "a:\n  password: |\n    [REDACTED:password]\n\n    [REDACTED:password]\n  user: bob\n"},
+		{"credentials.json: >-\n  {\"type\": \"service_account\"}\nnext: 1\n", "credentials.json: >-\n  [REDACTED:secret]\nnext: 1\n"},
+		{"description: |\n  not a secret\n", "description: |\n  not a secret\n"},
+		{"secretName: |\n  ref\n", "secretName: |\n  ref\n"},
 		{"", ""},
 	}
 	for _, tc := range tests {
