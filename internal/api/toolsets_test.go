@@ -230,6 +230,8 @@ func TestToolsetsAPI(t *testing.T) {
 		{"kubernetes", `{"kubeconfig":` + strings.TrimSpace(mustJSON(kubeconfigFor("http://x"))) + `,"contexts":["prod","nope"]}`, 422, `no context "nope" (has: dead, prod)`},
 		{"kubernetes", `{"kubeconfig":` + mustJSON(kubeconfigFor("http://x")) + `,"contexts":["prod","prod"]}`, 422, `contexts[1]: "prod" is listed twice`},
 		{"kubernetes", `{"in_cluster":true,"contexts":["a"]}`, 422, "contexts: in_cluster uses the pod's service account"},
+		{"kubernetes", `{"kubeconfig":` + mustJSON(strings.Replace(kubeconfigFor("https://x"), "user: {token: kube-token-123}", "user: {exec: {apiVersion: client.authentication.k8s.io/v1, command: sh}}", 1)) + `}`, 422,
+			`kubeconfig: user "u": exec plugins would run a command on the Aurora host`},
 		{"grafana", `{}`, 404, `unknown toolset "grafana"`},
 	} {
 		code, body := put(c.name, c.body)

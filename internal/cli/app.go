@@ -122,8 +122,9 @@ func open(ctx context.Context, cfg *config.Config, log *slog.Logger, out io.Writ
 		return nil, err
 	}
 	a.toolsets = toolconfig.New(a.store, a.secrets, env)
-	// Tools are the environment's (for callers without an org); each
-	// investigation resolves its org's through ToolsFor.
+	// Tools are the default org's (its settings, else the environment's)
+	// for callers that name no org; each investigation resolves its own
+	// org's through ToolsFor.
 	envTools, err := a.toolsets.Resolve(ctx, a.org.ID)
 	if err != nil {
 		a.close()

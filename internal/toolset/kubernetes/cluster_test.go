@@ -4,6 +4,8 @@ import (
 	"context"
 	"encoding/json"
 	"net/http/httptest"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 
@@ -103,6 +105,28 @@ current-context: west
 	if _, err := Clusters(Config{KubeconfigData: data, Contexts: []string{"east", "north"}}); err == nil ||
 		!strings.Contains(err.Error(), `no context "north" (has: east, west)`) {
 		t.Errorf("unknown context: %v", err)
+	}
+	// Content sent through the API may not run commands or read files on
+	// the Aurora host; a kubeconfig file chosen by the operator may.
+	for _, c := range []struct{ user, cluster, want string }{
+		{`{exec: {apiVersion: client.authentication.k8s.io/v1, command: /bin/sh, args: [-c, "touch /tmp/pwned"]}}`, "", "exec plugins would run a command"},
+		{`{auth-provider: {name: oidc}}`, "", "auth-provider plugins are not accepted"},
+		{`{client-certificate: /etc/ssl/c.pem, client-key: /var/lib/aurora/secret.key}`, "", "file paths"},
+		{`{tokenFile: /var/run/secrets/kubernetes.io/serviceaccount/token}`, "", "file paths"},
+		{`{token: t}`, `certificate-authority: /etc/ca.pem`, "certificate-authority is a file path"},
+	} {
+		kc := "apiVersion: v1\nkind: Config\nclusters:\n- {name: a, cluster: {server: \"https://k:6443\", " + c.cluster + "}}\n" +
+			"users:\n- name: u\n  user: " + c.user + "\ncontexts:\n- {name: x, context: {cluster: a, user: u}}\ncurrent-context: x\n"
+		if _, err := Clusters(Config{KubeconfigData: []byte(kc)}); err == nil || !strings.Contains(err.Error(), c.want) {
+			t.Errorf("%s: error %v, want %q", c.user, err, c.want)
+		}
+		file := filepath.Join(t.TempDir(), "config")
+		if err := os.WriteFile(file, []byte(kc), 0o600); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := Clusters(Config{Kubeconfig: file}); err != nil && strings.Contains(err.Error(), c.want) {
+			t.Errorf("a kubeconfig file was refused: %v", err)
+		}
 	}
 	if _, err := Clusters(Config{KubeconfigData: []byte("{not yaml")}); err == nil {
 		t.Error("bad kubeconfig: no error")

@@ -112,7 +112,9 @@ func connect(cfg Config) (*clusterSet, error) {
 	var raw *clientcmdapi.Config
 	var err error
 	if len(cfg.KubeconfigData) > 0 {
-		raw, err = clientcmd.Load(cfg.KubeconfigData)
+		if raw, err = clientcmd.Load(cfg.KubeconfigData); err == nil {
+			err = checkSelfContained(raw)
+		}
 	} else {
 		rules := clientcmd.NewDefaultClientConfigLoadingRules()
 		if cfg.Kubeconfig != "" {
@@ -168,6 +170,30 @@ func connect(cfg Config) (*clusterSet, error) {
 		return nil, errors.New("kubernetes: no context named")
 	}
 	return newClusterSet(cfg.Timeout, names, kubes), nil
+}
+
+// checkSelfContained refuses what a kubeconfig given as content (an org's
+// setting, sent through the API) must not do on the Aurora host: run a
+// command (exec and auth-provider plugins) or read a local file
+// (certificate, key and token paths). Its credentials must be inline:
+// token, client-certificate-data/client-key-data, certificate-authority-data.
+func checkSelfContained(c *clientcmdapi.Config) error {
+	for name, u := range c.AuthInfos {
+		switch {
+		case u.Exec != nil:
+			return fmt.Errorf("user %q: exec plugins would run a command on the Aurora host; use a service-account token or client certificate data", name)
+		case u.AuthProvider != nil:
+			return fmt.Errorf("user %q: auth-provider plugins are not accepted; use a service-account token or client certificate data", name)
+		case u.ClientCertificate != "" || u.ClientKey != "" || u.TokenFile != "":
+			return fmt.Errorf("user %q: file paths (client-certificate, client-key, tokenFile) would be read on the Aurora host; inline them (client-certificate-data, client-key-data, token)", name)
+		}
+	}
+	for name, cl := range c.Clusters {
+		if cl.CertificateAuthority != "" {
+			return fmt.Errorf("cluster %q: certificate-authority is a file path on the Aurora host; use certificate-authority-data", name)
+		}
+	}
+	return nil
 }
 
 // NewFromREST returns the Kubernetes tools for a ready REST config (tests,
