@@ -104,6 +104,7 @@ func (p *OpenAI) Chat(ctx context.Context, req Request, onDelta func(string)) (R
 				acc.text.WriteString(c.Delta.Content)
 				onDelta(c.Delta.Content)
 			}
+			acc.refusal.WriteString(c.Delta.Refusal)
 			for _, tc := range c.Delta.ToolCalls {
 				acc.toolDelta(int(tc.Index), tc.ID, tc.Function.Name, tc.Function.Arguments)
 			}
@@ -116,19 +117,24 @@ func (p *OpenAI) Chat(ctx context.Context, req Request, onDelta func(string)) (R
 		return Response{}, p.error(ctx, err)
 	}
 	msg := Message{Role: RoleAssistant, Content: acc.text.String(), ToolCalls: acc.calls()}
-	return Response{Message: msg, Usage: acc.usage, StopReason: openaiStop(acc.finish, len(msg.ToolCalls) > 0), Model: acc.model}, nil
+	stop := openaiStop(acc.finish, len(msg.ToolCalls) > 0)
+	if acc.refusal.Len() > 0 && msg.Content == "" {
+		msg.Content, stop = acc.refusal.String(), StopFiltered
+	}
+	return Response{Message: msg, Usage: acc.usage, StopReason: stop, Model: acc.model}, nil
 }
 
 // streamAcc assembles streamed tool calls: the first delta of a call
 // carries its index, id and name; later deltas of the same index append
 // argument text. Parallel calls interleave by index.
 type streamAcc struct {
-	text   strings.Builder
-	byIdx  map[int]*ToolCall
-	args   map[int]*strings.Builder
-	finish string
-	usage  Usage
-	model  string
+	text    strings.Builder
+	refusal strings.Builder
+	byIdx   map[int]*ToolCall
+	args    map[int]*strings.Builder
+	finish  string
+	usage   Usage
+	model   string
 }
 
 func (a *streamAcc) toolDelta(idx int, id, name, args string) {
@@ -269,7 +275,13 @@ func (p *OpenAI) response(c *openai.ChatCompletion) (Response, error) {
 		}
 		msg.ToolCalls = append(msg.ToolCalls, ToolCall{ID: id, Name: tc.Function.Name, Arguments: rawArgs(tc.Function.Arguments)})
 	}
-	return Response{Message: msg, Usage: openaiUsage(c.Usage), StopReason: openaiStop(ch.FinishReason, len(msg.ToolCalls) > 0), Model: c.Model}, nil
+	stop := openaiStop(ch.FinishReason, len(msg.ToolCalls) > 0)
+	if ch.Message.Refusal != "" && msg.Content == "" {
+		// A refusal is the model declining: shown as its answer, stopped
+		// as by a filter.
+		msg.Content, stop = ch.Message.Refusal, StopFiltered
+	}
+	return Response{Message: msg, Usage: openaiUsage(c.Usage), StopReason: stop, Model: c.Model}, nil
 }
 
 func openaiUsage(u openai.CompletionUsage) Usage {

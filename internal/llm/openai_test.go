@@ -121,6 +121,8 @@ func TestOpenAIResponses(t *testing.T) {
 				{ID: "call_ABCD1234", Name: "prometheus_alerts", Arguments: json.RawMessage(`{}`)},
 			},
 			usage: Usage{InputTokens: 2006, OutputTokens: 300, CachedInputTokens: 1920}, stop: StopToolCalls, model: "gpt-4.1-2025-04-14"},
+		{name: "refusal", file: "openai/chat_refusal.json", text: "I'm sorry, I cannot assist with that request.",
+			usage: Usage{InputTokens: 81, OutputTokens: 11}, stop: StopFiltered, model: "gpt-4o-2024-08-06"},
 		{name: "streamed text", file: "openai/stream_text.sse", stream: true, text: "Hello there", wantDelta: "Hello there",
 			usage: Usage{InputTokens: 9, OutputTokens: 2}, stop: StopEnd, model: "gpt-4o-mini"},
 		{name: "streamed parallel tool calls", file: "openai/stream_parallel_tools.sse", stream: true, text: "Checking both.", wantDelta: "Checking both.",
