@@ -359,3 +359,22 @@ func TestDescribeKVMatchesPattern(t *testing.T) {
 		}
 	}
 }
+
+// FuzzDescribeKV checks describeKV against the regexp it replaced on any
+// line.
+func FuzzDescribeKV(f *testing.F) {
+	re := regexp.MustCompile(`^([A-Za-z0-9][^:]*?):(?:\s+(.*))?$`)
+	for _, s := range []string{"Name:  x", "http://a:b", "Key:\tv", "a:", ":", "Ä: x", "Events:  <none>"} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, l string) {
+		if strings.ContainsAny(l, "\n") {
+			return // describe lines never hold one
+		}
+		k, v, ok := describeKV(l)
+		m := re.FindStringSubmatch(l)
+		if ok != (m != nil) || ok && (k != strings.TrimSpace(m[1]) || v != strings.TrimSpace(m[2])) {
+			t.Errorf("%q: describeKV = %q %q %v, regexp %q", l, k, v, ok, m)
+		}
+	})
+}
