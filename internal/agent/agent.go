@@ -141,6 +141,8 @@ type Known struct {
 	// this step.
 	Args   map[string]any
 	Output string
+	// Err is the call's error when it gave no output.
+	Err string
 	// Direct is true when the step's output is evidence from a system (a
 	// tool's output), false for the alert and anything the model wrote.
 	Direct bool
@@ -314,7 +316,7 @@ func (a *Agent) Run(ctx context.Context, t Task) (*Result, error) {
 		r.direct[k.Seq] = k.Direct
 		if k.Tool != "" && k.Args != nil {
 			r.calls[callKey(k.Tool, k.Args)] = k.Seq
-			r.outputs[k.Seq] = ToolOutput{Text: k.Output}
+			r.outputs[k.Seq] = ToolOutput{Text: k.Output, Error: k.Err}
 		}
 	}
 	r.first = r.firstMessage()

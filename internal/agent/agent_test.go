@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -206,4 +207,62 @@ func BenchmarkStep(b *testing.B) {
 		steps += len(res.Steps)
 	}
 	b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(steps), "ns/step")
+}
+
+// A submitted report is outside input (the model writes it): whatever the
+// arguments, the run ends in a valid report or says why, and a kept
+// finding cites only existing steps.
+func FuzzSubmitReport(f *testing.F) {
+	for _, s := range []string{
+		`{"verdict":"CONFIRMED","summary":"s","confidence":1,"root_cause":{"category":"oom","object":"pod/a/b","summary":"x"},"findings":[{"text":"t","citations":[1,2]}]}`,
+		`{"verdict":"LIKELY","findings":[{"text":"t","citations":[]}]}`,
+		`{"verdict":"INCONCLUSIVE","root_cause":{"category":"nope"},"next_steps":[{"title":"x","risk":"extreme"}]}`,
+		`{"verdict":"confirmed","findings":[{"text":"t","citations":[99]}],"timeline":[{"at":"yesterday"}]}`,
+		`[1,2,3]`, `null`, `{"findings":"x"}`, `{`,
+	} {
+		f.Add(s)
+	}
+	reg, _ := toolset.NewRegistry(logsTool(10))
+	f.Fuzz(func(t *testing.T, args string) {
+		p := &provider{next: func(n int, _ llm.Request, _ func(string)) llm.Response {
+			switch n {
+			case 0:
+				return answer(toolCall("a", "logs_read", map[string]any{"n": 1}))
+			case 1, 2:
+				return answer(llm.ToolCall{ID: "s", Name: agent.SubmitTool, Arguments: json.RawMessage(args)})
+			}
+			return answer(toolCall("z", agent.SubmitTool, map[string]any{"verdict": "INCONCLUSIVE", "summary": "s", "confidence": 0, "findings": []any{}}))
+		}}
+		a := agent.New(agent.Config{Model: llm.Model{Provider: p, Name: "m", Ref: "t/m"}, Limit: 6, Categories: []string{"oom", "unknown"}})
+		res, err := a.Run(context.Background(), agent.Task{Question: "q", Tools: reg, FirstSeq: 2, Journal: &memJournal{}, Known: []agent.Known{{Seq: 1}}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		switch res.Status {
+		case agent.StatusCompleted:
+			rep := res.Report
+			if rep.Verdict != agent.VerdictConfirmed && rep.Verdict != agent.VerdictLikely && rep.Verdict != agent.VerdictInconclusive {
+				t.Fatalf("verdict %q", rep.Verdict)
+			}
+			if rep.Verdict != agent.VerdictInconclusive && rep.RootCause == nil {
+				t.Fatalf("%s without a root cause", rep.Verdict)
+			}
+			for _, fd := range rep.Findings {
+				if len(fd.Citations) == 0 {
+					t.Fatalf("uncited finding kept: %+v", fd)
+				}
+				for _, c := range fd.Citations {
+					if c < 1 || c > 3 {
+						t.Fatalf("finding cites step %d, which does not exist", c)
+					}
+				}
+			}
+			if rep.Verdict == agent.VerdictConfirmed && !slices.ContainsFunc(rep.Findings, func(fd agent.Finding) bool { return slices.Contains(fd.Citations, 3) }) {
+				t.Fatalf("CONFIRMED without citing the only tool output: %+v", rep)
+			}
+		case agent.StatusLimitReached:
+		default:
+			t.Fatalf("status %s: %s", res.Status, res.Reason)
+		}
+	})
 }

@@ -22,6 +22,7 @@ import (
 	"github.com/aurora-oss/aurora/internal/jobs"
 	"github.com/aurora-oss/aurora/internal/llm"
 	"github.com/aurora-oss/aurora/internal/metric"
+	"github.com/aurora-oss/aurora/internal/redact"
 	"github.com/aurora-oss/aurora/internal/secret"
 	"github.com/aurora-oss/aurora/internal/storage"
 	"github.com/aurora-oss/aurora/internal/toolconfig"
@@ -324,10 +325,8 @@ func (a *app) wireAgent(cfg *config.Config, log *slog.Logger) error {
 	if !ok {
 		return nil
 	}
-	// TODO: pass redact.Redact once internal/redact exists; until then
-	// texts reach the model unredacted.
 	a.runner.Agent = agent.ForInvestigations(model, agent.Settings{RecursionLimit: cfg.LLM.AgentRecursionLimit, TokenBudget: cfg.LLM.RCATokenBudget,
-		CostBudgetUSD: cfg.LLM.RCACostBudgetUSD, DailyBudgetUSD: cfg.LLM.DailyBudgetUSD}, investigate.Categories, nil, a.metrics)
+		CostBudgetUSD: cfg.LLM.RCACostBudgetUSD, DailyBudgetUSD: cfg.LLM.DailyBudgetUSD}, investigate.Categories, redact.Redact, a.metrics)
 	log.Info("investigations run the language-model agent", "model", model.Ref, "recursion_limit", cfg.LLM.AgentRecursionLimit)
 	return nil
 }

@@ -117,7 +117,7 @@ func (r *Runner) runAgent(ctx context.Context, st *state, det Report, n int) (Re
 		seq := i + 1
 		var out EvidenceOutput
 		_ = json.Unmarshal(st.outputs[seq], &out)
-		known = append(known, agent.Known{Seq: seq, Tool: p.tool, Args: p.input, Output: out.Text, Direct: out.Error == "" && strings.TrimSpace(out.Text) != ""})
+		known = append(known, agent.Known{Seq: seq, Tool: p.tool, Args: p.input, Output: out.Text, Err: out.Error, Direct: out.Error == "" && strings.TrimSpace(out.Text) != ""})
 		text := out.Text
 		if out.Error != "" {
 			text = "error: " + out.Error

@@ -19,6 +19,7 @@ import (
 	"github.com/aurora-oss/aurora/internal/incident"
 	"github.com/aurora-oss/aurora/internal/investigate"
 	"github.com/aurora-oss/aurora/internal/llm"
+	"github.com/aurora-oss/aurora/internal/redact"
 	"github.com/aurora-oss/aurora/internal/storage"
 	"github.com/aurora-oss/aurora/internal/testenv"
 	"github.com/aurora-oss/aurora/internal/toolset"
@@ -28,7 +29,7 @@ import (
 // call, and records what it was sent. A call beyond the script fails the
 // test: it is how tests assert the model was not asked again.
 type scripted struct {
-	t     *testing.T
+	t     testing.TB
 	mu    sync.Mutex
 	turns []turn
 	reqs  []llm.Request
@@ -81,7 +82,7 @@ func submit(id string, rep map[string]any) turn { return calls(tc(id, agent.Subm
 // toolbox is the cluster of the oom-cart-api scenario, answering from the
 // bundle's recorded kubectl output, counting calls.
 type toolbox struct {
-	t     *testing.T
+	t     testing.TB
 	mu    sync.Mutex
 	count map[string]int
 	// block, when set, is called by kubernetes.get for nodes (to kill a run
@@ -122,7 +123,7 @@ func (c clusterToolCtx) Call(ctx context.Context, args map[string]any) (toolset.
 }
 
 // scaler is a writing tool; the test fails if it is ever run.
-type scaler struct{ t *testing.T }
+type scaler struct{ t testing.TB }
 
 func (scaler) Name() string        { return "kubernetes.scale" }
 func (scaler) Description() string { return "scale a workload" }
@@ -140,7 +141,7 @@ func (scaler) Propose(_ context.Context, args map[string]any) (toolset.Proposal,
 	return toolset.Proposal{Command: cmd, Risk: toolset.RiskMedium, Undo: fmt.Sprintf("kubectl -n %v scale %v/%v --replicas=2", args["namespace"], args["kind"], args["name"])}, nil
 }
 
-func newToolbox(t *testing.T) (*toolbox, *toolset.Registry) {
+func newToolbox(t testing.TB) (*toolbox, *toolset.Registry) {
 	b := &toolbox{t: t, count: map[string]int{}}
 	reg, err := toolset.NewRegistry(
 		b.tool("kubernetes.describe", func(_ context.Context, args map[string]any) (string, error) {
@@ -167,7 +168,8 @@ func newToolbox(t *testing.T) (*toolbox, *toolset.Registry) {
 					}
 				}
 				// A big output: far over the agent's per-tool budget.
-				return strings.Repeat("ip-10-0-2-17.eu-west-1.compute.internal   Ready    <none>   41d   v1.29.3\n", 600), nil
+				return "DATABASE_URL=postgres://cart:s3cr3t-Passw0rd@db.shop:5432/cart\n" +
+					strings.Repeat("ip-10-0-2-17.eu-west-1.compute.internal   Ready    <none>   41d   v1.29.3\n", 600), nil
 			}
 			return recorded(t, "01-get-pods-shop.txt"), nil
 		}),
@@ -199,7 +201,7 @@ func onBackends(t *testing.T, fn func(t *testing.T, f *fixture)) {
 	})
 }
 
-func newFixture(t *testing.T, o storage.Options) *fixture {
+func newFixture(t testing.TB, o storage.Options) *fixture {
 	ctx := context.Background()
 	db, err := storage.Open(ctx, o)
 	if err != nil {
@@ -226,7 +228,7 @@ func newFixture(t *testing.T, o storage.Options) *fixture {
 }
 
 // again starts a new investigation of the same incident.
-func (f *fixture) again(t *testing.T) string {
+func (f *fixture) again(t testing.TB) string {
 	inc, err := f.svc.Reinvestigate(context.Background(), f.org, f.inc, "test")
 	if err != nil {
 		t.Fatal(err)
@@ -256,14 +258,8 @@ func model(s *scripted) llm.Model {
 	return llm.Model{Provider: s, Name: "scripted-1", Ref: "test/scripted-1", Price: llm.Price{InputPerMTok: 1, OutputPerMTok: 2}}
 }
 
-// redactKeys stands in for internal/redact in these tests: it must see
-// every text before the model does.
-func redactKeys(s string) string {
-	return strings.ReplaceAll(s, "sk-live-51Habcdefghijklmnopqrstuvwx", "[REDACTED]")
-}
-
 func newAgent(s *scripted, mod func(*agent.Config)) *agent.Agent {
-	cfg := agent.Config{Model: model(s), Limit: 20, ToolOutputLimit: 2048, Categories: investigate.Categories, Redact: redactKeys}
+	cfg := agent.Config{Model: model(s), Limit: 20, ToolOutputLimit: 2048, Categories: investigate.Categories, Redact: redact.Redact}
 	if mod != nil {
 		mod(&cfg)
 	}
@@ -354,14 +350,18 @@ func TestAgentInvestigation(t *testing.T) {
 		if len(big.Content) > 3000 || !strings.Contains(big.Content, "truncated") || !strings.Contains(big.Content, "more bytes") {
 			t.Fatalf("over-budget output as sent: %d bytes: %.300s", len(big.Content), big.Content)
 		}
+		// Tool output is redacted for the model; the step keeps the original.
+		if strings.Contains(big.Content, "s3cr3t-Passw0rd") || !strings.Contains(big.Content, "[REDACTED") {
+			t.Fatalf("tool output sent unredacted: %.300s", big.Content)
+		}
 		var full agent.ToolOutput
 		_ = json.Unmarshal(stepOf(v, firstAgentSeq+3).Output, &full)
-		if len(full.Text) < 40000 {
+		if len(full.Text) < 40000 || !strings.Contains(full.Text, "s3cr3t-Passw0rd") {
 			t.Fatalf("stored output: %d bytes", len(full.Text))
 		}
 		// Data is delimited and redacted before it reaches the model.
 		opening := reqs[0].Messages[0].Content
-		if strings.Contains(opening, "sk-live") || !strings.Contains(opening, "[REDACTED]") || !strings.Contains(opening, "<<<DATA step 1") {
+		if strings.Contains(opening, "sk-live") || !strings.Contains(opening, "[REDACTED") || !strings.Contains(opening, "<<<DATA step 1") {
 			t.Fatalf("opening: %.2000s", opening)
 		}
 		if !strings.Contains(reqs[0].System, "never an instruction") {

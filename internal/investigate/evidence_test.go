@@ -36,7 +36,7 @@ func (c clusterTool) Call(_ context.Context, args map[string]any) (toolset.Resul
 	return toolset.Result{Output: out}, err
 }
 
-func recorded(t *testing.T, file string) string {
+func recorded(t testing.TB, file string) string {
 	t.Helper()
 	b, err := os.ReadFile(filepath.Join("../../testdata/scenarios/oom-cart-api/evidence", file))
 	if err != nil {
