@@ -266,3 +266,41 @@ func FuzzSubmitReport(f *testing.F) {
 		}
 	})
 }
+
+// The tool calls of one answer run at the same time: two calls that each
+// wait for the other finish only if they run concurrently.
+func TestParallelToolCalls(t *testing.T) {
+	t.Parallel()
+	var started sync.WaitGroup
+	started.Add(2)
+	both := make(chan struct{})
+	go func() { started.Wait(); close(both) }()
+	wait := &toolset.Func{ToolName: "probe.wait", Desc: "wait", Params: `{"type":"object","properties":{"n":{"type":"integer"}}}`,
+		Fn: func(ctx context.Context, args map[string]any) (string, error) {
+			started.Done()
+			select {
+			case <-both:
+				return fmt.Sprintf("probe %v done", args["n"]), nil
+			case <-time.After(5 * time.Second):
+				return "", fmt.Errorf("probe %v ran alone: the calls were not concurrent", args["n"])
+			}
+		}}
+	reg, _ := toolset.NewRegistry(wait)
+	p := &provider{next: func(n int, _ llm.Request, _ func(string)) llm.Response {
+		if n == 0 {
+			return answer(toolCall("a", "probe_wait", map[string]any{"n": 1}), toolCall("b", "probe_wait", map[string]any{"n": 2}))
+		}
+		return answer(toolCall("s", agent.SubmitTool, map[string]any{"verdict": "INCONCLUSIVE", "summary": "s", "confidence": 0.1,
+			"findings": []any{map[string]any{"text": "both probes", "citations": []int{2, 3}}}}))
+	}}
+	res, err := agent.New(agent.Config{Model: llm.Model{Provider: p, Name: "m", Ref: "t/m"}}).Run(context.Background(), agent.Task{
+		Question: "q", Tools: reg, FirstSeq: 1, Journal: &memJournal{}})
+	if err != nil || res.Status != agent.StatusCompleted {
+		t.Fatalf("run: %+v %v", res, err)
+	}
+	// Results go back in the order the model asked.
+	msgs := p.reqs[1].Messages
+	if msgs[2].ToolCallID != "a" || msgs[3].ToolCallID != "b" || !strings.Contains(msgs[2].Content, "probe 1 done") || !strings.Contains(msgs[3].Content, "probe 2 done") {
+		t.Fatalf("tool results: %+v", msgs[2:])
+	}
+}

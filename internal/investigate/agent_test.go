@@ -19,6 +19,7 @@ import (
 	"github.com/aurora-oss/aurora/internal/incident"
 	"github.com/aurora-oss/aurora/internal/investigate"
 	"github.com/aurora-oss/aurora/internal/llm"
+	"github.com/aurora-oss/aurora/internal/metric"
 	"github.com/aurora-oss/aurora/internal/redact"
 	"github.com/aurora-oss/aurora/internal/storage"
 	"github.com/aurora-oss/aurora/internal/testenv"
@@ -299,9 +300,22 @@ func TestAgentInvestigation(t *testing.T) {
 			submit("d", report(good, map[string]any{"text": "the cache warmer caused it", "citations": []int{99}})),
 			submit("e", report(good, map[string]any{"text": "memory leak in v2.8.1", "citations": []int{}})),
 		}}
-		r := &investigate.Runner{Store: f.store, Now: time.Now, Tools: reg, Agent: newAgent(s, nil)}
+		m := metric.New(nil, nil)
+		r := &investigate.Runner{Store: f.store, Now: time.Now, Tools: reg, Agent: newAgent(s, func(c *agent.Config) { c.Metrics = m })}
 		if err := r.Run(ctx, f.org, f.inv, false); err != nil {
 			t.Fatal(err)
+		}
+		for name, want := range map[string]string{
+			`aurora_llm_tokens_total{kind="input",model="test/scripted-1",purpose="rca"}`:  "3000",
+			`aurora_llm_tokens_total{kind="output",model="test/scripted-1",purpose="rca"}`: "300",
+			`aurora_llm_requests_total{model="test/scripted-1",outcome="ok"}`:              "3",
+			`aurora_llm_cost_usd_total{model="test/scripted-1",purpose="rca"}`:             "0.0036",
+			`aurora_agent_step_duration_seconds{kind="llm"}`:                               "3",
+			`aurora_agent_step_duration_seconds{kind="tool"}`:                              "3",
+		} {
+			if got := metricValue(t, m, name); got != want {
+				t.Errorf("%s = %s, want %s", name, got, want)
+			}
 		}
 		v, rep := f.result(t, f.inv)
 		if v.Status != storage.InvestigationCompleted || rep.Verdict != "CONFIRMED" || rep.RootCause == nil || rep.RootCause.Category != "oom" || rep.Model != "test/scripted-1" {
@@ -645,4 +659,30 @@ func TestAgentResumeAfterKill(t *testing.T) {
 
 func (f *fixture) result2(t *testing.T) (storage.Investigation, error) {
 	return f.store.GetInvestigation(context.Background(), f.org, f.inv)
+}
+
+// metricValue reads one series from m: a counter's value (4 decimals at
+// most) or a histogram's count.
+func metricValue(t *testing.T, m *metric.Metrics, series string) string {
+	t.Helper()
+	fams, err := m.Registry.Gather()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, f := range fams {
+		for _, mm := range f.GetMetric() {
+			var labels []string
+			for _, l := range mm.GetLabel() {
+				labels = append(labels, fmt.Sprintf("%s=%q", l.GetName(), l.GetValue()))
+			}
+			if f.GetName()+"{"+strings.Join(labels, ",")+"}" != series {
+				continue
+			}
+			if h := mm.GetHistogram(); h != nil {
+				return fmt.Sprint(h.GetSampleCount())
+			}
+			return strings.TrimRight(strings.TrimRight(fmt.Sprintf("%.4f", mm.GetCounter().GetValue()), "0"), ".")
+		}
+	}
+	return "absent"
 }
