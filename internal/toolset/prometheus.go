@@ -126,12 +126,12 @@ func newPrometheusClient(cfg PrometheusConfig) (*prometheus, error) {
 			return nil, fmt.Errorf("prometheus: header %q: %w", k, err)
 		}
 	}
-	var rt = api.DefaultRoundTripper
+	t := api.DefaultRoundTripper.(*http.Transport).Clone()
+	t.DialContext = SafeDialer()
 	if cfg.InsecureSkipVerify {
-		t := api.DefaultRoundTripper.(*http.Transport).Clone()
 		t.TLSClientConfig = &tls.Config{InsecureSkipVerify: true} //nolint:gosec // the admin asked for it (self-signed Prometheus)
-		rt = t
 	}
+	var rt http.RoundTripper = t
 	if cfg.BearerToken != "" || cfg.Username != "" || len(cfg.Headers) > 0 {
 		rt = &authRoundTripper{
 			next: rt, host: u.Host, headers: cfg.Headers,

@@ -4,6 +4,7 @@ import (
 	"context"
 	"strings"
 	"testing"
+	"time"
 )
 
 func TestExprFromGeneratorURL(t *testing.T) {
@@ -38,5 +39,13 @@ func TestAlertRuleArguments(t *testing.T) {
 		if err == nil || !strings.Contains(err.Error(), c.want) {
 			t.Errorf("%v: error %v, want %q", c.args, err, c.want)
 		}
+	}
+}
+
+func TestLinkLocalRefused(t *testing.T) {
+	t.Parallel()
+	_, err := CheckPrometheus(context.Background(), PrometheusConfig{URL: "http://169.254.169.254/", Timeout: 5 * time.Second})
+	if err == nil || !strings.Contains(err.Error(), "refusing to connect to the link-local address 169.254.169.254") {
+		t.Errorf("metadata address: %v", err)
 	}
 }

@@ -8,6 +8,7 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"k8s.io/client-go/rest"
 
@@ -143,5 +144,15 @@ current-context: west
 	res, err := reg.Call(context.Background(), "kubernetes.describe", map[string]any{"kind": "pod", "name": "cart-7d9f-x2", "cluster": "east"})
 	if err != nil || !strings.Contains(res.Output, "Namespace:        shop") {
 		t.Errorf("east: %v\n%s", err, res.Output)
+	}
+}
+
+func TestLinkLocalRefused(t *testing.T) {
+	t.Parallel()
+	kc := []byte("apiVersion: v1\nkind: Config\nclusters:\n- {name: a, cluster: {server: \"https://169.254.169.254\"}}\n" +
+		"users:\n- {name: u, user: {token: t}}\ncontexts:\n- {name: x, context: {cluster: a, user: u}}\ncurrent-context: x\n")
+	checks, err := Check(context.Background(), Config{KubeconfigData: kc, Timeout: 5 * time.Second})
+	if err != nil || len(checks) != 1 || checks[0].OK || !strings.Contains(checks[0].Error, "refusing to connect to the link-local address 169.254.169.254") {
+		t.Errorf("metadata address: %+v %v", checks, err)
 	}
 }

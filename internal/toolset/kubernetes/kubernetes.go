@@ -250,6 +250,9 @@ func newKube(rc *rest.Config, timeout time.Duration, namespace string) (*kube, e
 	if rc.Timeout == 0 { // bounds discovery requests, which take no context
 		rc.Timeout = timeout
 	}
+	if rc.Dial == nil {
+		rc.Dial = toolset.SafeDialer()
+	}
 	hc, err := rest.HTTPClientFor(rc)
 	if err != nil {
 		return nil, fmt.Errorf("kubernetes: %w", err)
