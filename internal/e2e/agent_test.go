@@ -133,6 +133,18 @@ func TestAgentInvestigationOpenAICompatible(t *testing.T) {
 	if got.LLMUsage == nil || got.LLMUsage.Calls != 2 || got.LLMUsage.InputTokens != 2400 {
 		t.Fatalf("llm_usage: %+v", got.LLMUsage)
 	}
+	// The incident view carries the same totals on its latest investigation.
+	var inc struct {
+		Latest struct {
+			LLMUsage *struct {
+				Calls int `json:"calls"`
+			} `json:"llm_usage"`
+		} `json:"latest_investigation"`
+	}
+	get(t, p, "/api/v1/incidents/"+res.IncidentIDs[0], &inc)
+	if inc.Latest.LLMUsage == nil || inc.Latest.LLMUsage.Calls != 2 {
+		t.Fatalf("incident view llm_usage: %+v", inc.Latest.LLMUsage)
+	}
 	kinds := []string{}
 	for _, s := range got.Steps {
 		kinds = append(kinds, s.Kind)

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"os"
 	"path/filepath"
 	"slices"
 	"strings"
@@ -685,4 +686,56 @@ func metricValue(t *testing.T, m *metric.Metrics, series string) string {
 		}
 	}
 	return "absent"
+}
+
+// TestAgentLiveModel runs the agent with a real OpenAI-compatible model over
+// the oom-cart-api scenario; opt-in, skipped unless AURORA_TEST_LLM_BASE_URL
+// is set (with AURORA_TEST_LLM_MODEL, and AURORA_TEST_LLM_API_KEY when the
+// endpoint needs one), e.g. a local Ollama:
+//
+//	AURORA_TEST_LLM_BASE_URL=http://localhost:11434/v1 AURORA_TEST_LLM_MODEL=qwen3:8b \
+//	  go test ./internal/investigate -run TestAgentLiveModel -v
+func TestAgentLiveModel(t *testing.T) {
+	base := os.Getenv("AURORA_TEST_LLM_BASE_URL")
+	if base == "" {
+		t.Skip("AURORA_TEST_LLM_BASE_URL is not set: no live model to test")
+	}
+	name := os.Getenv("AURORA_TEST_LLM_MODEL")
+	if name == "" {
+		t.Fatal("AURORA_TEST_LLM_MODEL must name the model to use at AURORA_TEST_LLM_BASE_URL")
+	}
+	router, err := llm.NewRouter(llm.Config{Mode: llm.ProviderOpenAI, OpenAIBaseURL: base, OpenAIAPIKey: os.Getenv("AURORA_TEST_LLM_API_KEY"),
+		RCAModel: name, Timeout: 5 * time.Minute})
+	if err != nil {
+		t.Fatal(err)
+	}
+	m, ok := router.Model(llm.PurposeRCA)
+	if !ok {
+		t.Fatal("no RCA model")
+	}
+	f := newFixture(t, storage.Options{SQLitePath: filepath.Join(t.TempDir(), "a.db")})
+	_, reg := newToolbox(t)
+	r := &investigate.Runner{Store: f.store, Now: time.Now, Tools: reg,
+		Agent: agent.New(agent.Config{Model: m, Limit: 30, Categories: investigate.Categories, Redact: redact.Redact})}
+	ctx, cancel := context.WithTimeout(context.Background(), 15*time.Minute)
+	defer cancel()
+	if err := r.Run(ctx, f.org, f.inv, false); err != nil {
+		t.Fatal(err)
+	}
+	v, rep := f.result(t, f.inv)
+	t.Logf("report: %s", v.Report)
+	if rep.LLM == nil || rep.LLM.Status != "completed" {
+		t.Fatalf("the model did not complete: %+v", rep.LLM)
+	}
+	seqs := map[int]bool{}
+	for _, s := range v.Steps {
+		seqs[s.Seq] = true
+	}
+	for _, fd := range rep.Findings {
+		for _, c := range fd.Citations {
+			if !seqs[c] {
+				t.Errorf("finding %q cites step %d, which does not exist", fd.Text, c)
+			}
+		}
+	}
 }
