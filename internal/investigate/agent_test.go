@@ -46,6 +46,10 @@ func (s *scripted) Chat(ctx context.Context, req llm.Request, onDelta func(strin
 	n := len(s.reqs)
 	s.reqs = append(s.reqs, req)
 	s.mu.Unlock()
+	if n < len(s.turns) && s.turns[n] == nil {
+		<-ctx.Done() // a model that never answers
+		return llm.Response{}, &llm.Error{Provider: "scripted", Kind: llm.ErrTimeout, Err: ctx.Err()}
+	}
 	if n >= len(s.turns) {
 		s.t.Errorf("unexpected model call %d (the script has %d turns)", n+1, len(s.turns))
 		return llm.Response{}, &llm.Error{Provider: "scripted", Kind: llm.ErrBadRequest, Message: "script exhausted"}
@@ -738,4 +742,33 @@ func TestAgentLiveModel(t *testing.T) {
 			}
 		}
 	}
+}
+
+// On the queue's last attempt the agent stops before the job's timeout, so
+// the deterministic report is still stored, saying why.
+func TestAgentLastAttemptOutOfTime(t *testing.T) {
+	t.Parallel()
+	onBackends(t, func(t *testing.T, f *fixture) {
+		_, reg := newToolbox(t)
+		s := &scripted{t: t, turns: []turn{
+			calls(tc("a", "kubernetes_events", map[string]any{"namespace": "shop", "n": 1})),
+			nil, // never answers
+		}}
+		r := &investigate.Runner{Store: f.store, Now: time.Now, Tools: reg, Agent: newAgent(s, nil)}
+		ctx, cancel := context.WithTimeout(context.Background(), 4*time.Second)
+		defer cancel()
+		if err := r.Run(ctx, f.org, f.inv, true); err != nil {
+			t.Fatal(err)
+		}
+		v, rep := f.result(t, f.inv)
+		if v.Status != "completed" || rep.LLM == nil || rep.LLM.Status != "failed" || !strings.Contains(rep.LLM.Reason, "ran out of time") ||
+			rep.RootCause == nil || rep.RootCause.Category != "oom" {
+			t.Fatalf("report: %s", v.Report)
+		}
+		// The report follows the agent's steps of this attempt.
+		last := v.Steps[len(v.Steps)-1]
+		if last.Kind != "report" || last.Seq != firstAgentSeq+3 {
+			t.Fatalf("steps: %+v", v.Steps[firstAgentSeq-1:])
+		}
+	})
 }

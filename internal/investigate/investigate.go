@@ -246,16 +246,27 @@ func (r *Runner) Run(ctx context.Context, orgID, id string, final bool) error {
 			return r.fail(ctx, st, final, fmt.Errorf("deterministic report: %w", err))
 		}
 		det := detOut.(Report)
-		rep, next, err := r.runAgent(ctx, st, det, n)
+		// The last attempt keeps time to store the deterministic report
+		// should the agent not finish within the job's timeout.
+		actx := ctx
+		if dl, ok := ctx.Deadline(); ok && final {
+			var cancel context.CancelFunc
+			actx, cancel = context.WithDeadline(ctx, dl.Add(-min(30*time.Second, time.Until(dl)/5)))
+			defer cancel()
+		}
+		rep, next, err := r.runAgent(actx, st, det, n)
 		if err != nil {
 			if ctx.Err() != nil || !final {
 				return err
 			}
 			// The last attempt: the deterministic report, saying why.
-			rep = merge(det, &agent.Result{Status: agent.StatusFailed, Reason: err.Error(), Model: r.Agent.ModelRef()})
-			next = reportSeq
-			for _, s := range st.inv.Steps {
-				next = max(next, s.Seq+1)
+			reason := err.Error()
+			if actx.Err() != nil {
+				reason = "the investigation's last attempt ran out of time (AURORA_JOB_TIMEOUT) before the model finished"
+			}
+			rep = merge(det, &agent.Result{Status: agent.StatusFailed, Reason: reason, Model: r.Agent.ModelRef()})
+			if next, err = r.nextSeq(ctx, st, reportSeq); err != nil {
+				return r.fail(ctx, st, final, err)
 			}
 		}
 		reportSeq = next
@@ -273,6 +284,19 @@ func (r *Runner) Run(ctx context.Context, orgID, id string, final bool) error {
 	}
 	st.inv.Report, _ = json.Marshal(rep)
 	return r.setStatus(ctx, &st.inv, storage.InvestigationCompleted, "")
+}
+
+// nextSeq is the first step number after every stored step (at least
+// from): the agent's steps of this attempt included.
+func (r *Runner) nextSeq(ctx context.Context, st *state, from int) (int, error) {
+	v, err := r.Store.GetInvestigation(ctx, st.inv.OrgID, st.inv.ID)
+	if err != nil {
+		return 0, fmt.Errorf("load steps: %w", err)
+	}
+	for _, s := range v.Steps {
+		from = max(from, s.Seq+1)
+	}
+	return from, nil
 }
 
 // delay waits StepDelay (a debugging aid) before a step.
