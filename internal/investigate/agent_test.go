@@ -772,3 +772,31 @@ func TestAgentLastAttemptOutOfTime(t *testing.T) {
 		}
 	})
 }
+
+// A model that CONFIRMS another cause on direct evidence (a tool's output)
+// replaces the analyzers' root cause; their findings stay, and the report
+// says what was replaced.
+func TestAgentRootCauseOnDirectEvidenceWins(t *testing.T) {
+	t.Parallel()
+	onBackends(t, func(t *testing.T, f *fixture) {
+		_, reg := newToolbox(t)
+		s := &scripted{t: t, turns: []turn{
+			submit("a", map[string]any{"verdict": "CONFIRMED", "summary": "the node is out of memory [2]", "confidence": 0.9,
+				"root_cause": map[string]any{"category": "node", "object": "node/ip-10-0-2-17.eu-west-1.compute.internal", "summary": "memory pressure"},
+				"findings":   []any{map[string]any{"text": "the pod's node reports memory pressure", "citations": []int{2}}}}),
+		}}
+		r := &investigate.Runner{Store: f.store, Now: time.Now, Tools: reg, Agent: newAgent(s, nil)}
+		if err := r.Run(context.Background(), f.org, f.inv, false); err != nil {
+			t.Fatal(err)
+		}
+		v, rep := f.result(t, f.inv)
+		if rep.Verdict != "CONFIRMED" || rep.RootCause == nil || rep.RootCause.Category != "node" || len(rep.LLM.Notes) != 1 ||
+			!strings.Contains(rep.LLM.Notes[0], "replaces the analyzers' (oom pod/shop/cart-api-7d9f8b6c4-x2kqp)") {
+			t.Fatalf("report: %s", v.Report)
+		}
+		// The analyzers' findings not covered by the model's are kept.
+		if len(rep.Findings) < 2 || rep.Findings[0].Text != "the pod's node reports memory pressure" {
+			t.Fatalf("findings: %+v", rep.Findings)
+		}
+	})
+}
