@@ -121,7 +121,7 @@ func (d *Deterministic) changeStatus(ctx context.Context, t Turn, e Emitter, sta
 		return err
 	}
 	var msg string
-	switch outcome {
+	switch outcome.Status {
 	case storage.ConfirmYes:
 		res, err := tool.Call(ctx, args)
 		if err != nil {
@@ -133,7 +133,7 @@ func (d *Deterministic) changeStatus(ctx context.Context, t Turn, e Emitter, sta
 			if err := e.ToolResult(ctx, "w1", "ok", res.Output); err != nil {
 				return err
 			}
-			msg = "Done: " + res.Output + ". To undo: " + p.Undo
+			msg = "Done (approved by " + outcome.By + "): " + res.Output + ". To undo: " + p.Undo
 		}
 	case storage.ConfirmNo:
 		if err := e.ToolResult(ctx, "w1", "declined", "declined by a human; nothing was changed"); err != nil {

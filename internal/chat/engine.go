@@ -47,10 +47,21 @@ type Emitter interface {
 	Message(ctx context.Context, text string, citations []Citation) error
 	// Confirm stores a writing tool's proposal, sends
 	// confirmation_required and waits for a human's answer, the deadline
-	// (which counts as no) or the turn's cancellation (ctx). It returns the
-	// outcome: storage.ConfirmYes, ConfirmNo or ConfirmTimedOut.
-	Confirm(ctx context.Context, tool string, args map[string]any, p toolset.Proposal) (string, error)
+	// (which counts as no) or the turn's cancellation (ctx).
+	Confirm(ctx context.Context, tool string, args map[string]any, p toolset.Proposal) (Confirmation, error)
 }
+
+// Confirmation is a human's answer to a proposal.
+type Confirmation struct {
+	// Status is storage.ConfirmYes, ConfirmNo or ConfirmTimedOut.
+	Status string
+	// By is who answered ("" after a timeout).
+	By string
+}
+
+// replayer is implemented by engines that may not emit the same frames
+// when a turn is retried (a model): their attempts' frames are kept apart.
+type replayer interface{ Replayable() bool }
 
 // Engine answers one turn. The no-model engine (Deterministic) is used
 // when no language model is configured; a model-backed engine adapts the

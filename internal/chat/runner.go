@@ -76,12 +76,19 @@ func (r *Runner) RunTurn(ctx context.Context, orgID, turnID string, attempt int,
 		}
 	}
 	em := &emitter{r: r, orgID: orgID, turn: turn}
+	if rp, ok := r.Engine.(replayer); ok && !rp.Replayable() {
+		em.prefix = "a" + strconv.Itoa(attempt) + "-"
+	}
 	tctx, cancel := context.WithCancelCause(ctx)
 	defer cancel(nil)
 	go r.watchCancel(tctx, cancel, orgID, turn.ID)
 	t := Turn{OrgID: orgID, SessionID: sess.ID, TurnID: turn.ID, UserID: turn.UserID, Role: auth.Role(turn.Role), Mode: turn.Mode,
 		Text: turn.Text, IncidentID: sess.IncidentID, Attempt: attempt, Final: final, History: hist}
-	runErr := em.Status(tctx, storage.ChatRunning, "")
+	detail := ""
+	if em.prefix != "" && attempt > 1 {
+		detail = "restarted after an interrupted attempt: the answer starts again"
+	}
+	runErr := em.Status(tctx, storage.ChatRunning, detail)
 	if runErr == nil {
 		runErr = r.Engine.Run(tctx, t, em)
 	}
@@ -143,11 +150,14 @@ type emitter struct {
 	turn     storage.ChatTurn
 	n        int
 	confirms int
+	// prefix keeps the frames of attempts apart for engines that do not
+	// replay (see replayer); "" for those that do.
+	prefix string
 }
 
 func (e *emitter) emit(ctx context.Context, typ string, fields map[string]any) error {
 	e.n++
-	return e.emitKey(ctx, "e"+strconv.Itoa(e.n), typ, fields)
+	return e.emitKey(ctx, e.prefix+"e"+strconv.Itoa(e.n), typ, fields)
 }
 
 func (e *emitter) emitKey(ctx context.Context, key, typ string, fields map[string]any) error {
@@ -199,48 +209,49 @@ func (e *emitter) Message(ctx context.Context, text string, citations []Citation
 	return e.emit(ctx, TypeMessage, map[string]any{"role": "assistant", "text": text, "citations": citations})
 }
 
-func (e *emitter) Confirm(ctx context.Context, tool string, args map[string]any, p toolset.Proposal) (string, error) {
+func (e *emitter) Confirm(ctx context.Context, tool string, args map[string]any, p toolset.Proposal) (Confirmation, error) {
 	e.confirms++
 	timeout := e.r.ConfirmTimeout
 	if timeout <= 0 {
 		timeout = DefaultConfirmTimeout
 	}
 	c, err := e.r.Store.CreateChatConfirmation(ctx, storage.ChatConfirmation{OrgID: e.orgID, SessionID: e.turn.SessionID, TurnID: e.turn.ID,
-		Key: "c" + strconv.Itoa(e.confirms), Tool: tool, Args: storage.RawJSON(jsonArgs(args)), Risk: p.Risk, Command: p.Command, Undo: p.Undo,
+		Key: e.prefix + "c" + strconv.Itoa(e.confirms), Tool: tool, Args: storage.RawJSON(jsonArgs(args)), Risk: p.Risk, Command: p.Command, Undo: p.Undo,
 		ExpiresAt: time.Now().Add(timeout)})
 	if err != nil {
-		return "", err
+		return Confirmation{}, err
 	}
 	if err := e.emit(ctx, TypeConfirmationRequired, map[string]any{"confirmation_id": c.ID, "tool": tool, "args": jsonArgs(args),
 		"risk": p.Risk, "command": p.Command, "undo": p.Undo, "expires_at": c.ExpiresAt}); err != nil {
-		return "", err
+		return Confirmation{}, err
 	}
 	if err := e.r.Store.SetChatTurnStatus(ctx, e.orgID, e.turn.ID, storage.ChatWaitingConfirmation, ""); err != nil {
-		return "", err
+		return Confirmation{}, err
 	}
 	if err := e.Status(ctx, storage.ChatWaitingConfirmation, ""); err != nil {
-		return "", err
+		return Confirmation{}, err
 	}
-	answer, err := e.wait(ctx, c)
+	c, err = e.wait(ctx, c)
 	if err != nil {
-		return "", err
+		return Confirmation{}, err
 	}
+	answer := c.Status
 	if err := e.r.Store.SetChatTurnStatus(ctx, e.orgID, e.turn.ID, storage.ChatRunning, ""); err != nil {
-		return "", err
+		return Confirmation{}, err
 	}
 	if err := e.Status(ctx, storage.ChatRunning, "confirmation answered: "+answer); err != nil {
-		return "", err
+		return Confirmation{}, err
 	}
-	return answer, nil
+	return Confirmation{Status: answer, By: c.AnsweredBy}, nil
 }
 
 // wait polls the confirmation's row until it is answered or expires.
-func (e *emitter) wait(ctx context.Context, c storage.ChatConfirmation) (string, error) {
+func (e *emitter) wait(ctx context.Context, c storage.ChatConfirmation) (storage.ChatConfirmation, error) {
 	t := time.NewTicker(e.r.poll())
 	defer t.Stop()
 	for {
 		if c.Status != storage.ConfirmPending {
-			return c.Status, nil
+			return c, nil
 		}
 		var err error
 		if now := time.Now(); !now.Before(c.ExpiresAt) {
@@ -248,13 +259,13 @@ func (e *emitter) wait(ctx context.Context, c storage.ChatConfirmation) (string,
 		} else {
 			select {
 			case <-ctx.Done():
-				return "", context.Cause(ctx)
+				return c, context.Cause(ctx)
 			case <-t.C:
 			}
 			c, err = e.r.Store.GetChatConfirmation(ctx, e.orgID, c.ID)
 		}
 		if err != nil {
-			return "", err
+			return c, err
 		}
 	}
 }

@@ -1,17 +1,51 @@
 package cli
 
 import (
+	"context"
 	"net/http"
 
+	"github.com/aurora-oss/aurora/internal/agent"
 	"github.com/aurora-oss/aurora/internal/chat"
+	"github.com/aurora-oss/aurora/internal/investigate"
 	"github.com/aurora-oss/aurora/internal/jobs"
+	"github.com/aurora-oss/aurora/internal/llm"
+	"github.com/aurora-oss/aurora/internal/redact"
+	"github.com/aurora-oss/aurora/internal/toolset"
 )
 
-// chatRunner answers chat turns on workers. Without a language model the
-// deterministic engine answers (and says so).
+// chatRunner answers chat turns on workers.
 func (a *app) chatRunner() *chat.Runner {
 	return &chat.Runner{Store: a.store, Notify: a.bus.Notify, Log: a.log.With("component", "chat"), ConfirmTimeout: a.cfg.Chat.ConfirmTimeout,
-		Engine: &chat.Deterministic{Store: a.store, Incidents: a.incidents, Investigator: a.runner}}
+		Engine: a.chatEngine()}
+}
+
+// chatEngine is the language-model agent when a chat model is configured
+// (MAIN_MODEL or a provider key; see docs/llm.md), else the deterministic
+// engine, which says that no model is configured. A bad LLM configuration
+// is reported at start-up by wireAgent; chat then stays deterministic.
+func (a *app) chatEngine() chat.Engine {
+	det := &chat.Deterministic{Store: a.store, Incidents: a.incidents, Investigator: a.runner}
+	lc, err := llm.ConfigFrom(a.cfg.LLM)
+	if err != nil {
+		return det
+	}
+	router, err := llm.NewRouter(lc)
+	if err != nil {
+		return det
+	}
+	model, ok := router.Model(llm.PurposeChat)
+	if !ok {
+		return det
+	}
+	c := a.cfg.LLM
+	ag := agent.New(agent.Config{Model: model, Purpose: "chat", Limit: c.AgentRecursionLimit, TokenBudget: c.RCATokenBudget,
+		CostBudgetUSD: c.RCACostBudgetUSD, Redact: redact.Redact, Categories: investigate.Categories, Metrics: a.metrics})
+	a.log.Info("chat answers with the language-model agent", "model", model.Ref)
+	return &chat.AgentEngine{Agent: ag, Store: a.store, Incidents: a.incidents,
+		ToolsFor: func(ctx context.Context, orgID string) (*toolset.Registry, error) {
+			reg, _, err := a.toolsFor(ctx, orgID)
+			return reg, err
+		}}
 }
 
 // chatServer is the /ws handler of the chatbot role.

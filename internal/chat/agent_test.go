@@ -1,0 +1,182 @@
+package chat
+
+import (
+	"context"
+	"encoding/json"
+	"io"
+	"log/slog"
+	"path/filepath"
+	"slices"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/aurora-oss/aurora/internal/agent"
+	"github.com/aurora-oss/aurora/internal/alert"
+	"github.com/aurora-oss/aurora/internal/incident"
+	"github.com/aurora-oss/aurora/internal/llm"
+	"github.com/aurora-oss/aurora/internal/storage"
+)
+
+// scripted is a model double: the n-th call (from 0) answers next(n).
+// Only the LLM vendor is faked; the agent loop, the store and the turn
+// runner are the real ones.
+type scripted struct {
+	mu   sync.Mutex
+	n    int
+	reqs []llm.Request
+	next func(n int, onDelta func(string)) llm.Response
+}
+
+func (p *scripted) Name() string { return "scripted" }
+func (p *scripted) Chat(_ context.Context, req llm.Request, onDelta func(string)) (llm.Response, error) {
+	p.mu.Lock()
+	n := p.n
+	p.n++
+	p.reqs = append(p.reqs, req)
+	p.mu.Unlock()
+	return p.next(n, onDelta), nil
+}
+
+// TestAgentEngine: a model-backed turn streams deltas, shows its tool call,
+// waits for a human's yes before the writing tool runs, and ends with usage
+// and the answer; ask mode offers the model no writing tool.
+func TestAgentEngine(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	log := slog.New(slog.NewTextHandler(io.Discard, nil))
+	db, err := storage.Open(ctx, storage.Options{SQLitePath: filepath.Join(t.TempDir(), "a.db")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { db.Close() })
+	if err := db.Migrate(ctx, log); err != nil {
+		t.Fatal(err)
+	}
+	st := storage.NewStore(db)
+	org, _ := st.EnsureDefaultOrg(ctx)
+	svc := &incident.Service{Store: st, Cfg: incident.Config{Rules: incident.DefaultRules(30 * time.Minute)}, Now: time.Now}
+	a := alert.Alert{Source: "generic", Fingerprint: "f1", Status: alert.StatusFiring, Severity: alert.SeverityCritical, Name: "Down", Title: "Checkout down", StartsAt: time.Now()}
+	raw, _ := json.Marshal(a)
+	res, err := svc.Ingest(ctx, incident.Request{OrgID: org.ID, Source: "generic", ContentType: "application/json", Body: raw, Alerts: []alert.Alert{a},
+		Policy: &incident.Policy{Severities: map[alert.Severity]bool{}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	incID := res.IncidentIDs[0]
+
+	p := &scripted{next: func(n int, onDelta func(string)) llm.Response {
+		if n == 0 {
+			args, _ := json.Marshal(map[string]any{"incident_id": incID, "status": "acknowledged"})
+			return llm.Response{Message: llm.Message{Role: llm.RoleAssistant, ToolCalls: []llm.ToolCall{{ID: "call1", Name: "aurora_incident_status", Arguments: args}}},
+				Usage: llm.Usage{InputTokens: 100, OutputTokens: 10}}
+		}
+		onDelta("Acknowledged ")
+		onDelta("it.")
+		return llm.Response{Message: llm.Message{Role: llm.RoleAssistant, Content: "Acknowledged it."}, Usage: llm.Usage{InputTokens: 120, OutputTokens: 5}}
+	}}
+	eng := &AgentEngine{Agent: agent.New(agent.Config{Model: llm.Model{Provider: p, Name: "m", Ref: "scripted/m"}, Purpose: "chat"}), Store: st, Incidents: svc}
+	r := &Runner{Store: st, Engine: eng, Log: log, Poll: 20 * time.Millisecond}
+
+	run := func(mode, text string) []storage.ChatFrame {
+		t.Helper()
+		sess, turn, _, err := st.CreateChatTurn(ctx, storage.NewChatTurn{OrgID: org.ID, IncidentID: incID, UserID: "token:admin", Role: "admin", Mode: mode, Text: text}, nil, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		// A human answers yes when the proposal appears.
+		stop := make(chan struct{})
+		go func() {
+			for {
+				select {
+				case <-stop:
+					return
+				case <-time.After(20 * time.Millisecond):
+				}
+				frames, _ := st.ChatFramesAfter(ctx, org.ID, sess.ID, 0, 100)
+				for _, f := range frames {
+					if f.Type == TypeConfirmationRequired {
+						var c struct {
+							ConfirmationID string `json:"confirmation_id"`
+						}
+						_ = json.Unmarshal(f.Data, &c)
+						_, _ = st.AnswerChatConfirmation(ctx, org.ID, c.ConfirmationID, storage.ConfirmYes, "token:alice", time.Now())
+					}
+				}
+			}
+		}()
+		defer close(stop)
+		if err := r.RunTurn(ctx, org.ID, turn.ID, 1, true); err != nil {
+			t.Fatal(err)
+		}
+		frames, err := st.ChatFramesAfter(ctx, org.ID, sess.ID, 0, 100)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return frames
+	}
+
+	frames := run(ModeAgent, "acknowledge the incident")
+	var types []string
+	var deltas strings.Builder
+	for _, f := range frames {
+		types = append(types, f.Type)
+		var d struct{ Text string }
+		if f.Type == TypeDelta && json.Unmarshal(f.Data, &d) == nil {
+			deltas.WriteString(d.Text)
+		}
+	}
+	for _, want := range []string{TypeToolCall, TypeConfirmationRequired, TypeToolResult, TypeDelta, TypeUsage, TypeMessage, TypeDone} {
+		if !slices.Contains(types, want) {
+			t.Errorf("no %s frame in %v", want, types)
+		}
+	}
+	if slices.Index(types, TypeConfirmationRequired) > slices.Index(types, TypeToolResult) {
+		t.Errorf("the tool ran before its confirmation: %v", types)
+	}
+	if deltas.String() != "Acknowledged it." {
+		t.Errorf("deltas %q", deltas.String())
+	}
+	for _, f := range frames {
+		switch f.Type {
+		case TypeToolResult:
+			if !strings.Contains(string(f.Data), `"ok"`) {
+				t.Errorf("tool result: %s", f.Data)
+			}
+		case TypeUsage:
+			if !strings.Contains(string(f.Data), `"tokens":235`) {
+				t.Errorf("usage: %s", f.Data)
+			}
+		case TypeMessage:
+			if !strings.Contains(string(f.Data), "Acknowledged it.") {
+				t.Errorf("message: %s", f.Data)
+			}
+		}
+	}
+	if inc, _ := st.GetIncident(ctx, org.ID, incID); inc.Status != storage.IncidentAcknowledged {
+		t.Errorf("incident %s after yes", inc.Status)
+	}
+
+	// Ask mode: the model is offered no writing tool.
+	p.mu.Lock()
+	p.n, p.reqs = 1, nil // answer at once
+	p.mu.Unlock()
+	run(ModeAsk, "what happened?")
+	for _, td := range p.reqs[0].Tools {
+		if strings.Contains(td.Name, "incident_status") {
+			t.Errorf("ask mode offered the writing tool %s", td.Name)
+		}
+	}
+	if !strings.Contains(p.reqs[0].System+dumpMessages(p.reqs[0].Messages), "Checkout down") {
+		t.Error("the incident was not given to the model")
+	}
+}
+
+func dumpMessages(ms []llm.Message) string {
+	var b strings.Builder
+	for _, m := range ms {
+		b.WriteString(m.Content)
+	}
+	return b.String()
+}
