@@ -56,7 +56,8 @@ func dataBlock(title, text string) string {
 // from, redacted.
 func (r *run) firstMessage() string {
 	var b strings.Builder
-	b.WriteString(r.t.Question)
+	// In chat the question is a person's text, which may hold a secret too.
+	b.WriteString(r.a.cfg.Redact(r.t.Question))
 	for _, d := range r.t.Data {
 		b.WriteString("\n\n")
 		b.WriteString(dataBlock(d.Title, r.a.cfg.Redact(d.Text)))
