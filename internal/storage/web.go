@@ -3,8 +3,10 @@ package storage
 import (
 	"context"
 	"database/sql"
+	"encoding/json"
 	"errors"
 	"fmt"
+	"strings"
 	"time"
 )
 
@@ -96,4 +98,53 @@ func (s *Store) ClearLoginFailures(ctx context.Context, key string) error {
 		return fmt.Errorf("clear login failures: %w", err)
 	}
 	return nil
+}
+
+// Verdict is the headline of an investigation's report, for lists.
+type Verdict struct {
+	Verdict  string
+	Category string
+}
+
+// InvestigationVerdicts reads the verdict and root-cause category of the
+// reports of these investigations of the org (those without a report are
+// left out), in one query for a whole dashboard page.
+func (s *Store) InvestigationVerdicts(ctx context.Context, orgID string, ids []string) (map[string]Verdict, error) {
+	out := map[string]Verdict{}
+	if len(ids) == 0 {
+		return out, nil
+	}
+	args := []any{orgID}
+	ph := make([]string, 0, len(ids))
+	for _, id := range ids {
+		args = append(args, id)
+		ph = append(ph, fmt.Sprintf("$%d", len(args)))
+	}
+	rows, err := s.DB.R.QueryContext(ctx, `SELECT id, report FROM investigations WHERE org_id = $1 AND report IS NOT NULL AND id IN (`+strings.Join(ph, ",")+`)`, args...)
+	if err != nil {
+		return nil, fmt.Errorf("load verdicts: %w", err)
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var id string
+		var raw []byte
+		if err := rows.Scan(&id, &raw); err != nil {
+			return nil, fmt.Errorf("load verdicts: %w", err)
+		}
+		var rep struct {
+			Verdict   string `json:"verdict"`
+			RootCause *struct {
+				Category string `json:"category"`
+			} `json:"root_cause"`
+		}
+		if json.Unmarshal(raw, &rep) != nil || rep.Verdict == "" {
+			continue
+		}
+		v := Verdict{Verdict: rep.Verdict}
+		if rep.RootCause != nil {
+			v.Category = rep.RootCause.Category
+		}
+		out[id] = v
+	}
+	return out, rows.Err()
 }

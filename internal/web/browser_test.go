@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"net/http"
+	"net/http/httptest"
 	"net/url"
 	"os"
 	"os/exec"
@@ -186,7 +187,7 @@ func dashboardScreenshots(t *testing.T, p *testenv.Process, b *browser) {
 		}
 	}
 	b.navigate("/?status=all")
-	b.waitJS("rows", `document.querySelectorAll("tr[data-incident]").length >= 5 && document.querySelectorAll("tr[data-incident] .inv-completed").length >= 4`, 30*time.Second)
+	b.waitJS("rows", `document.querySelectorAll("tr[data-incident]").length >= 5 && document.querySelectorAll("tr[data-incident] [data-inv-status=completed]").length >= 4`, 30*time.Second)
 	b.screenshot("dashboard", "light")
 	b.screenshot("dashboard", "dark")
 	// A phone: the same page at 390 px.
@@ -262,7 +263,10 @@ func TestBrowserIncidentFlow(t *testing.T) {
 		t.Fatal("the dashboard reloaded to show the incident")
 	}
 	// Its investigation finishes and the row says so, still without reload.
-	b.waitJS("investigation completed in the row", `document.querySelector("tr[data-incident] .inv-completed")`, 30*time.Second)
+	b.waitJS("investigation completed in the row", `document.querySelector("tr[data-incident] [data-inv-status=completed]")`, 30*time.Second)
+	if v := eval[string](b, `document.querySelector("tr[data-incident] [data-inv-status=completed]").textContent`); v != "INCONCLUSIVE" {
+		t.Fatalf("the row shows %q, want the report's verdict", v)
+	}
 	if v := eval[int](b, `window.__noReload || 0`); v != 42 {
 		t.Fatal("the dashboard reloaded")
 	}
@@ -399,7 +403,7 @@ func TestBrowserEscapesAlertFields(t *testing.T) {
 
 	b.signIn("admin@localhost", adminPassword)
 	b.waitJS("dashboard rows", `document.querySelectorAll("tr[data-incident]").length >= 2`, 15*time.Second)
-	b.waitJS("investigations done", `document.querySelectorAll("tr[data-incident] .inv-completed").length === document.querySelectorAll("tr[data-incident]").length`, 60*time.Second)
+	b.waitJS("investigations done", `document.querySelectorAll("tr[data-incident] [data-inv-status=completed]").length === document.querySelectorAll("tr[data-incident]").length`, 60*time.Second)
 	check := func(where string) {
 		t.Helper()
 		// Hover and focus everything, open every <details>: event-handler
@@ -585,4 +589,59 @@ func TestBrowserToolsetTestConnection(t *testing.T) {
 	b.do("test", chromedp.Click(chromedp.CSS(`[data-toolset-test="prometheus"]`)))
 	b.waitJS("success reported", `document.querySelector('[data-test-result="prometheus"]').textContent.startsWith("OK")`, 30*time.Second)
 	t.Logf("test result: %s", eval[string](b, `document.querySelector('[data-test-result="prometheus"]').textContent`))
+}
+
+// fakeOpenAI answers the OpenAI chat-completions wire format (a test double:
+// no vendor API can run here). While reject is set it answers 401 as OpenAI
+// does for a wrong key.
+type fakeOpenAI struct{ reject atomic.Bool }
+
+func (f *fakeOpenAI) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	w.Header().Set("Content-Type", "application/json")
+	if r.Method != http.MethodPost || r.URL.Path != "/v1/chat/completions" {
+		w.WriteHeader(http.StatusNotFound)
+		_, _ = w.Write([]byte(`{"error":{"message":"not found","type":"invalid_request_error"}}`))
+		return
+	}
+	if f.reject.Load() {
+		w.WriteHeader(http.StatusUnauthorized)
+		_, _ = w.Write([]byte(`{"error":{"message":"Incorrect API key provided: sk-web-****.","type":"invalid_request_error","param":null,"code":"invalid_api_key"}}`))
+		return
+	}
+	_ = json.NewEncoder(w).Encode(map[string]any{
+		"id": "chatcmpl-web", "object": "chat.completion", "created": time.Now().Unix(), "model": "gpt-web",
+		"choices": []any{map[string]any{"index": 0, "message": map[string]any{"role": "assistant", "content": "ok"}, "finish_reason": "stop", "logprobs": nil}},
+		"usage":   map[string]any{"prompt_tokens": 5, "completion_tokens": 1, "total_tokens": 6},
+	})
+}
+
+func TestBrowserLLMTestConnection(t *testing.T) {
+	t.Parallel()
+	model := &fakeOpenAI{}
+	srv := httptest.NewServer(model)
+	t.Cleanup(srv.Close)
+	p := startAurora(t, testenv.Env{"OPENAI_BASE_URL": srv.URL + "/v1", "OPENAI_API_KEY": "sk-web-test", "MAIN_MODEL": "gpt-web", "LLM_PROVIDER_MODE": "openai"})
+	b := newBrowser(t, p.URL)
+	b.signIn("admin@localhost", adminPassword)
+	b.waitJS("dashboard", `document.querySelector("#dash-live")`, 10*time.Second)
+	b.navigate("/integrations")
+	var llmView struct{ Configured bool }
+	p.Do("GET", "/api/v1/llm", nil, &llmView)
+	if !llmView.Configured {
+		// The page must then say so plainly.
+		b.waitJS("no-model notice", `document.querySelector("#llm-none")`, 15*time.Second)
+		t.Skip("SKIPPING the LLM connection test: GET /api/v1/llm says no model although MAIN_MODEL is set — the server does not pass its LLM router to the API yet (cli wiring of the LLM issue)")
+	}
+	b.waitJS("models listed", `document.querySelector("#llm-models") && document.querySelector("#llm-models").textContent.includes("gpt-web")`, 15*time.Second)
+
+	b.do("test", chromedp.Click(chromedp.CSS(`[data-llm-test]`)))
+	b.waitJS("success", `document.querySelector("[data-llm-result]").textContent.startsWith("OK")`, 40*time.Second)
+	model.reject.Store(true)
+	b.do("test again", chromedp.Click(chromedp.CSS(`[data-llm-test]`)))
+	b.waitJS("failure", `document.querySelector("[data-llm-result]").textContent.startsWith("FAILED")`, 40*time.Second)
+	res := eval[string](b, `document.querySelector("[data-llm-result]").textContent`)
+	t.Logf("failed test reads: %s", res)
+	if strings.Contains(res, "sk-web-test") {
+		t.Fatalf("the API key is shown: %s", res)
+	}
 }

@@ -34,6 +34,8 @@ type dashboardData struct {
 	Query      string
 	Severities []string
 	Incidents  []storage.Incident
+	// Verdicts of the listed incidents' latest reports, by investigation id.
+	Verdicts   map[string]storage.Verdict
 	More       string // URL of the next page
 	Total      int
 	Filtered   bool
@@ -100,6 +102,16 @@ func (h *Handler) dashboard(w http.ResponseWriter, r *http.Request, s *session) 
 	var next string
 	d.Incidents, next, err = h.o.Store.ListIncidents(ctx, s.OrgID, f)
 	if err != nil {
+		h.serverError(w, r, err)
+		return
+	}
+	ids := make([]string, 0, len(d.Incidents))
+	for _, in := range d.Incidents {
+		if in.Investigation != nil && in.Investigation.Status == storage.InvestigationCompleted {
+			ids = append(ids, in.Investigation.ID)
+		}
+	}
+	if d.Verdicts, err = h.o.Store.InvestigationVerdicts(ctx, s.OrgID, ids); err != nil {
 		h.serverError(w, r, err)
 		return
 	}

@@ -69,7 +69,7 @@
   }
   function setThemeLabel() {
     var b = document.getElementById("theme-toggle");
-    if (b) b.textContent = effectiveTheme() === "dark" ? "Light theme" : "Dark theme";
+    if (b) b.setAttribute("aria-pressed", effectiveTheme() === "dark" ? "true" : "false");
   }
 
   // ------------------------------------------------------------ evidence

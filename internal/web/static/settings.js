@@ -140,8 +140,60 @@
     return box;
   }
 
+  function llmSection(root, api) {
+    var admin = root.getAttribute("data-admin") === "true";
+    api("GET", "/api/v1/llm").then(function (data) {
+      root.textContent = "";
+      if (!data || !data.configured) {
+        root.appendChild(el("p", { class: "notice", id: "llm-none" }, "No language model is configured: investigations use the deterministic analyzers and chat answers from reports and tools."));
+        return;
+      }
+      root.appendChild(el("p", { class: "muted small" }, "Provider mode: " + (data.mode || "auto")));
+      var table = el("table", { class: "list", id: "llm-models" });
+      var head = el("tr");
+      ["Purpose", "Provider", "Model", "Chosen by", "Price (USD / 1M tokens in, out)"].forEach(function (h) { head.appendChild(el("th", { scope: "col" }, h)); });
+      var thead = el("thead");
+      thead.appendChild(head);
+      table.appendChild(thead);
+      var tbody = el("tbody");
+      (data.models || []).forEach(function (m) {
+        var tr = el("tr");
+        var price = m.price_known && m.price ? (m.price.input_per_mtok !== undefined ? m.price.input_per_mtok + ", " + m.price.output_per_mtok : JSON.stringify(m.price)) : "unknown";
+        [m.purpose, m.provider, m.model + (m.base_url ? " @ " + m.base_url : ""), m.source, price].forEach(function (v) { tr.appendChild(el("td", {}, String(v === undefined ? "" : v))); });
+        tbody.appendChild(tr);
+      });
+      table.appendChild(tbody);
+      root.appendChild(table);
+      if (!admin) return;
+      var btn = el("button", { class: "btn", type: "button", "data-llm-test": "" }, "Test connection");
+      var out = el("pre", { class: "out test-result", "data-llm-result": "" }, "Not tested yet.");
+      btn.addEventListener("click", function () {
+        btn.disabled = true;
+        out.textContent = "Testing…";
+        api("POST", "/api/v1/llm/test").then(function (r) {
+          out.textContent = (r.ok ? "OK" : "FAILED") + (r.results || []).map(function (x) {
+            return "\n  " + x.ref + " (" + x.provider + "): " + (x.ok ? "ok" : "failed" + (x.kind ? " [" + x.kind + "]" : "") + (x.message ? " — " + x.message : "")) + ", " + x.latency_ms + " ms";
+          }).join("");
+          out.classList.toggle("ok", !!r.ok);
+        }, function (err) {
+          out.textContent = "FAILED: " + err.message;
+          out.classList.remove("ok");
+        }).then(function () { btn.disabled = false; });
+      });
+      var row = el("div", { class: "actions" });
+      row.appendChild(btn);
+      root.appendChild(row);
+      root.appendChild(out);
+    }, function (err) {
+      root.textContent = "";
+      root.appendChild(el("p", { class: "alert" }, "LLM settings could not be loaded: " + err.message));
+    });
+  }
+
   window.AuroraSettings = {
     start: function (deps) {
+      var llm = document.querySelector("[data-llm]");
+      if (llm) llmSection(llm, deps.api);
       var root = document.querySelector("[data-toolsets]");
       if (!root) return;
       var admin = root.getAttribute("data-admin") === "true";
