@@ -292,6 +292,11 @@ func TestBrowserIncidentFlow(t *testing.T) {
 	}
 	b.screenshot("incident", "light")
 	b.screenshot("incident", "dark")
+	if os.Getenv("AURORA_UPDATE_SCREENSHOTS") == "1" {
+		b.do("phone viewport", chromedp.EmulateViewport(390, 844))
+		b.screenshot("incident-phone", "light")
+		b.do("desktop viewport", chromedp.EmulateViewport(1280, 800))
+	}
 	b.do("follow citation", chromedp.Click(chromedp.CSS(`.findings a.cite`)))
 	b.waitJS("cited step open", `location.hash === "#step-1" && document.querySelector("#step-1 details").open && document.querySelector("#step-1").classList.contains("cited")`, 10*time.Second)
 	evidence := eval[string](b, `document.querySelector("#step-1 .step-output").innerText`)

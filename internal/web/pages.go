@@ -238,14 +238,20 @@ func (h *Handler) incident(w http.ResponseWriter, r *http.Request, s *session) {
 		return
 	}
 	if d.Latest != nil && len(d.Latest.Report) > 0 && string(d.Latest.Report) != "null" {
-		var rep report
-		if err := json.Unmarshal(d.Latest.Report, &rep); err != nil {
+		if d.Report, err = decodeReport(d.Latest.Report); err != nil {
 			d.ReportError = "The stored report could not be read: " + err.Error()
-		} else {
-			d.Report = viewReport(&rep)
 		}
 	}
 	h.render(w, r, http.StatusOK, "incident", page{Title: inc.Title, Nav: "incidents", Session: s, Data: d, LastEvent: last})
+}
+
+// decodeReport reads a stored report for display.
+func decodeReport(raw storage.RawJSON) (*reportView, error) {
+	var rep report
+	if err := json.Unmarshal(raw, &rep); err != nil {
+		return nil, err
+	}
+	return viewReport(&rep), nil
 }
 
 func viewReport(rep *report) *reportView {
