@@ -265,7 +265,8 @@ func (b *builder) build() (*Router, error) {
 			return nil, fmt.Errorf("MAIN_MODEL is not set and no provider is configured: set MAIN_MODEL with a provider prefix and its key, or one of OPENAI_API_KEY, OPENAI_BASE_URL, ANTHROPIC_API_KEY, GOOGLE_AI_API_KEY, OPENROUTER_API_KEY, OLLAMA_BASE_URL")
 		}
 		name := defaultModels[def]
-		if def == ProviderOpenAI && b.cfg.OpenAIAPIKey == "" {
+		if def == ProviderOpenAI && b.cfg.OpenAIBaseURL != "" && !isOpenAIHost(b.cfg.OpenAIBaseURL) {
+			// A custom server's models cannot be guessed.
 			return nil, fmt.Errorf("MAIN_MODEL is not set: name the model the server at OPENAI_BASE_URL serves")
 		}
 		var err error
