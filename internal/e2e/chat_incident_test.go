@@ -105,3 +105,20 @@ func TestChatIncident(t *testing.T) {
 		t.Errorf("sessions of the incident: %+v", list)
 	}
 }
+
+// TestChatBenchCommand: `aurora bench chat` holds its connections on a
+// running Aurora, reads the chatbot's gauge and memory, and measures turns.
+func TestChatBenchCommand(t *testing.T) {
+	t.Parallel()
+	p, env := startAll(t, embedded, nil)
+	out, errOut, code := runAurora(t, testenv.Env{"AURORA_ADMIN_TOKEN": env["AURORA_ADMIN_TOKEN"]},
+		"bench", "chat", "--url", p.URL, "--connections", "200", "--hold", "1s", "--turns", "3")
+	if code != 0 {
+		t.Fatalf("bench chat: exit %d\n%s\n%s", code, out, errOut)
+	}
+	for _, want := range []string{"opened 200 of 200 connections", "holds 200 connections", "RSS", "query → done", "(3 turns)"} {
+		if !strings.Contains(out, want) {
+			t.Errorf("output lacks %q:\n%s", want, out)
+		}
+	}
+}
