@@ -18,6 +18,7 @@ import (
 
 	"github.com/chromedp/cdproto/page"
 	"github.com/chromedp/chromedp"
+	"github.com/chromedp/chromedp/kb"
 
 	"github.com/aurora-oss/aurora/internal/testenv"
 )
@@ -297,7 +298,13 @@ func TestBrowserIncidentFlow(t *testing.T) {
 		b.screenshot("incident-phone", "light")
 		b.do("desktop viewport", chromedp.EmulateViewport(1280, 800))
 	}
-	b.do("follow citation", chromedp.Click(chromedp.CSS(`.findings a.cite`)))
+	// By keyboard: the first Tab reaches "Skip to content"; the citation is
+	// a link that Enter follows.
+	b.do("tab", chromedp.KeyEvent(kb.Tab))
+	if c := eval[string](b, `document.activeElement.className`); c != "skip" {
+		t.Fatalf("first Tab focuses %q, want the skip link", c)
+	}
+	b.do("follow citation", chromedp.Focus(chromedp.CSS(`.findings a.cite`)), chromedp.KeyEvent(kb.Enter))
 	b.waitJS("cited step open", `location.hash === "#step-1" && document.querySelector("#step-1 details").open && document.querySelector("#step-1").classList.contains("cited")`, 10*time.Second)
 	evidence := eval[string](b, `document.querySelector("#step-1 .step-output").innerText`)
 	if !strings.Contains(evidence, "CheckoutErrors") {
@@ -648,5 +655,33 @@ func TestBrowserLLMTestConnection(t *testing.T) {
 	t.Logf("failed test reads: %s", res)
 	if strings.Contains(res, "sk-web-test") {
 		t.Fatalf("the API key is shown: %s", res)
+	}
+}
+
+// TestBrowserLiveInvestigation watches an investigation run on the incident
+// page: steps appear one by one, then the report, without a reload.
+// AURORA_DEBUG_STEP_DELAY slows each step so the running state is visible.
+func TestBrowserLiveInvestigation(t *testing.T) {
+	t.Parallel()
+	p := startAurora(t, testenv.Env{"AURORA_DEBUG_STEP_DELAY": "1500ms"})
+	b := newBrowser(t, p.URL)
+	b.signIn("admin@localhost", adminPassword)
+	b.waitJS("dashboard", `document.querySelector("#dash-live")`, 10*time.Second)
+	var acc struct {
+		IncidentIDs []string `json:"incident_ids"`
+	}
+	if code := p.Do("POST", "/webhooks/generic", map[string]any{"title": "Orders queue backing up", "severity": "high", "service": "orders"}, &acc); code != 202 {
+		t.Fatalf("webhook: %d", code)
+	}
+	b.navigate("/incidents/" + acc.IncidentIDs[0])
+	b.waitJS("investigating", `document.querySelector("#report-pending")`, 10*time.Second)
+	eval[bool](b, `(window.__noReload = 1, true)`)
+	b.waitJS("first step while running", `document.querySelector("#step-1") && document.querySelector("#report-pending")`, 20*time.Second)
+	b.waitJS("report", `document.querySelector("#report") && !document.querySelector("#report-pending")`, 30*time.Second)
+	if eval[int](b, `window.__noReload || 0`) != 1 {
+		t.Fatal("the page reloaded")
+	}
+	if n := eval[int](b, `document.querySelectorAll("#steps > li.step[id]").length`); n < 2 {
+		t.Fatalf("%d steps shown after the investigation", n)
 	}
 }
