@@ -50,6 +50,88 @@ type rule struct {
 	keep func(secret string) bool
 	// secretGroups are the indexes of the groups named "s".
 	secretGroups []int
+	// find, when set, replaces re.FindAllStringSubmatchIndex with a
+	// faster search giving the same groups.
+	find func(s string) [][]int
+}
+
+// keyWordRe finds the key words alone: cheap, and each hit marks where a
+// setting's name may be.
+var keyWordRe = regexp.MustCompile(`(?i)` + keyWords)
+
+// keyWordHits returns, in order, the offsets in s where a key word may
+// start: the stems of keyNeeds found in lower case (a superset; the
+// anchored pattern decides), or the key words' own matches when lowering
+// changes the text's length (non-ASCII case mappings).
+func keyWordHits(s string) []int {
+	lower := strings.ToLower(s)
+	var hits []int
+	if len(lower) != len(s) {
+		for _, l := range keyWordRe.FindAllStringIndex(s, -1) {
+			hits = append(hits, l[0])
+		}
+		return hits
+	}
+	for _, stem := range keyNeeds {
+		for i := 0; ; {
+			j := strings.Index(lower[i:], stem)
+			if j < 0 {
+				break
+			}
+			hits = append(hits, i+j)
+			i += j + len(stem)
+		}
+	}
+	slices.Sort(hits)
+	return hits
+}
+
+// kvWindow bounds the text tried for one setting (name, separator, value).
+const kvWindow = 256
+
+func isIdent(c byte) bool {
+	return c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || c == '_' || c == '.' || c == '-'
+}
+
+// anchoredFinder finds the matches of a "name followed by value" pattern
+// by locating key words, backing up to the start of the name around each,
+// and trying the pattern anchored there: the same matches as searching
+// from every position, which the regexp package does slowly for patterns
+// that open with a repeated class.
+func anchoredFinder(anchored *regexp.Regexp) func(string) [][]int {
+	return func(s string) [][]int {
+		var out [][]int
+		next := 0
+		for _, at := range keyWordHits(s) {
+			start := at
+			for start > 0 && isIdent(s[start-1]) {
+				start--
+			}
+			if start < next {
+				continue
+			}
+			// A window first: the matcher's cost grows with the text it
+			// is given, not with the match. No match, or one reaching the
+			// window's end, may be cut by the window (a long quoted value),
+			// so it is tried again on the whole rest.
+			w := min(len(s), start+kvWindow)
+			m := anchored.FindStringSubmatchIndex(s[start:w])
+			if (m == nil || m[1] == w-start) && w < len(s) {
+				m = anchored.FindStringSubmatchIndex(s[start:])
+			}
+			if m == nil {
+				continue
+			}
+			for i := range m {
+				if m[i] >= 0 {
+					m[i] += start
+				}
+			}
+			out = append(out, m)
+			next = m[1]
+		}
+		return out
+	}
 }
 
 func newRule(r rule) *rule {
@@ -234,8 +316,10 @@ func buildRules() []*rule {
 	add(rule{kind: KindSecret, need: keyNeeds, fold: true, re: escRe, kindOf: keyKind(escRe), keep: keepValue})
 	// key=value, key: value (env, YAML, logfmt, query strings, libpq and
 	// ADO.NET connection strings), quoted or not; --flag=value.
-	kvRe := regexp.MustCompile(`\b(?P<k>` + keyName + `)["']?[ \t]*(?:=|:[ \t])[ \t]*(?:"(?P<s>[^"\r\n]*)"|'(?P<s>[^'\r\n]*)'|(?P<s>[^\s"',;&}\]\)<>]+))`)
-	add(rule{kind: KindSecret, need: keyNeeds, fold: true, re: kvRe, kindOf: keyKind(kvRe), keep: keepValue})
+	kv := `(?P<k>` + keyName + `)["']?[ \t]*(?:=|:[ \t])[ \t]*(?:"(?P<s>[^"\r\n]*)"|'(?P<s>[^'\r\n]*)'|(?P<s>[^\s"',;&}\]\)<>]+))`
+	kvRe := regexp.MustCompile(`\b` + kv)
+	add(rule{kind: KindSecret, need: keyNeeds, fold: true, re: kvRe, kindOf: keyKind(kvRe), keep: keepValue,
+		find: anchoredFinder(regexp.MustCompile(`^` + kv))})
 	// curl -u user:password keeps the user.
 	add(rule{kind: KindPassword, need: []string{"-u ", "--user "},
 		re:   regexp.MustCompile(`(?:^|\s)(?:-u|--user)[ \t]+['"]?[^\s:'"]+:(?P<s>[^\s'"]+)`),
@@ -370,7 +454,12 @@ func (rl *rule) applies(hay string, fold func(string) string) bool {
 }
 
 func (rl *rule) apply(s string) (string, bool) {
-	matches := rl.re.FindAllStringSubmatchIndex(s, -1)
+	var matches [][]int
+	if rl.find != nil {
+		matches = rl.find(s)
+	} else {
+		matches = rl.re.FindAllStringSubmatchIndex(s, -1)
+	}
 	if matches == nil {
 		return s, false
 	}

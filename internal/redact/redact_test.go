@@ -156,6 +156,8 @@ func TestRules(t *testing.T) {
 		{"credentials.json: >-\n  {\"type\": \"service_account\"}\nnext: 1\n", "credentials.json: >-\n  [REDACTED:secret]\nnext: 1\n"},
 		{"description: |\n  not a secret\n", "description: |\n  not a secret\n"},
 		{"secretName: |\n  ref\n", "secretName: |\n  ref\n"},
+		{"password=\"" + strings.Repeat("long secret ", 40) + "\" next", "password=\"[REDACTED:password]\" next"},
+		{strings.Repeat("x", 300) + " token=" + strings.Repeat("a", 300) + " end", strings.Repeat("x", 300) + " token=[REDACTED:token] end"},
 		{"", ""},
 	}
 	for _, tc := range tests {
