@@ -7,7 +7,6 @@ type Metrics struct {
 	Connections prometheus.Gauge
 	Frames      *prometheus.CounterVec
 	Dropped     prometheus.Counter
-	Turns       *prometheus.CounterVec
 }
 
 // NewMetrics registers the chat metrics on reg (nil: unregistered).
@@ -16,10 +15,9 @@ func NewMetrics(reg prometheus.Registerer) *Metrics {
 		Connections: prometheus.NewGauge(prometheus.GaugeOpts{Name: "aurora_chat_connections", Help: "Open chat WebSocket connections on this process."}),
 		Frames:      prometheus.NewCounterVec(prometheus.CounterOpts{Name: "aurora_chat_frames_sent_total", Help: "Frames sent to chat clients, by type."}, []string{"type"}),
 		Dropped:     prometheus.NewCounter(prometheus.CounterOpts{Name: "aurora_chat_dropped_connections_total", Help: "Chat connections dropped because the client did not read (send queue full)."}),
-		Turns:       prometheus.NewCounterVec(prometheus.CounterOpts{Name: "aurora_chat_turns_total", Help: "Chat turns by outcome."}, []string{"outcome"}),
 	}
 	if reg != nil {
-		reg.MustRegister(m.Connections, m.Frames, m.Dropped, m.Turns)
+		reg.MustRegister(m.Connections, m.Frames, m.Dropped)
 	}
 	return m
 }

@@ -104,6 +104,13 @@ func NewServer(o Options) *Server {
 	return s
 }
 
+// maxPoll is the longest a quiet followed session goes unread.
+const maxPoll = time.Minute
+
+// maxFramesPerSecond bounds what one connection may send; questions have
+// their own, lower, per-user limit.
+const maxFramesPerSecond = 30
+
 // principal is who is connected.
 type principal struct {
 	OrgID, UserID string
@@ -240,6 +247,10 @@ type conn struct {
 
 	followMu   sync.Mutex
 	stopFollow func()
+
+	// frame rate of the current second (reader goroutine only)
+	second time.Time
+	frames int
 }
 
 // drop closes the connection at once (a client that does not read is not
@@ -286,6 +297,15 @@ func (c *conn) serve(ctx context.Context) {
 			return
 		}
 		idle.Reset(c.s.Limits.IdleTimeout)
+		if now := time.Now().Truncate(time.Second); now.Equal(c.second) {
+			c.frames++
+		} else {
+			c.second, c.frames = now, 1
+		}
+		if c.frames > maxFramesPerSecond {
+			c.enqueue(errorFrame(CodeRateLimited, fmt.Sprintf("at most %d frames per second", maxFramesPerSecond), map[string]any{"retry_after": 1}))
+			continue
+		}
 		if typ != websocket.MessageText {
 			c.enqueue(errorFrame(CodeBadFrame, "frames are JSON text messages", nil))
 			continue
@@ -466,8 +486,12 @@ func (c *conn) follower(ctx context.Context, sessionID string, after int64) {
 		defer unsub()
 		wake = ch
 	}
-	poll := time.NewTicker(s.Limits.Poll)
-	defer poll.Stop()
+	// The re-read is only a fallback for lost wake-ups: it backs off while
+	// the session is quiet (an open but idle chat costs little) and comes
+	// back to Limits.Poll as soon as frames flow.
+	interval := s.Limits.Poll
+	timer := time.NewTimer(interval)
+	defer timer.Stop()
 	const page = 256
 	for {
 		frames, err := s.Store.ChatFramesAfter(ctx, c.p.OrgID, sessionID, after, page)
@@ -484,13 +508,19 @@ func (c *conn) follower(ctx context.Context, sessionID string, after int64) {
 		if len(frames) == page {
 			continue
 		}
+		if len(frames) > 0 {
+			interval = s.Limits.Poll
+		} else {
+			interval = min(2*interval, maxPoll)
+		}
+		timer.Reset(interval)
 		select {
 		case <-ctx.Done():
 			return
 		case <-c.gone:
 			return
 		case <-wake:
-		case <-poll.C:
+		case <-timer.C:
 		}
 	}
 }
