@@ -206,6 +206,9 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 			}
 		}
 		_, pattern := s.mux.Handler(r)
+		if pattern == "/" && s.UI != nil && !strings.HasPrefix(r.URL.Path, "/api/") && !strings.HasPrefix(r.URL.Path, "/webhooks/") {
+			pattern = "ui" // one label for every page of the web UI
+		}
 		if pattern == "" || pattern == "/" {
 			pattern = "unmatched"
 		}
