@@ -33,7 +33,16 @@ func httpError(provider string, status int, code, typ, msg string, h http.Header
 	if e.Message == "" {
 		e.Message = http.StatusText(status)
 	}
+	if v, ok := keyVars[provider]; ok && e.Kind == ErrAuth {
+		e.Message += " (check " + v + ")"
+	}
 	return e
+}
+
+// keyVars name the variable holding each provider's key, for auth errors.
+var keyVars = map[string]string{
+	ProviderOpenAI: "OPENAI_API_KEY", ProviderOpenRouter: "OPENROUTER_API_KEY",
+	ProviderAnthropic: "ANTHROPIC_API_KEY", ProviderGemini: "GOOGLE_AI_API_KEY",
 }
 
 // classify maps an HTTP failure to a kind. Vendors disagree on how an

@@ -280,8 +280,9 @@ func (p *Gemini) error(ctx context.Context, err error) error {
 		e := httpError(p.Name(), status, "", ae.Status, ae.Message, nil, err)
 		// An invalid key is a 400 INVALID_ARGUMENT with reason
 		// API_KEY_INVALID in Gemini's error details.
-		if reason := geminiDetail(ae.Details, "reason"); strings.HasPrefix(reason, "API_KEY_") {
+		if reason := geminiDetail(ae.Details, "reason"); strings.HasPrefix(reason, "API_KEY_") && e.Kind != ErrAuth {
 			e.Kind = ErrAuth
+			e.Message += " (check " + keyVars[ProviderGemini] + ")"
 		}
 		if d, perr := time.ParseDuration(geminiDetail(ae.Details, "retryDelay")); perr == nil && d > 0 {
 			e.RetryAfter = d

@@ -182,7 +182,8 @@ func TestGeminiErrors(t *testing.T) {
 		msg        string
 		retryAfter time.Duration
 	}{
-		{"bad key", 400, "gemini/error_400_key.json", ErrAuth, "API key not valid", 0},
+		{"bad key", 400, "gemini/error_400_key.json", ErrAuth, "API key not valid. Please pass a valid API key. (check GOOGLE_AI_API_KEY)", 0},
+		{"forbidden", 403, "gemini/error_403.json", ErrAuth, "(check GOOGLE_AI_API_KEY)", 0},
 		{"unknown model", 404, "gemini/error_404.json", ErrUnknownModel, "gemini-9-pro is not found", 0},
 		{"rate limit", 429, "gemini/error_429.json", ErrRateLimit, "exceeded your current quota", 37 * time.Second},
 		{"server", 500, "gemini/error_500.json", ErrServer, "internal error", 0},

@@ -207,7 +207,7 @@ func TestOpenAIErrors(t *testing.T) {
 		msg        string
 		retryAfter time.Duration
 	}{
-		{"bad key", "openai", 401, "openai/error_401.json", nil, ErrAuth, "Incorrect API key", 0},
+		{"bad key", "openai", 401, "openai/error_401.json", nil, ErrAuth, "(check OPENAI_API_KEY)", 0},
 		{"unknown model", "openai", 404, "openai/error_404_model.json", nil, ErrUnknownModel, "does not exist", 0},
 		{"rate limit", "openai", 429, "openai/error_429.json", map[string]string{"Retry-After": "3"}, ErrRateLimit, "Rate limit reached", 3 * time.Second},
 		{"rate limit ms", "openai", 429, "openai/error_429.json", map[string]string{"retry-after-ms": "1500"}, ErrRateLimit, "Rate limit reached", 1500 * time.Millisecond},
