@@ -261,20 +261,29 @@ func (b *builder) build() (*Router, error) {
 	}
 	main, ok := resolved["MAIN_MODEL"]
 	if !ok {
-		if def == "" {
+		// A custom OpenAI-compatible server's models cannot be guessed.
+		custom := def == ProviderOpenAI && b.cfg.OpenAIBaseURL != "" && !isOpenAIHost(b.cfg.OpenAIBaseURL)
+		rca, rcaOK := resolved["RCA_MODEL"]
+		sum, sumOK := resolved["SUMMARIZATION_MODEL"]
+		switch {
+		case def != "" && !custom:
+			var err error
+			main, err = b.resolve(def, def, setting{"MAIN_MODEL", defaultModels[def]})
+			if err != nil {
+				return nil, err
+			}
+			main.info.Source = "default"
+		case rcaOK:
+			main = rca
+			main.info.Source = "RCA_MODEL (MAIN_MODEL unset)"
+		case sumOK:
+			main = sum
+			main.info.Source = "SUMMARIZATION_MODEL (MAIN_MODEL unset)"
+		case custom:
+			return nil, fmt.Errorf("MAIN_MODEL is not set: name the model the server at OPENAI_BASE_URL serves")
+		default:
 			return nil, fmt.Errorf("MAIN_MODEL is not set and no provider is configured: set MAIN_MODEL with a provider prefix and its key, or one of OPENAI_API_KEY, OPENAI_BASE_URL, ANTHROPIC_API_KEY, GOOGLE_AI_API_KEY, OPENROUTER_API_KEY, OLLAMA_BASE_URL")
 		}
-		name := defaultModels[def]
-		if def == ProviderOpenAI && b.cfg.OpenAIBaseURL != "" && !isOpenAIHost(b.cfg.OpenAIBaseURL) {
-			// A custom server's models cannot be guessed.
-			return nil, fmt.Errorf("MAIN_MODEL is not set: name the model the server at OPENAI_BASE_URL serves")
-		}
-		var err error
-		main, err = b.resolve(def, def, setting{"MAIN_MODEL", name})
-		if err != nil {
-			return nil, err
-		}
-		main.info.Source = "default"
 	}
 	r.models[PurposeChat] = with(main, PurposeChat)
 
