@@ -146,7 +146,7 @@ func open(ctx context.Context, cfg *config.Config, log *slog.Logger, out io.Writ
 		OnInvestigation: func(outcome string, d time.Duration) {
 			a.metrics.Investigations.WithLabelValues(outcome).Inc()
 			a.metrics.InvestigationDuration.WithLabelValues(outcome).Observe(d.Seconds())
-		}, Chat: a.chatRunner()})
+		}, Chat: a.chatRunner(), ChatRetention: cfg.Chat.Retention})
 	if err != nil {
 		a.close()
 		return nil, err

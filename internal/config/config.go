@@ -331,4 +331,5 @@ type Chat struct {
 	RateLimit       int           `env:"AURORA_CHAT_RATE_LIMIT" envDefault:"20" check:"min=0" desc:"Chat questions per user per minute, counted across replicas (Redis, else the database). 0: no limit."`
 	IdleTimeout     time.Duration `env:"AURORA_CHAT_IDLE_TIMEOUT" envDefault:"90s" check:"positive" desc:"A chat connection that sends nothing for this long is closed; clients send ping every 30s."`
 	ConfirmTimeout  time.Duration `env:"AURORA_CHAT_CONFIRM_TIMEOUT" envDefault:"5m" check:"positive" desc:"How long a proposed change waits for a human's confirm before it counts as no."`
+	Retention       time.Duration `env:"AURORA_CHAT_RETENTION" envDefault:"2160h" desc:"Delete chat sessions with no activity for this long; 0 keeps them forever."`
 }

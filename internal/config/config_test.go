@@ -51,7 +51,7 @@ func TestDefaults(t *testing.T) {
 		ObjectStorage: ObjectStorage{UseSSL: true, CacheEnabled: true, CacheTTL: 300 * time.Second},
 		SetupCache:    SetupCache{Enabled: true, TTL: 300 * time.Second},
 		LLM:           LLM{AgentRecursionLimit: 240},
-		Chat:          Chat{MaxMessageBytes: 16 << 10, RateLimit: 20, IdleTimeout: 90 * time.Second, ConfirmTimeout: 5 * time.Minute},
+		Chat:          Chat{MaxMessageBytes: 16 << 10, RateLimit: 20, IdleTimeout: 90 * time.Second, ConfirmTimeout: 5 * time.Minute, Retention: 90 * 24 * time.Hour},
 	}
 	if !reflect.DeepEqual(*c, want) {
 		t.Errorf("defaults:\n got %+v\nwant %+v", *c, want)

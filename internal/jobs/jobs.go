@@ -71,6 +71,8 @@ type Options struct {
 	OnInvestigation func(outcome string, d time.Duration)
 	// Chat runs chat turns (see chat.go); nil on processes that do not.
 	Chat ChatTurns
+	// ChatRetention deletes chat sessions quiet for this long (0: never).
+	ChatRetention time.Duration
 }
 
 // Queue is the River client plus Aurora's job kinds.
@@ -196,6 +198,11 @@ func (w *maintenanceWorker) Work(ctx context.Context, job *river.Job[Maintenance
 				}
 				b, err := tx.DeleteEventsBefore(ctx, org, now.Add(-o.EventRetention))
 				n += b
+				if err == nil && o.ChatRetention > 0 {
+					var c int
+					c, err = tx.DeleteChatSessionsBefore(ctx, org, now.Add(-o.ChatRetention))
+					n += c
+				}
 				return err
 			})
 		case TaskAutoResolve:

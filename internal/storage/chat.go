@@ -511,3 +511,16 @@ ON CONFLICT (key, window_start) DO UPDATE SET n = chat_rate.n + 1 RETURNING n`, 
 	}
 	return n, nil
 }
+
+// DeleteChatSessionsBefore deletes an org's chat sessions with no activity
+// since before (their turns, frames and confirmations go with them);
+// sessions with an unfinished turn are kept.
+func (t *Tx) DeleteChatSessionsBefore(ctx context.Context, orgID string, before time.Time) (int, error) {
+	res, err := t.exec(ctx, `DELETE FROM chat_sessions WHERE org_id = $1 AND updated_at < $2
+AND NOT EXISTS (SELECT 1 FROM chat_turns t WHERE t.session_id = chat_sessions.id AND t.status IN ('queued', 'running', 'waiting_confirmation'))`, orgID, Micro(before))
+	if err != nil {
+		return 0, fmt.Errorf("delete chat sessions: %w", err)
+	}
+	n, _ := res.RowsAffected()
+	return int(n), nil
+}

@@ -144,5 +144,43 @@ func TestChatStore(t *testing.T) {
 		if n, _ := s.ChatRateHit(ctx, "o/u", w.Add(time.Minute)); n != 1 {
 			t.Fatalf("next window starts at %d", n)
 		}
+
+		// Retention: quiet sessions go with their rows; a session with an
+		// unfinished turn stays.
+		old, oldTurn, _, err := s.CreateChatTurn(ctx, storage.NewChatTurn{OrgID: org.ID, UserID: "u3", Role: "viewer", Mode: "ask", Text: "old"}, first, enq)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := s.InTx(ctx, func(tx *storage.Tx) error {
+			n, err := tx.DeleteChatSessionsBefore(ctx, org.ID, time.Now().Add(time.Hour))
+			if n != 0 {
+				t.Errorf("deleted %d sessions with unfinished turns", n)
+			}
+			return err
+		}); err != nil {
+			t.Fatal(err)
+		}
+		if err := s.SetChatTurnStatus(ctx, org.ID, oldTurn.ID, storage.ChatCompleted, ""); err != nil {
+			t.Fatal(err)
+		}
+		var deleted int
+		if _, err := s.InTx(ctx, func(tx *storage.Tx) error {
+			var err error
+			deleted, err = tx.DeleteChatSessionsBefore(ctx, org.ID, time.Now().Add(time.Hour))
+			return err
+		}); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := s.GetChatSession(ctx, org.ID, old.ID); !errors.Is(err, storage.ErrNotFound) || deleted < 1 {
+			t.Fatalf("quiet session kept: %v (deleted %d)", err, deleted)
+		}
+		if fs, _ := s.ChatFramesAfter(ctx, org.ID, old.ID, 0, 10); len(fs) != 0 {
+			t.Fatal("frames of a deleted session remain")
+		}
+		if _, err := s.GetChatSession(ctx, org.ID, sess.ID); err == nil {
+			// sess has an unfinished turn ("next") and must remain
+		} else {
+			t.Fatalf("session with an unfinished turn deleted: %v", err)
+		}
 	})
 }
