@@ -262,8 +262,9 @@ func (c *conn) drop() {
 	})
 }
 
-// enqueue queues a frame without ever blocking: a full queue means the
-// client is not reading, and it is dropped (it will resume elsewhere).
+// enqueue queues a connection-level frame (pong, error, session) without
+// ever blocking: a full queue means the client is not reading, and it is
+// dropped (it reconnects and resumes).
 func (c *conn) enqueue(b []byte) bool {
 	select {
 	case <-c.gone:
@@ -277,6 +278,21 @@ func (c *conn) enqueue(b []byte) bool {
 		c.s.Metrics.Dropped.Inc()
 		c.s.Log.Info("chat client too slow: dropping its connection", "user", c.p.UserID, "queued", len(c.send))
 		c.drop()
+		return false
+	}
+}
+
+// enqueueWait queues a stored frame, waiting while the queue is full: the
+// follower replays a session at the pace the client reads, which blocks
+// only this connection; a client that stops reading is dropped by the
+// writer's timeout, which ends the wait.
+func (c *conn) enqueueWait(ctx context.Context, b []byte) bool {
+	select {
+	case c.send <- b:
+		return true
+	case <-c.gone:
+		return false
+	case <-ctx.Done():
 		return false
 	}
 }
@@ -331,8 +347,13 @@ func (c *conn) writer(ctx context.Context) {
 		case b := <-c.send:
 			wctx, cancel := context.WithTimeout(ctx, c.s.Limits.WriteTimeout)
 			err := c.ws.Write(wctx, websocket.MessageText, b)
+			slow := errors.Is(wctx.Err(), context.DeadlineExceeded)
 			cancel()
 			if err != nil {
+				if slow && ctx.Err() == nil {
+					c.s.Metrics.Dropped.Inc()
+					c.s.Log.Info("chat client too slow: dropping its connection", "user", c.p.UserID)
+				}
 				c.drop()
 				return
 			}
@@ -499,7 +520,7 @@ func (c *conn) follower(ctx context.Context, sessionID string, after int64) {
 			s.Log.Warn("chat: read frames", "session", sessionID, "err", err)
 		}
 		for _, fr := range frames {
-			if !c.enqueue(WireFrame(fr)) {
+			if !c.enqueueWait(ctx, WireFrame(fr)) {
 				return
 			}
 			s.Metrics.Frames.WithLabelValues(fr.Type).Inc()

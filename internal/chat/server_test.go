@@ -2,6 +2,7 @@ package chat
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"io"
 	"log/slog"
@@ -21,8 +22,10 @@ import (
 )
 
 // TestSlowClientIsDropped: a client that stops reading is disconnected
-// once its bounded send queue fills, while another client on the same
-// server keeps getting answers without delay.
+// (its bounded queue full, its writes timing out), while another client on
+// the same server keeps getting answers without delay; and a long replay
+// to a client that reads reaches it whole, in order, however small the
+// queue.
 func TestSlowClientIsDropped(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()
@@ -96,5 +99,33 @@ func TestSlowClientIsDropped(t *testing.T) {
 	}
 	if n := m.GetCounter().GetValue(); n != 1 {
 		t.Errorf("dropped = %v, want 1", n)
+	}
+
+	// A reading client replays all 200 big frames through the 8-frame queue.
+	if err := fast.Write(ctx, websocket.MessageText, []byte(fmt.Sprintf(`{"type":"resume","session_id":%q,"after_seq":0}`, sess.ID))); err != nil {
+		t.Fatal(err)
+	}
+	var want int64 = 1
+	for want <= 200 {
+		rctx, cancel := context.WithTimeout(ctx, 10*time.Second)
+		_, b, err := fast.Read(rctx)
+		cancel()
+		if err != nil {
+			t.Fatalf("replay stopped before seq %d: %v", want, err)
+		}
+		var f struct {
+			Type string `json:"type"`
+			Seq  int64  `json:"seq"`
+		}
+		if err := json.Unmarshal(b, &f); err != nil {
+			t.Fatal(err)
+		}
+		if f.Type == TypeSession || f.Type == TypePong {
+			continue
+		}
+		if f.Seq != want {
+			t.Fatalf("replay: seq %d where %d was expected", f.Seq, want)
+		}
+		want++
 	}
 }
