@@ -166,3 +166,99 @@ func TestAgentInvestigationOpenAICompatible(t *testing.T) {
 		t.Fatalf("no tools offered: %v", reqs[0])
 	}
 }
+
+// TestAgentWorkerKillResumes kills a worker (kill -9) while the agent waits
+// for the model; a new worker resumes the conversation from the stored
+// steps: the model is not asked again for the answer it already gave.
+func TestAgentWorkerKillResumes(t *testing.T) {
+	t.Parallel()
+	bad := map[string]any{"verdict": "INCONCLUSIVE", "summary": "s", "confidence": 0.1,
+		"findings": []any{map[string]any{"text": "HighLatency fires", "citations": []int{42}}}}
+	good := map[string]any{"verdict": "INCONCLUSIVE", "summary": "s", "confidence": 0.1,
+		"findings": []any{map[string]any{"text": "HighLatency fires", "citations": []int{1}}}}
+	blocked, stop := make(chan struct{}), make(chan struct{})
+	model := &chatCompletions{t: t}
+	model.replies = []func(map[string]any) map[string]any{
+		func(map[string]any) map[string]any { return submitCall("call_1", bad) },
+		nil, // held until the worker dies
+		func(map[string]any) map[string]any { return submitCall("call_2", good) },
+	}
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if len(model.requests()) == 1 { // this is the second call
+			model.mu.Lock()
+			model.seen = append(model.seen, nil)
+			model.mu.Unlock()
+			close(blocked)
+			select {
+			case <-r.Context().Done():
+			case <-stop:
+			}
+			return
+		}
+		model.ServeHTTP(w, r)
+	}))
+	defer srv.Close()
+	defer close(stop) // before Close, which waits for the held handler
+	c := startCluster(t, testenv.Env{"OPENAI_BASE_URL": srv.URL + "/v1", "OPENAI_API_KEY": "sk-test-e2e", "RCA_MODEL": "gpt-e2e",
+		"LLM_PROVIDER_MODE": "openai", "AURORA_JOB_TIMEOUT": "20s", "AURORA_JOB_RESCUE_AFTER": "25s"}, 1, 1, 0)
+	server, worker := c.servers[0], c.workers[0]
+	res := postAlerts(t, server.URL, testenv.AdminToken, "generic", genericAlert("Checkout latency high", "HighLatency", "checkout"))
+	invID := investigationOf(t, server, res.IncidentIDs[0]).ID
+	select {
+	case <-blocked:
+	case <-time.After(120 * time.Second):
+		t.Fatalf("the agent never made its second model call (calls: %d)\n%s", len(model.requests()), worker.Output())
+	}
+	worker.Kill()
+	worker2 := testenv.Start(t, "worker2", merge(c.env, testenv.Env{"AURORA_HTTP_ADDR": testenv.FreeAddr(t)}), "worker")
+	var got struct {
+		Status string `json:"status"`
+		Error  string `json:"error"`
+		Report struct {
+			LLM struct {
+				Status string `json:"status"`
+				Calls  int    `json:"calls"`
+			} `json:"llm"`
+		} `json:"report"`
+		Steps []step `json:"steps"`
+	}
+	testenv.Eventually(t, 150*time.Second, "the new worker to complete the investigation", func() bool {
+		if worker2.Exited() {
+			t.Fatalf("worker2 exited:\n%s", worker2.Output())
+		}
+		get(t, server, "/api/v1/investigations/"+invID, &got)
+		if got.Status == "failed" {
+			t.Fatalf("investigation failed: %s", got.Error)
+		}
+		return got.Status == "completed"
+	})
+	if got.Report.LLM.Status != "completed" || got.Report.LLM.Calls != 2 {
+		t.Fatalf("llm: %+v", got.Report.LLM)
+	}
+	reqs := model.requests()
+	if len(reqs) != 3 {
+		t.Fatalf("model called %d times, want 3 (the first answer was asked again?)", len(reqs))
+	}
+	// The retried call carries the stored first answer and its rejection.
+	msgs, _ := reqs[2]["messages"].([]any)
+	var sawCall, sawRejection bool
+	for _, m := range msgs {
+		mm, _ := m.(map[string]any)
+		if calls, _ := mm["tool_calls"].([]any); len(calls) == 1 && fmt.Sprint(calls[0].(map[string]any)["id"]) == "call_1" {
+			sawCall = true
+		}
+		if mm["role"] == "tool" && mm["tool_call_id"] == "call_1" && strings.Contains(fmt.Sprint(mm["content"]), "[42]") {
+			sawRejection = true
+		}
+	}
+	if !sawCall || !sawRejection {
+		t.Fatalf("resumed conversation lacks the stored answer (%v) or its rejection (%v): %v", sawCall, sawRejection, msgs)
+	}
+	kinds := []string{}
+	for _, s := range got.Steps {
+		kinds = append(kinds, s.Kind+":"+s.Status)
+	}
+	if strings.Join(kinds, ",") != "context:completed,llm:completed,llm:completed,report:completed" {
+		t.Fatalf("steps: %v", kinds)
+	}
+}
