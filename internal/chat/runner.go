@@ -115,6 +115,9 @@ func (r *Runner) RunTurn(ctx context.Context, orgID, turnID string, attempt int,
 // finish sends the turn's last frames, then records its end: a crash in
 // between re-runs the turn, whose frames are all found stored already.
 func (r *Runner) finish(ctx context.Context, em *emitter, state, errMsg string) error {
+	if err := r.Store.CloseChatConfirmations(ctx, em.orgID, em.turn.ID); err != nil {
+		return err
+	}
 	if err := em.emitKey(ctx, "end-status", TypeStatus, map[string]any{"state": state}); err != nil {
 		return err
 	}

@@ -120,6 +120,15 @@ func TestChatConfirmations(t *testing.T) {
 	if e := answer(admin, cr.str("confirmation_id"), "yes"); e == nil || e.str("code") != "conflict" {
 		t.Errorf("answer after timeout: %v, want conflict", e)
 	}
+
+	// cancelled while waiting: the turn ends and a late yes is refused.
+	sid, cr, i := propose("resolve this incident")
+	admin.send(map[string]any{"type": "cancel", "session_id": sid})
+	admin.waitFor(i, 15*time.Second, "cancelled", func(f frame) bool { return f.typ() == "status" && f.str("state") == "cancelled" })
+	admin.waitFor(i, 15*time.Second, "done", isType("done"))
+	if e := answer(admin, cr.str("confirmation_id"), "yes"); e == nil || e.str("code") != "conflict" || incidentStatus(t, p, inc) != "acknowledged" {
+		t.Errorf("yes after cancel: %v, incident %s", e, incidentStatus(t, p, inc))
+	}
 }
 
 // TestChatCancelAndBusy: one running turn per session; cancel stops it

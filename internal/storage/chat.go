@@ -524,3 +524,17 @@ AND NOT EXISTS (SELECT 1 FROM chat_turns t WHERE t.session_id = chat_sessions.id
 	n, _ := res.RowsAffected()
 	return int(n), nil
 }
+
+// ConfirmCancelled is the state of a proposal whose turn ended before
+// anyone answered (cancelled or failed): it can no longer be approved.
+const ConfirmCancelled = "cancelled"
+
+// CloseChatConfirmations marks a turn's unanswered proposals cancelled, so
+// a late "yes" is refused instead of recorded for a change nobody makes.
+func (s *Store) CloseChatConfirmations(ctx context.Context, orgID, turnID string) error {
+	if _, err := s.DB.W.ExecContext(ctx, `UPDATE chat_confirmations SET status = $1, answered_at = $2 WHERE org_id = $3 AND turn_id = $4 AND status = 'pending'`,
+		ConfirmCancelled, Micro(time.Now()), orgID, turnID); err != nil {
+		return fmt.Errorf("close confirmations: %w", err)
+	}
+	return nil
+}
