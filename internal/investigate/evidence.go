@@ -88,12 +88,14 @@ func evidencePlan(alerts []storage.Alert, tools *toolset.Registry) []toolCall {
 			}
 			add("kubernetes.logs", cur)
 		}
-		for _, kind := range []string{"deployment", "statefulset", "daemonset", "job", "horizontalpodautoscaler"} {
-			if name := a.Labels[kind]; name != "" && ns != "" {
-				add("kubernetes.describe", map[string]any{"kind": kind, "name": name, "namespace": ns})
+		named := false
+		for _, w := range workloadLabels {
+			if name := a.Labels[w.label]; name != "" && ns != "" {
+				add("kubernetes.describe", map[string]any{"kind": w.kind, "name": name, "namespace": ns})
+				named = true
 			}
 		}
-		if ns != "" && (a.Labels["pod"] != "" || a.Labels["deployment"] != "" || a.Labels["statefulset"] != "" || a.Labels["job"] != "") {
+		if ns != "" && (a.Labels["pod"] != "" || named) {
 			add("kubernetes.get", map[string]any{"kind": "pod", "namespace": ns, "output": "wide"})
 			add("kubernetes.events", map[string]any{"namespace": ns})
 		}
@@ -114,6 +116,18 @@ func evidencePlan(alerts []storage.Alert, tools *toolset.Registry) []toolCall {
 		add("prometheus.alerts", map[string]any{})
 	}
 	return calls
+}
+
+// workloadLabels are the alert labels that name a Kubernetes workload, as
+// kube-state-metrics writes them. A Job is named by job_name: "job" on a
+// Prometheus alert is the scrape job (e.g. "kube-state-metrics").
+var workloadLabels = []struct{ label, kind string }{
+	{"deployment", "deployment"},
+	{"statefulset", "statefulset"},
+	{"daemonset", "daemonset"},
+	{"job_name", "job"},
+	{"cronjob", "cronjob"},
+	{"horizontalpodautoscaler", "horizontalpodautoscaler"},
 }
 
 func (r *Runner) evidence(tools *toolset.Registry, call toolCall) func(ctx context.Context, st *state) (any, error) {
