@@ -205,3 +205,26 @@ func TestChatLimits(t *testing.T) {
 	alive.send(map[string]any{"type": "ping"})
 	alive.waitFor(from, 5*time.Second, "pong", isType("pong"))
 }
+
+// TestChatGracefulShutdown: a stopping process closes its chat sockets
+// with 1001 (going away), so clients reconnect elsewhere and resume, and it
+// does not wait on them to exit.
+func TestChatGracefulShutdown(t *testing.T) {
+	t.Parallel()
+	p, _ := startAll(t, embedded, nil)
+	c := connect(t, "client", p.URL, testenv.AdminToken)
+	c.send(map[string]any{"type": "ping"})
+	c.waitFor(0, 5*time.Second, "pong", isType("pong"))
+	start := time.Now()
+	errc := make(chan error, 1)
+	go func() { errc <- p.Stop() }()
+	if st := c.waitClosed(15 * time.Second); st != websocket.StatusGoingAway {
+		t.Errorf("close status %v, want 1001 going away", st)
+	}
+	if err := <-errc; err != nil {
+		t.Errorf("stop: %v", err)
+	}
+	if d := time.Since(start); d > 15*time.Second {
+		t.Errorf("stopping took %s with a chat socket open", d)
+	}
+}
