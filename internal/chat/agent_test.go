@@ -180,3 +180,89 @@ func dumpMessages(ms []llm.Message) string {
 	}
 	return b.String()
 }
+
+// blocking streams a partial answer, then waits until its context ends
+// (a worker dying mid-answer); later calls answer at once.
+type blocking struct {
+	mu sync.Mutex
+	n  int
+}
+
+func (b *blocking) Name() string { return "scripted" }
+func (b *blocking) Chat(ctx context.Context, _ llm.Request, onDelta func(string)) (llm.Response, error) {
+	b.mu.Lock()
+	n := b.n
+	b.n++
+	b.mu.Unlock()
+	if n == 0 {
+		onDelta("Half an ")
+		<-ctx.Done()
+		return llm.Response{}, ctx.Err()
+	}
+	onDelta("A whole answer.")
+	return llm.Response{Message: llm.Message{Role: llm.RoleAssistant, Content: "A whole answer."}, Usage: llm.Usage{InputTokens: 10, OutputTokens: 3}}, nil
+}
+
+// TestAgentEngineRetry: a model-backed turn interrupted mid-answer is
+// retried; the retry says it restarted, sends its own frames after the
+// interrupted ones (none twice, seqs without gaps) and one answer.
+func TestAgentEngineRetry(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	log := slog.New(slog.NewTextHandler(io.Discard, nil))
+	db, err := storage.Open(ctx, storage.Options{SQLitePath: filepath.Join(t.TempDir(), "a.db")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { db.Close() })
+	if err := db.Migrate(ctx, log); err != nil {
+		t.Fatal(err)
+	}
+	st := storage.NewStore(db)
+	org, _ := st.EnsureDefaultOrg(ctx)
+	eng := &AgentEngine{Agent: agent.New(agent.Config{Model: llm.Model{Provider: &blocking{}, Name: "m", Ref: "scripted/m"}, Purpose: "chat"}), Store: st}
+	r := &Runner{Store: st, Engine: eng, Log: log, Poll: 20 * time.Millisecond}
+	sess, turn, _, err := st.CreateChatTurn(ctx, storage.NewChatTurn{OrgID: org.ID, UserID: "u", Role: "viewer", Mode: ModeAsk, Text: "q"}, nil, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	actx, cancel := context.WithCancel(ctx)
+	go func() {
+		for { // the worker dies once the partial answer is stored
+			fs, _ := st.ChatFramesAfter(ctx, org.ID, sess.ID, 0, 100)
+			for _, f := range fs {
+				if f.Type == TypeDelta {
+					cancel()
+					return
+				}
+			}
+			time.Sleep(10 * time.Millisecond)
+		}
+	}()
+	if err := r.RunTurn(actx, org.ID, turn.ID, 1, false); err == nil {
+		t.Fatal("the interrupted attempt reported success")
+	}
+	if err := r.RunTurn(ctx, org.ID, turn.ID, 2, false); err != nil {
+		t.Fatal(err)
+	}
+	fs, _ := st.ChatFramesAfter(ctx, org.ID, sess.ID, 0, 100)
+	var got []string
+	for i, f := range fs {
+		if f.Seq != int64(i+1) {
+			t.Fatalf("seq %d at %d", f.Seq, i)
+		}
+		got = append(got, f.Type+" "+string(f.Data))
+	}
+	all := strings.Join(got, "\n")
+	for _, want := range []string{`delta {"text":"Half an "}`, "restarted after an interrupted attempt", `delta {"text":"A whole answer."}`, `"text":"A whole answer."`} {
+		if !strings.Contains(all, want) {
+			t.Errorf("frames lack %s:\n%s", want, all)
+		}
+	}
+	if n := strings.Count(all, "\nmessage "); n != 1 || strings.Count(all, "\ndone ") != 1 {
+		t.Errorf("%d answers:\n%s", n, all)
+	}
+	if tr, _ := st.GetChatTurn(ctx, org.ID, turn.ID); tr.Status != storage.ChatCompleted || tr.Attempts != 2 {
+		t.Errorf("turn %s after %d attempts", tr.Status, tr.Attempts)
+	}
+}
