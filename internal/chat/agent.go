@@ -8,6 +8,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"time"
 
 	"github.com/aurora-oss/aurora/internal/agent"
 	"github.com/aurora-oss/aurora/internal/incident"
@@ -23,10 +24,12 @@ import (
 // human through the confirmation flow, and the turn ends with usage and
 // the answer.
 //
-// The agent's steps are kept for the attempt only: a turn retried after a
-// worker died starts its answer again (the model is asked anew), and its
-// frames follow the interrupted attempt's under a "restarted" status —
-// nothing is sent twice, but the partial answer is superseded.
+// The agent's finished steps (model and tool calls) are stored as they
+// end, with each model call's usage counted in the org's daily LLM total:
+// a turn retried after a worker died resumes the conversation from them,
+// so no finished model or tool call is made (or paid for) twice. Its frames
+// follow the interrupted attempt's under a "restarted" status — nothing is
+// sent twice, and the answer is streamed again from the start.
 type AgentEngine struct {
 	Agent     *agent.Agent
 	Store     *storage.Store
@@ -66,7 +69,17 @@ func (g *AgentEngine) Run(ctx context.Context, t Turn, e Emitter) error {
 		}
 		return "a" + strconv.Itoa(seq)
 	}
-	task := agent.Task{Mode: agent.ModeChat, Question: t.Text, Data: data, Tools: tools, FirstSeq: 1, Journal: &memJournal{},
+	stored, err := g.Store.ChatAgentSteps(ctx, t.OrgID, t.TurnID)
+	if err != nil {
+		return err
+	}
+	resume := make([]agent.Step, 0, len(stored))
+	for _, st := range stored {
+		resume = append(resume, agent.Step{Seq: st.Seq, Kind: st.Kind, Tool: st.Tool, Input: json.RawMessage(st.Input), Output: json.RawMessage(st.Output),
+			Err: st.Error, StartedAt: st.StartedAt, FinishedAt: st.FinishedAt})
+	}
+	task := agent.Task{Mode: agent.ModeChat, Question: t.Text, Data: data, Tools: tools, FirstSeq: 1, Resume: resume,
+		Journal: journal{store: g.Store, orgID: t.OrgID, turnID: t.TurnID}, Daily: daily{store: g.Store, orgID: t.OrgID},
 		Approver: &approver{e: e},
 		OnDelta: func(s string) {
 			if s != "" {
@@ -188,20 +201,38 @@ func (a *approver) Approve(ctx context.Context, call llm.ToolCall, p toolset.Pro
 	return res.Status == storage.ConfirmYes, res.By, nil
 }
 
-// memJournal keeps the attempt's agent steps (see AgentEngine).
-type memJournal struct {
-	mu    sync.Mutex
-	steps map[int]agent.Step
+// journal stores a turn's finished agent steps (see AgentEngine).
+type journal struct {
+	store         *storage.Store
+	orgID, turnID string
 }
 
-func (j *memJournal) Start(_ context.Context, s agent.Step) error  { return j.put(s) }
-func (j *memJournal) Finish(_ context.Context, s agent.Step) error { return j.put(s) }
-func (j *memJournal) put(s agent.Step) error {
-	j.mu.Lock()
-	defer j.mu.Unlock()
-	if j.steps == nil {
-		j.steps = map[int]agent.Step{}
+// Start implements agent.Journal: only finished steps are resumed, so
+// nothing is stored when a step begins.
+func (journal) Start(context.Context, agent.Step) error { return nil }
+
+// Finish implements agent.Journal. A failed step is not stored: a retried
+// attempt makes that call again.
+func (j journal) Finish(ctx context.Context, s agent.Step) error {
+	if s.Err != "" {
+		return nil
 	}
-	j.steps[s.Seq] = s
-	return nil
+	var usage *storage.ChatLLMUsage
+	if s.Kind == agent.KindLLM {
+		usage = &storage.ChatLLMUsage{Model: s.Tool, InputTokens: int64(s.Usage.InputTokens), OutputTokens: int64(s.Usage.OutputTokens), CostUSD: s.CostUSD}
+	}
+	return j.store.SaveChatAgentStep(ctx, storage.ChatAgentStep{TurnID: j.turnID, OrgID: j.orgID, Seq: s.Seq, Kind: s.Kind, Tool: s.Tool,
+		Input: storage.RawJSON(s.Input), Output: storage.RawJSON(s.Output), StartedAt: s.StartedAt, FinishedAt: s.FinishedAt}, usage)
+}
+
+// daily is the org's LLM spend today, which chat shares with
+// investigations (LLM_DAILY_BUDGET_USD).
+type daily struct {
+	store *storage.Store
+	orgID string
+}
+
+func (d daily) SpentTodayUSD(ctx context.Context) (float64, error) {
+	u, err := d.store.DailyLLMUsage(ctx, d.orgID, time.Now())
+	return u.CostUSD, err
 }

@@ -9,6 +9,7 @@ import (
 	"slices"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -17,6 +18,7 @@ import (
 	"github.com/aurora-oss/aurora/internal/incident"
 	"github.com/aurora-oss/aurora/internal/llm"
 	"github.com/aurora-oss/aurora/internal/storage"
+	"github.com/aurora-oss/aurora/internal/toolset"
 )
 
 // scripted is a model double: the n-th call (from 0) answers next(n).
@@ -265,4 +267,124 @@ func TestAgentEngineRetry(t *testing.T) {
 	if tr, _ := st.GetChatTurn(ctx, org.ID, turn.ID); tr.Status != storage.ChatCompleted || tr.Attempts != 2 {
 		t.Errorf("turn %s after %d attempts", tr.Status, tr.Attempts)
 	}
+}
+
+// countTool is a read-only tool that counts its calls.
+type countTool struct{ calls atomic.Int32 }
+
+func (c *countTool) Name() string        { return "demo.pods" }
+func (c *countTool) Description() string { return "lists pods" }
+func (c *countTool) Parameters() json.RawMessage {
+	return json.RawMessage(`{"type":"object","properties":{}}`)
+}
+func (c *countTool) ReadOnly() bool         { return true }
+func (c *countTool) Timeout() time.Duration { return time.Second }
+func (c *countTool) Call(context.Context, map[string]any) (toolset.Result, error) {
+	c.calls.Add(1)
+	return toolset.Result{Output: "web-1 CrashLoopBackOff"}, nil
+}
+
+// TestAgentEngineResumesSteps: a turn whose worker died after the model's
+// first call and its tool call resumes from the stored steps — neither is
+// made again — and each model call is counted once in the org's daily
+// usage (LLM_DAILY_BUDGET_USD covers chat).
+func TestAgentEngineResumesSteps(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	log := slog.New(slog.NewTextHandler(io.Discard, nil))
+	db, err := storage.Open(ctx, storage.Options{SQLitePath: filepath.Join(t.TempDir(), "a.db")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { db.Close() })
+	if err := db.Migrate(ctx, log); err != nil {
+		t.Fatal(err)
+	}
+	st := storage.NewStore(db)
+	org, _ := st.EnsureDefaultOrg(ctx)
+	tool := &countTool{}
+	reg, err := toolset.NewRegistry(tool)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// The model asks for the tool until it sees its result, then answers.
+	p := &byHistory{}
+	// The first attempt dies in its second model call.
+	actx, kill := context.WithCancel(ctx)
+	defer kill()
+	dying := &dyingAfter{inner: p, calls: 1, kill: kill}
+	newEngine := func(prov llm.Provider) *AgentEngine {
+		return &AgentEngine{Agent: agent.New(agent.Config{Model: llm.Model{Provider: prov, Name: "m", Ref: "scripted/m", Price: llm.Price{InputPerMTok: 1, OutputPerMTok: 1}}, Purpose: "chat"}),
+			Store: st, ToolsFor: func(context.Context, string) (*toolset.Registry, error) { return reg, nil }}
+	}
+	sess, turn, _, err := st.CreateChatTurn(ctx, storage.NewChatTurn{OrgID: org.ID, UserID: "u", Role: "viewer", Mode: ModeAsk, Text: "why is web down?"}, nil, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	r1 := &Runner{Store: st, Engine: newEngine(dying), Log: log, Poll: 20 * time.Millisecond}
+	if err := r1.RunTurn(actx, org.ID, turn.ID, 1, false); err == nil {
+		t.Fatal("the interrupted attempt reported success")
+	}
+	r2 := &Runner{Store: st, Engine: newEngine(p), Log: log, Poll: 20 * time.Millisecond}
+	if err := r2.RunTurn(ctx, org.ID, turn.ID, 2, false); err != nil {
+		t.Fatal(err)
+	}
+	if got := tool.calls.Load(); got != 1 {
+		t.Errorf("the tool ran %d times, want once", got)
+	}
+	if got := p.calls.Load(); got != 2 {
+		t.Errorf("the model was called %d times, want 2 (the tool call once, the answer once)", got)
+	}
+	u, err := st.DailyLLMUsage(ctx, org.ID, time.Now())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if u.Calls != 2 || u.InputTokens != 300 || u.OutputTokens != 30 {
+		t.Errorf("daily usage %+v, want 2 calls, 300 in, 30 out", u)
+	}
+	fs, _ := st.ChatFramesAfter(ctx, org.ID, sess.ID, 0, 100)
+	var all strings.Builder
+	for _, f := range fs {
+		all.WriteString(f.Type + " " + string(f.Data) + "\n")
+	}
+	if !strings.Contains(all.String(), "web-1 is crash-looping.") || strings.Count(all.String(), "\nmessage ") != 1 {
+		t.Errorf("frames:\n%s", all.String())
+	}
+}
+
+// dyingAfter passes the first calls calls to inner; in the next one the
+// worker dies (kill ends the attempt's context).
+type dyingAfter struct {
+	inner llm.Provider
+	calls int
+	kill  context.CancelFunc
+	n     atomic.Int32
+}
+
+func (d *dyingAfter) Name() string { return "scripted" }
+func (d *dyingAfter) Chat(ctx context.Context, req llm.Request, onDelta func(string)) (llm.Response, error) {
+	if int(d.n.Add(1)) > d.calls {
+		d.kill()
+		<-ctx.Done()
+		return llm.Response{}, ctx.Err()
+	}
+	return d.inner.Chat(ctx, req, onDelta)
+}
+
+// byHistory asks for demo.pods until the conversation holds its result,
+// then answers; it counts its calls.
+type byHistory struct{ calls atomic.Int32 }
+
+func (b *byHistory) Name() string { return "scripted" }
+func (b *byHistory) Chat(_ context.Context, req llm.Request, onDelta func(string)) (llm.Response, error) {
+	b.calls.Add(1)
+	for _, m := range req.Messages {
+		if m.Role == llm.RoleTool {
+			onDelta("web-1 is crash-looping.")
+			return llm.Response{Message: llm.Message{Role: llm.RoleAssistant, Content: "web-1 is crash-looping."}, StopReason: llm.StopEnd,
+				Usage: llm.Usage{InputTokens: 200, OutputTokens: 20}}, nil
+		}
+	}
+	return llm.Response{Message: llm.Message{Role: llm.RoleAssistant, ToolCalls: []llm.ToolCall{{ID: "c1", Name: "demo_pods", Arguments: json.RawMessage(`{}`)}}},
+		StopReason: llm.StopToolCalls, Usage: llm.Usage{InputTokens: 100, OutputTokens: 10}}, nil
 }

@@ -39,7 +39,7 @@ func (a *app) chatEngine() chat.Engine {
 	}
 	c := a.cfg.LLM
 	ag := agent.New(agent.Config{Model: model, Purpose: "chat", Limit: c.AgentRecursionLimit, TokenBudget: c.RCATokenBudget,
-		CostBudgetUSD: c.RCACostBudgetUSD, Redact: redact.Redact, Categories: investigate.Categories, Metrics: a.metrics})
+		CostBudgetUSD: c.RCACostBudgetUSD, DailyBudgetUSD: c.DailyBudgetUSD, Redact: redact.Redact, Categories: investigate.Categories, Metrics: a.metrics})
 	a.log.Info("chat answers with the language-model agent", "model", model.Ref)
 	return &chat.AgentEngine{Agent: ag, Store: a.store, Incidents: a.incidents,
 		ToolsFor: func(ctx context.Context, orgID string) (*toolset.Registry, error) {

@@ -184,3 +184,56 @@ func TestChatStore(t *testing.T) {
 		}
 	})
 }
+
+// A chat turn's agent steps are stored once (a retried attempt storing the
+// same step changes nothing, and its usage is not counted twice), read back
+// in order, and go with their session.
+func TestChatAgentSteps(t *testing.T) {
+	t.Parallel()
+	backends(t, func(t *testing.T, s *storage.Store) {
+		ctx := context.Background()
+		org, err := s.EnsureDefaultOrg(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		sess, turn, _, err := s.CreateChatTurn(ctx, storage.NewChatTurn{OrgID: org.ID, UserID: "u1", Role: "editor", Mode: "ask", Text: "hi"}, nil, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		at := time.Now()
+		model := storage.ChatAgentStep{TurnID: turn.ID, OrgID: org.ID, Seq: 1, Kind: "llm", Tool: "openai/gpt-4.1", Output: storage.RawJSON(`{"message":{}}`), StartedAt: at, FinishedAt: at}
+		usage := &storage.ChatLLMUsage{Model: "openai/gpt-4.1", InputTokens: 100, OutputTokens: 10, CostUSD: 0.25}
+		for range 2 { // the second is a retried attempt's
+			if err := s.SaveChatAgentStep(ctx, model, usage); err != nil {
+				t.Fatal(err)
+			}
+		}
+		tool := storage.ChatAgentStep{TurnID: turn.ID, OrgID: org.ID, Seq: 2, Kind: "tool", Tool: "kubernetes.get", Input: storage.RawJSON(`{"args":{}}`), StartedAt: at, FinishedAt: at}
+		if err := s.SaveChatAgentStep(ctx, tool, nil); err != nil {
+			t.Fatal(err)
+		}
+		steps, err := s.ChatAgentSteps(ctx, org.ID, turn.ID)
+		if err != nil || len(steps) != 2 || steps[0].Kind != "llm" || steps[1].Tool != "kubernetes.get" || string(steps[0].Output) != `{"message":{}}` {
+			t.Fatalf("steps %+v, %v", steps, err)
+		}
+		if other, _ := s.ChatAgentSteps(ctx, "other-org", turn.ID); len(other) != 0 {
+			t.Fatalf("another org read the steps")
+		}
+		u, err := s.DailyLLMUsage(ctx, org.ID, at)
+		if err != nil || u.Calls != 1 || u.InputTokens != 100 || u.CostUSD != 0.25 {
+			t.Fatalf("daily usage %+v, %v: want the call counted once", u, err)
+		}
+		if err := s.SetChatTurnStatus(ctx, org.ID, turn.ID, storage.ChatCompleted, ""); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := s.InTx(ctx, func(tx *storage.Tx) error {
+			_, err := tx.DeleteChatSessionsBefore(ctx, org.ID, time.Now().Add(time.Hour))
+			return err
+		}); err != nil {
+			t.Fatal(err)
+		}
+		if steps, _ := s.ChatAgentSteps(ctx, org.ID, turn.ID); len(steps) != 0 {
+			t.Fatalf("session %s deleted, its agent steps kept", sess.ID)
+		}
+	})
+}
