@@ -44,6 +44,10 @@ type app struct {
 	incidents *incident.Service
 	runner    *investigate.Runner
 	toolsets  *toolconfig.Service
+	// llm routes model calls (nil: no model configured); redact removes
+	// secrets, the configured provider keys included, from model input.
+	llm       *llm.Router
+	redact    func(string) string
 	queue     *jobs.Queue
 	processID string
 	org       storage.Org
@@ -310,8 +314,10 @@ func (a *app) toolsFor(ctx context.Context, orgID string) (*toolset.Registry, []
 	return res.Tools, nc, nil
 }
 
-// wireAgent gives investigations the language-model agent when a model for
-// root-cause analysis is configured; without one they stay deterministic.
+// wireAgent builds the model router once for the process and gives
+// investigations the language-model agent when a model for root-cause
+// analysis is configured; without one they stay deterministic. A bad LLM
+// configuration stops start-up with an error naming the setting.
 func (a *app) wireAgent(cfg *config.Config, log *slog.Logger) error {
 	lc, err := llm.ConfigFrom(cfg.LLM)
 	if err != nil {
@@ -321,12 +327,13 @@ func (a *app) wireAgent(cfg *config.Config, log *slog.Logger) error {
 	if err != nil {
 		return err
 	}
+	a.llm, a.redact = router, redact.New(lc.Secrets()...).Redact
 	model, ok := router.Model(llm.PurposeRCA)
 	if !ok {
 		return nil
 	}
 	a.runner.Agent = agent.ForInvestigations(model, agent.Settings{RecursionLimit: cfg.LLM.AgentRecursionLimit, TokenBudget: cfg.LLM.RCATokenBudget,
-		CostBudgetUSD: cfg.LLM.RCACostBudgetUSD, DailyBudgetUSD: cfg.LLM.DailyBudgetUSD}, investigate.Categories, redact.Redact, a.metrics)
+		CostBudgetUSD: cfg.LLM.RCACostBudgetUSD, DailyBudgetUSD: cfg.LLM.DailyBudgetUSD}, investigate.Categories, a.redact, a.metrics)
 	log.Info("investigations run the language-model agent", "model", model.Ref, "recursion_limit", cfg.LLM.AgentRecursionLimit)
 	return nil
 }

@@ -9,7 +9,6 @@ import (
 	"github.com/aurora-oss/aurora/internal/investigate"
 	"github.com/aurora-oss/aurora/internal/jobs"
 	"github.com/aurora-oss/aurora/internal/llm"
-	"github.com/aurora-oss/aurora/internal/redact"
 	"github.com/aurora-oss/aurora/internal/toolset"
 )
 
@@ -21,25 +20,19 @@ func (a *app) chatRunner() *chat.Runner {
 
 // chatEngine is the language-model agent when a chat model is configured
 // (MAIN_MODEL or a provider key; see docs/llm.md), else the deterministic
-// engine, which says that no model is configured. A bad LLM configuration
-// is reported at start-up by wireAgent; chat then stays deterministic.
+// engine, which says that no model is configured.
 func (a *app) chatEngine() chat.Engine {
 	det := &chat.Deterministic{Store: a.store, Incidents: a.incidents, Investigator: a.runner}
-	lc, err := llm.ConfigFrom(a.cfg.LLM)
-	if err != nil {
+	if a.llm == nil {
 		return det
 	}
-	router, err := llm.NewRouter(lc)
-	if err != nil {
-		return det
-	}
-	model, ok := router.Model(llm.PurposeChat)
+	model, ok := a.llm.Model(llm.PurposeChat)
 	if !ok {
 		return det
 	}
 	c := a.cfg.LLM
 	ag := agent.New(agent.Config{Model: model, Purpose: "chat", Limit: c.AgentRecursionLimit, TokenBudget: c.RCATokenBudget,
-		CostBudgetUSD: c.RCACostBudgetUSD, DailyBudgetUSD: c.DailyBudgetUSD, Redact: redact.Redact, Categories: investigate.Categories, Metrics: a.metrics})
+		CostBudgetUSD: c.RCACostBudgetUSD, DailyBudgetUSD: c.DailyBudgetUSD, Redact: a.redact, Categories: investigate.Categories, Metrics: a.metrics})
 	a.log.Info("chat answers with the language-model agent", "model", model.Ref)
 	return &chat.AgentEngine{Agent: ag, Store: a.store, Incidents: a.incidents,
 		ToolsFor: func(ctx context.Context, orgID string) (*toolset.Registry, error) {

@@ -220,6 +220,7 @@ func runRoles(ctx context.Context, cfg *config.Config, log *slog.Logger, out io.
 			PublicURL: cfg.PublicURL(), MaxBodyBytes: int64(cfg.Intake.MaxBodyBytes), Checks: checks, Pprof: cfg.Server.Pprof, Version: version()}
 		opts.ChatURL = cfg.Server.ChatURL
 		opts.Toolsets = a.toolsets
+		opts.LLM = a.llm
 		// Workers and schedulers serve only health and metrics.
 		h := api.NewOps(opts)
 		if serve {

@@ -165,6 +165,18 @@ func TestAgentInvestigationOpenAICompatible(t *testing.T) {
 	if tools, _ := reqs[0]["tools"].([]any); len(tools) == 0 {
 		t.Fatalf("no tools offered: %v", reqs[0])
 	}
+	// The API shows the configured model (the process's router), no key.
+	var conf struct {
+		Configured bool `json:"configured"`
+		Models     []struct {
+			Purpose string `json:"purpose"`
+			Model   string `json:"model"`
+		} `json:"models"`
+	}
+	raw := get(t, p, "/api/v1/llm", &conf)
+	if !conf.Configured || !strings.Contains(fmt.Sprint(conf.Models), "rca gpt-e2e") || strings.Contains(string(raw), "sk-test-e2e") {
+		t.Fatalf("GET /api/v1/llm: %s", raw)
+	}
 }
 
 // TestAgentWorkerKillResumes kills a worker (kill -9) while the agent waits
