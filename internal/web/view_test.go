@@ -1,8 +1,13 @@
 package web
 
 import (
+	"bytes"
+	"compress/gzip"
 	"crypto/sha256"
 	"encoding/hex"
+	"io"
+	"net/http"
+	"net/http/httptest"
 	"os"
 	"strconv"
 	"strings"
@@ -136,5 +141,58 @@ func TestStepText(t *testing.T) {
 		if got := stepText([]byte(tt.in)); got != tt.want {
 			t.Errorf("stepText(%s) = %q, want %q", tt.in, got, tt.want)
 		}
+	}
+}
+
+func TestStaticAssets(t *testing.T) {
+	t.Parallel()
+	h, err := New(Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	want, err := os.ReadFile("static/htmx.min.js")
+	if err != nil {
+		t.Fatal(err)
+	}
+	get := func(header map[string]string) *httptest.ResponseRecorder {
+		req := httptest.NewRequest("GET", h.asset("htmx.min.js"), nil)
+		for k, v := range header {
+			req.Header.Set(k, v)
+		}
+		rec := httptest.NewRecorder()
+		h.ServeHTTP(rec, req)
+		return rec
+	}
+	plain := get(nil)
+	if plain.Code != 200 || !bytes.Equal(plain.Body.Bytes(), want) || plain.Header().Get("Content-Encoding") != "" {
+		t.Fatalf("plain: %d, %d bytes, encoding %q", plain.Code, plain.Body.Len(), plain.Header().Get("Content-Encoding"))
+	}
+	if cc := plain.Header().Get("Cache-Control"); !strings.Contains(cc, "immutable") {
+		t.Fatalf("hashed asset URL not cached for good: %q", cc)
+	}
+	gz := get(map[string]string{"Accept-Encoding": "br, gzip;q=0.8"})
+	if gz.Header().Get("Content-Encoding") != "gzip" || !strings.HasPrefix(gz.Header().Get("Content-Type"), "text/javascript") {
+		t.Fatalf("gzip: encoding %q, type %q", gz.Header().Get("Content-Encoding"), gz.Header().Get("Content-Type"))
+	}
+	zr, err := gzip.NewReader(gz.Body)
+	if err != nil {
+		t.Fatal(err)
+	}
+	got, err := io.ReadAll(zr)
+	if err != nil || !bytes.Equal(got, want) {
+		t.Fatalf("gzipped body does not decompress to the file (err %v)", err)
+	}
+	t.Logf("htmx.min.js: %d bytes, %d gzipped", len(want), len(h.gzipped["htmx.min.js"]))
+	if r := get(map[string]string{"Accept-Encoding": "gzip", "If-None-Match": gz.Header().Get("ETag")}); r.Code != http.StatusNotModified {
+		t.Fatalf("If-None-Match: %d, want 304", r.Code)
+	}
+	if r := get(map[string]string{"Accept-Encoding": "gzip;q=0"}); r.Header().Get("Content-Encoding") != "" {
+		t.Fatal("gzip sent to a client that refuses it")
+	}
+	req := httptest.NewRequest("GET", "/static/../web.go", nil)
+	rec := httptest.NewRecorder()
+	h.ServeHTTP(rec, req)
+	if rec.Code == 200 {
+		t.Fatal("a path outside static/ was served")
 	}
 }

@@ -83,8 +83,10 @@
     document.querySelectorAll(".step.cited").forEach(function (el) { el.classList.remove("cited"); });
     li.classList.add("cited");
     li.scrollIntoView({ block: "start" });
-    var s = li.querySelector("summary");
-    if (s) s.focus({ preventScroll: true });
+    // Focus the step itself, not its <summary>: the Enter that followed the
+    // citation may still be in flight, and on a summary it would close the
+    // evidence again.
+    li.focus({ preventScroll: true });
   }
 
   // ------------------------------------------------------------ live updates
@@ -113,8 +115,15 @@
           if (host) open.push(host.id);
         });
         var cited = el.querySelector(".step.cited");
+        // Keep keyboard focus on the same control across the swap.
+        var focusable = "a[href], button, input, select, textarea, summary, [tabindex]";
+        var focusIdx = el.contains(document.activeElement) ? Array.prototype.indexOf.call(el.querySelectorAll(focusable), document.activeElement) : -1;
         var node = document.importNode(fresh, true);
         el.replaceWith(node);
+        if (focusIdx >= 0) {
+          var same = node.querySelectorAll(focusable)[focusIdx];
+          if (same) same.focus({ preventScroll: true });
+        }
         open.forEach(function (id) {
           var host = document.getElementById(id);
           var d = host && host.querySelector("details");
@@ -251,7 +260,9 @@
     }
     if (!p) return;
     t.disabled = true;
-    p.then(refreshLive, function (err) {
+    // The change's own event refreshes the page too; scheduling (not
+    // running) the refresh lets both coalesce into one.
+    p.then(scheduleRefresh, function (err) {
       toast(err.message, "error");
       t.disabled = false;
     });
