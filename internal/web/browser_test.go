@@ -684,13 +684,6 @@ func TestBrowserLLMTestConnection(t *testing.T) {
 	b.signIn("admin@localhost", adminPassword)
 	b.waitJS("dashboard", `document.querySelector("#dash-live")`, 10*time.Second)
 	b.navigate("/integrations")
-	var llmView struct{ Configured bool }
-	p.Do("GET", "/api/v1/llm", nil, &llmView)
-	if !llmView.Configured {
-		// The page must then say so plainly.
-		b.waitJS("no-model notice", `document.querySelector("#llm-none")`, 15*time.Second)
-		t.Skip("SKIPPING the LLM connection test: GET /api/v1/llm says no model although MAIN_MODEL is set — the server does not pass its LLM router to the API yet (cli wiring of the LLM issue)")
-	}
 	b.waitJS("models listed", `document.querySelector("#llm-models") && document.querySelector("#llm-models").textContent.includes("gpt-web")`, 15*time.Second)
 
 	b.do("test", chromedp.Click(chromedp.CSS(`[data-llm-test]`)))
