@@ -725,3 +725,22 @@ func TestBrowserLiveInvestigation(t *testing.T) {
 		t.Fatalf("%d steps shown after the investigation", n)
 	}
 }
+
+// TestBrowserChatCancel stops a running chat turn with the panel's Cancel
+// button. AURORA_DEBUG_STEP_DELAY slows the investigation the question
+// starts, so the turn is still running when Cancel is pressed.
+func TestBrowserChatCancel(t *testing.T) {
+	t.Parallel()
+	p := startAurora(t, testenv.Env{"AURORA_DEBUG_STEP_DELAY": "3s"})
+	b := newBrowser(t, p.URL)
+	b.signIn("admin@localhost", adminPassword)
+	b.waitJS("dashboard", `document.querySelector("#dash-live")`, 10*time.Second)
+	b.navigate("/chat")
+	b.waitJS("chat", `document.querySelector("[data-chat] textarea")`, 10*time.Second)
+	b.do("ask", chromedp.SetValue(chromedp.CSS(`[data-chat] textarea`), "what is wrong with deployment shop/checkout"),
+		chromedp.Click(chromedp.CSS(`[data-chat] .chat-form button[type=submit]`)))
+	b.waitJS("running with a Cancel button", `!document.querySelector("[data-chat-cancel]").hidden`, 20*time.Second)
+	b.do("cancel", chromedp.Click(chromedp.CSS(`[data-chat-cancel]`)))
+	b.waitJS("cancelled", `document.querySelector("[data-chat]").dataset.state === "cancelled" && document.querySelector(".msg.note") && document.querySelector(".msg.note").textContent === "Cancelled."`, 20*time.Second)
+	b.waitJS("Cancel hidden again", `document.querySelector("[data-chat-cancel]").hidden`, 10*time.Second)
+}

@@ -172,6 +172,8 @@
         break;
       case "status":
         this.setState(f.state);
+        if (f.state === "cancelled") this.bubble("note", "Cancelled.");
+        if (f.state === "waiting_confirmation") this.assistant = null;
         break;
       case "message":
         if (f.role === "assistant") {
@@ -228,8 +230,8 @@
         this.bubble("error", f.message + (f.retry_after ? " (retry in " + f.retry_after + "s)" : ""));
         break;
       case "done":
+        // The turn's last state (completed, cancelled, failed) stays shown.
         this.assistant = null;
-        if (!this.running) this.setState("");
         this.loadHistory(false);
         break;
     }
