@@ -68,6 +68,7 @@
     if (v.error) box.appendChild(el("p", { class: "alert" }, v.error));
     var result = el("pre", { class: "out test-result", "data-test-result": v.name }, testLine(v.last_test));
     result.classList.toggle("ok", !!(v.last_test && v.last_test.ok));
+    result.classList.toggle("failed", !!(v.last_test && !v.last_test.ok));
     if (!admin) { box.appendChild(result); return box; }
 
     var form = el("form", { class: "stack toolset-form", "data-toolset-form": v.name });
@@ -130,9 +131,11 @@
       api("POST", "/api/v1/toolsets/" + v.name + "/test").then(function (t) {
         result.textContent = testLine(t);
         result.classList.toggle("ok", !!t.ok);
+        result.classList.toggle("failed", !t.ok);
       }, function (err) {
         result.textContent = "FAILED: " + err.message;
         result.classList.remove("ok");
+        result.classList.add("failed");
       }).then(function () { test.disabled = false; });
     });
     box.appendChild(form);
@@ -175,9 +178,11 @@
             return "\n  " + x.ref + " (" + x.provider + "): " + (x.ok ? "ok" : "failed" + (x.kind ? " [" + x.kind + "]" : "") + (x.message ? " — " + x.message : "")) + ", " + x.latency_ms + " ms";
           }).join("");
           out.classList.toggle("ok", !!r.ok);
+          out.classList.toggle("failed", !r.ok);
         }, function (err) {
           out.textContent = "FAILED: " + err.message;
           out.classList.remove("ok");
+          out.classList.add("failed");
         }).then(function () { btn.disabled = false; });
       });
       var row = el("div", { class: "actions" });
