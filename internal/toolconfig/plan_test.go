@@ -74,8 +74,8 @@ func TestPlanAcrossClusters(t *testing.T) {
 		wantRule bool
 	}{
 		{"labelled", map[string]string{"alertname": "CrashLoop", "namespace": "shop", "pod": "cart-1", "k8s_cluster": "staging", "job": "kube-state-metrics"},
-			// (the plan also describes a Kubernetes Job named by the "job" label)
-			[]string{"kubernetes.describe staging", "kubernetes.describe staging", "kubernetes.events staging", "kubernetes.get staging", "kubernetes.logs staging", "kubernetes.logs staging"}, true},
+			// ("job" is the scrape job: no Kubernetes Job is described for it)
+			[]string{"kubernetes.describe staging", "kubernetes.events staging", "kubernetes.get staging", "kubernetes.logs staging", "kubernetes.logs staging"}, true},
 		{"unlabelled", map[string]string{"alertname": "CrashLoop2", "namespace": "shop", "pod": "cart-2"},
 			[]string{"kubernetes.describe prod", "kubernetes.describe staging", "kubernetes.events prod", "kubernetes.events staging",
 				"kubernetes.get prod", "kubernetes.get staging", "kubernetes.logs prod", "kubernetes.logs prod", "kubernetes.logs staging", "kubernetes.logs staging"}, true},
