@@ -39,6 +39,8 @@ var kindAliases = map[string]string{
 	"secrets": "secret", "ev": "event", "events": "event",
 	"ing": "ingress", "ingresses": "ingress",
 	"quota": "resourcequota", "resourcequotas": "resourcequota",
+	"ep": "endpoints", "endpointslices": "endpointslice",
+	"netpol": "networkpolicy", "networkpolicies": "networkpolicy",
 }
 
 var clusterScoped = map[string]bool{

@@ -125,30 +125,6 @@ func (m *netModel) pod(ns, name string, id int) *netPod {
 	return p
 }
 
-func netKind(k string) string {
-	k = strings.ToLower(strings.TrimSpace(k))
-	if i := strings.IndexByte(k, '.'); i > 0 {
-		k = k[:i]
-	}
-	switch k {
-	case "svc", "service", "services":
-		return "service"
-	case "ep", "endpoints":
-		return "endpoints"
-	case "endpointslice", "endpointslices":
-		return "endpointslice"
-	case "po", "pod", "pods":
-		return "pod"
-	case "ing", "ingress", "ingresses":
-		return "ingress"
-	case "netpol", "networkpolicy", "networkpolicies":
-		return "networkpolicy"
-	case "ev", "event", "events":
-		return "event"
-	}
-	return k
-}
-
 func (netAnalyzer) Analyze(in *Input) []Finding {
 	if in == nil {
 		return nil
@@ -193,7 +169,7 @@ func netBuild(in *Input) *netModel {
 			m.readEventText(it)
 			continue
 		}
-		kind := netKind(it.Arg("kind"))
+		kind := KubeKind(it.Arg("kind"))
 		if it.Tool == "kubernetes.describe" {
 			m.readDescribe(it, kind, out)
 		} else {
@@ -618,7 +594,7 @@ func (m *netModel) readJSON(it Item, out string) {
 		return
 	}
 	if o.Kind == "List" || strings.HasSuffix(o.Kind, "List") {
-		kind := netKind(it.Arg("kind"))
+		kind := KubeKind(it.Arg("kind"))
 		ns := it.Arg("namespace")
 		if ns != "" {
 			switch kind {
@@ -915,7 +891,7 @@ func (m *netModel) readEventText(it Item) {
 	}
 	ns := it.Arg("namespace")
 	obj := ""
-	if k, n := netKind(it.Arg("kind")), it.Arg("name"); k != "" && k != "event" && n != "" {
+	if k, n := KubeKind(it.Arg("kind")), it.Arg("name"); k != "" && k != "event" && n != "" {
 		obj = k + "/" + ns + "/" + n
 		if ns == "" {
 			obj = k + "/" + n

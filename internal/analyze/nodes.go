@@ -260,7 +260,7 @@ func (m *nodeModel) readJSON(it Item, out string) {
 
 func (m *nodeModel) readTooMany(it Item) {
 	obj := ""
-	if k, name := netKind(it.Arg("kind")), it.Arg("name"); k != "" && name != "" && !nodeIsKind(k) {
+	if k, name := KubeKind(it.Arg("kind")), it.Arg("name"); k != "" && name != "" && !nodeIsKind(k) {
 		obj = k + "/" + it.Arg("namespace") + "/" + name
 		if it.Arg("namespace") == "" {
 			obj = k + "/" + name
