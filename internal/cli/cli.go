@@ -78,6 +78,7 @@ Other commands:
   snapshot [KIND/NAME] --out DIR [--namespace NS] [--context C]
                                               write an evidence bundle from a live cluster (read-only)
   eval DIR…                                   run scenario bundles against their expected.json
+  kb eval [--dir DIR]                         knowledge-base retrieval quality: recall@5 and MRR per embedder and mode
 
 Configuration comes from environment variables: see docs/configuration.md.
 `
@@ -163,6 +164,12 @@ func Main(ctx context.Context, args []string, stdout, stderr io.Writer, getenv f
 		return 0
 	case "integrations", "tokens", "users":
 		return manage(ctx, cfg, log, stdout, stderr, cmd, args)
+	case "kb":
+		if len(args) > 0 && args[0] == "eval" {
+			return kbEvalMain(ctx, cfg, args[1:], stdout, stderr)
+		}
+		fmt.Fprintln(stderr, "usage: aurora kb eval [flags]   (see aurora kb eval -h)")
+		return 2
 	}
 	fmt.Fprintf(stderr, "aurora: unknown command %q\n\n%s", cmd, usage)
 	return 2

@@ -111,6 +111,9 @@ type Weaviate struct {
 	Port     int    `env:"WEAVIATE_PORT" envDefault:"8080" check:"port" desc:"Weaviate HTTP port."`
 	GRPCPort int    `env:"WEAVIATE_GRPC_PORT" envDefault:"50051" check:"port" desc:"Weaviate gRPC port."`
 	Secure   bool   `env:"WEAVIATE_SECURE" envDefault:"false" desc:"Use TLS to reach Weaviate."`
+	// A key for Weaviate's API-key authentication; replication for a cluster.
+	APIKey            string `env:"WEAVIATE_API_KEY" secret:"true" desc:"Weaviate API key, sent as a bearer token; unset for a server without authentication."`
+	ReplicationFactor int    `env:"WEAVIATE_REPLICATION_FACTOR" envDefault:"0" check:"min=0" desc:"Copies of each Aurora collection kept by a Weaviate cluster; 0 uses the cluster's default. Reads and writes use QUORUM consistency."`
 }
 
 // Vault configures the external secret store (reserved).
@@ -164,9 +167,10 @@ type LLM struct {
 
 // Embedding configures how knowledge-base text is embedded (reserved).
 type Embedding struct {
-	Provider string `env:"EMBEDDING_PROVIDER" desc:"Embedding provider; unset uses the built-in offline embedder."`
-	Model    string `env:"EMBEDDING_MODEL" desc:"Embedding model name for the chosen provider."`
-	URL      string `env:"EMBEDDING_URL" check:"url=http|https" desc:"Embedding service URL (t2v-transformers, OpenAI-compatible or Ollama)."`
+	Provider string `env:"EMBEDDING_PROVIDER" check:"oneof=|builtin|t2v-transformers|openai|ollama" desc:"Embedding provider: builtin (offline, the default when unset), t2v-transformers, openai (any OpenAI-compatible /v1/embeddings) or ollama. Changing provider or model re-indexes the knowledge base."`
+	Model    string `env:"EMBEDDING_MODEL" desc:"Embedding model: required for openai and ollama; for t2v-transformers it only names the vector space (the container serves one model); empty for builtin."`
+	URL      string `env:"EMBEDDING_URL" check:"url=http|https" desc:"Base URL of the embedding service; required for t2v-transformers, openai and ollama (never guessed)."`
+	APIKey   string `env:"EMBEDDING_API_KEY" secret:"true" desc:"Bearer token sent to an OpenAI-compatible embedding service."`
 }
 
 // Toolsets configures where investigations gather evidence (SearXNG is
