@@ -547,6 +547,11 @@ func TestBrowserChat(t *testing.T) {
 	if eval[int](b, `window.__deltas`) == 0 {
 		t.Fatal("the answer did not stream (no delta was shown before the final message)")
 	}
+	// The answer's citations of this incident's investigation open the
+	// cited step, like the report's.
+	b.waitJS("cited step link in the answer", `document.querySelector(".msg.assistant.final .chat-cites a.cite")`, 10*time.Second)
+	b.do("follow the answer's citation", chromedp.Click(chromedp.CSS(`.msg.assistant.final .chat-cites a.cite`)))
+	b.waitJS("cited step opened", `(() => { const s = document.querySelector(".step.cited"); return s && s.querySelector("details").open })()`, 10*time.Second)
 	session := eval[string](b, `document.querySelector("[data-chat]").dataset.session || ""`)
 	if session == "" {
 		t.Fatal("no chat session recorded")

@@ -182,7 +182,23 @@
           if (f.citations && f.citations.length) {
             var ul = el("ol", "small chat-cites");
             f.citations.forEach(function (c) {
-              var li = el("li", "", "[" + c.n + "] " + (c.tool || "") + " " + (c.summary || ""));
+              var li = el("li", "", "");
+              // On the page of the cited investigation, [n] opens its step
+              // like the report's citations; elsewhere it is plain text.
+              var steps = document.getElementById("steps");
+              var here = c.step_seq && steps && c.investigation_id &&
+                steps.getAttribute("data-investigation") === c.investigation_id &&
+                document.getElementById("step-" + c.step_seq);
+              if (here) {
+                var link = el("a", "cite", "[" + c.n + "]");
+                link.setAttribute("href", "#step-" + c.step_seq);
+                link.setAttribute("data-step", String(c.step_seq));
+                li.appendChild(link);
+                li.appendChild(document.createTextNode(" "));
+              } else {
+                li.appendChild(document.createTextNode("[" + c.n + "] "));
+              }
+              li.appendChild(document.createTextNode((c.tool || "") + " " + (c.summary || "")));
               ul.appendChild(li);
             });
             a.appendChild(ul);
