@@ -287,9 +287,30 @@
 
   window.addEventListener("hashchange", function () { openStep(location.hash); });
 
+  // ------------------------------------------------------------ ages
+  // ageText is the server's age() (view.go): 42s, 5m, 3h 7m, 2d 4h.
+  function ageText(ms) {
+    var s = Math.max(0, Math.floor(ms / 1000));
+    if (s < 60) return s + "s";
+    var m = Math.floor(s / 60);
+    if (m < 60) return m + "m";
+    var h = Math.floor(m / 60);
+    if (h < 24) return h + "h " + (m % 60) + "m";
+    return Math.floor(h / 24) + "d " + (h % 24) + "h";
+  }
+  // Ages on an open page keep counting between live refreshes.
+  function tickAges() {
+    var now = Date.now();
+    document.querySelectorAll("time[data-age][datetime]").forEach(function (t) {
+      var at = Date.parse(t.getAttribute("datetime"));
+      if (!isNaN(at)) t.textContent = ageText(now - at) + (t.getAttribute("data-age") === "ago" ? " ago" : "");
+    });
+  }
+
   document.addEventListener("DOMContentLoaded", function () {
     setThemeLabel();
     startLive();
+    setInterval(tickAges, 15000);
     openStep(location.hash);
     if (window.AuroraChat) window.AuroraChat.start({ api: api, csrf: csrf, toast: toast });
     if (window.AuroraSettings) window.AuroraSettings.start({ api: api, toast: toast });
