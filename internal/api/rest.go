@@ -12,6 +12,7 @@ import (
 
 	"github.com/aurora-oss/aurora/internal/auth"
 	"github.com/aurora-oss/aurora/internal/incident"
+	"github.com/aurora-oss/aurora/internal/kb/library"
 	"github.com/aurora-oss/aurora/internal/storage"
 	"github.com/aurora-oss/aurora/internal/webhook"
 )
@@ -131,6 +132,8 @@ type incidentDetail struct {
 	Timeline       []storage.TimelineEvent `json:"timeline"`
 	Investigations []storage.Investigation `json:"investigations"`
 	Latest         *investigationView      `json:"latest_investigation"`
+	// SimilarIncidents are helpful past incidents like this one.
+	SimilarIncidents []library.Similar `json:"similar_incidents"`
 }
 
 // investigationView is an investigation with what its language model
@@ -168,6 +171,7 @@ func (s *Server) getIncident(w http.ResponseWriter, r *http.Request) {
 		s.internalError(w, r, err)
 		return
 	}
+	d.SimilarIncidents = s.similarIncidents(r, inc)
 	writeJSON(w, http.StatusOK, d)
 }
 
