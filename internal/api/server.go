@@ -17,7 +17,6 @@ import (
 	"github.com/aurora-oss/aurora/internal/auth"
 	"github.com/aurora-oss/aurora/internal/event"
 	"github.com/aurora-oss/aurora/internal/incident"
-	"github.com/aurora-oss/aurora/internal/kb/library"
 	"github.com/aurora-oss/aurora/internal/llm"
 	"github.com/aurora-oss/aurora/internal/metric"
 	"github.com/aurora-oss/aurora/internal/secret"
@@ -30,6 +29,10 @@ import (
 type Check struct {
 	Name string
 	Fn   func(ctx context.Context) error
+	// Degraded marks a dependency Aurora works without (Redis, read
+	// replicas): its failure shows as "degraded" and keeps the process
+	// ready.
+	Degraded bool
 }
 
 // Options configure the server.
@@ -63,8 +66,6 @@ type Options struct {
 	// LLM resolves the configured language models (nil: no model is
 	// configured; /api/v1/llm says so).
 	LLM *llm.Router
-	// KB is the knowledge base (nil: its routes answer 503).
-	KB *library.Service
 }
 
 // SessionAuthenticator authenticates a browser session (the web UI's
@@ -190,12 +191,6 @@ func (s *Server) routes() []route {
 		{"PUT /api/v1/toolsets/{name}", auth.Admin, s.putToolset},
 		{"DELETE /api/v1/toolsets/{name}", auth.Admin, s.deleteToolset},
 		{"POST /api/v1/toolsets/{name}/test", auth.Admin, s.testToolset},
-		{"POST /api/v1/kb/documents", auth.Editor, s.uploadKBDocument},
-		{"GET /api/v1/kb/documents", auth.Viewer, s.listKBDocuments},
-		{"GET /api/v1/kb/documents/{id}", auth.Viewer, s.getKBDocument},
-		{"DELETE /api/v1/kb/documents/{id}", auth.Editor, s.deleteKBDocument},
-		{"GET /api/v1/kb/search", auth.Viewer, s.searchKB},
-		{"POST /api/v1/incidents/{id}/feedback", auth.Editor, s.postIncidentFeedback},
 	}
 }
 
@@ -226,6 +221,7 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 			s.Metrics.RequestDuration.WithLabelValues(pattern, r.Method).Observe(time.Since(start).Seconds())
 		}
 	}()
+	r = readConsistency(rec, r)
 	s.mux.ServeHTTP(rec, r)
 }
 
@@ -358,18 +354,24 @@ func (s *Server) ready(w http.ResponseWriter, r *http.Request) {
 		Error  string `json:"error,omitempty"`
 	}
 	checks := map[string]result{}
-	ok := true
+	ok, degraded := true, false
 	for _, c := range s.Checks {
-		if err := c.Fn(ctx); err != nil {
+		switch err := c.Fn(ctx); {
+		case err == nil:
+			checks[c.Name] = result{Status: "ok"}
+		case c.Degraded:
+			checks[c.Name] = result{Status: "degraded", Error: err.Error()}
+			degraded = true
+		default:
 			checks[c.Name] = result{Status: "fail", Error: err.Error()}
 			ok = false
-		} else {
-			checks[c.Name] = result{Status: "ok"}
 		}
 	}
 	status, code := "ready", http.StatusOK
 	if !ok {
 		status, code = "not_ready", http.StatusServiceUnavailable
+	} else if degraded {
+		status = "degraded"
 	}
 	body := map[string]any{"status": status, "checks": checks}
 	if ok && s.Store != nil {

@@ -20,10 +20,10 @@ import (
 	"github.com/aurora-oss/aurora/internal/incident"
 	"github.com/aurora-oss/aurora/internal/investigate"
 	"github.com/aurora-oss/aurora/internal/jobs"
-	"github.com/aurora-oss/aurora/internal/kb/library"
 	"github.com/aurora-oss/aurora/internal/llm"
 	"github.com/aurora-oss/aurora/internal/metric"
 	"github.com/aurora-oss/aurora/internal/redact"
+	"github.com/aurora-oss/aurora/internal/redisx"
 	"github.com/aurora-oss/aurora/internal/secret"
 	"github.com/aurora-oss/aurora/internal/storage"
 	"github.com/aurora-oss/aurora/internal/toolconfig"
@@ -40,6 +40,7 @@ type app struct {
 	store     *storage.Store
 	secrets   *secret.Store
 	redis     redis.UniversalClient
+	redisx    *redisx.Client // a.redis with its reachability; nil without Redis
 	bus       *event.Bus
 	metrics   *metric.Metrics
 	incidents *incident.Service
@@ -52,10 +53,6 @@ type app struct {
 	queue     *jobs.Queue
 	processID string
 	org       storage.Org
-	// kb is the knowledge base; kbReindex is set when the embedder changed
-	// and every document must be indexed again (see wireKB).
-	kb        *library.Service
-	kbReindex bool
 }
 
 func newLogger(cfg *config.Config, w io.Writer) *slog.Logger {
@@ -76,7 +73,8 @@ func processID(role string) string {
 // open connects storage, migrates and builds the domain services.
 func open(ctx context.Context, cfg *config.Config, log *slog.Logger, out io.Writer, role string, work bool) (*app, error) {
 	a := &app{cfg: cfg, log: log, out: out, processID: processID(role)}
-	db, err := storage.Open(ctx, storage.Options{PostgresURL: cfg.PostgresURL(), PostgresReadURL: cfg.PostgresReadURL(),
+	db, err := storage.Open(ctx, storage.Options{PostgresURL: cfg.PostgresURL(), ReadReplicaURLs: cfg.PostgresReadURLs(),
+		ReplicaMaxLag: cfg.Database.ReplicaMaxLag, DirectURL: cfg.Database.DirectURL, Log: log,
 		DataDir: cfg.Server.DataDir, PoolMin: cfg.Database.PoolMin, PoolMax: cfg.Database.PoolMax})
 	if err != nil {
 		return nil, err
@@ -99,12 +97,12 @@ func open(ctx context.Context, cfg *config.Config, log *slog.Logger, out io.Writ
 	}
 	a.secrets = &secret.Store{Keys: kr, Backend: a.store}
 	if cfg.Redis.URL != "" {
-		opt, err := redis.ParseURL(cfg.Redis.URL)
+		rdb, err := redisx.New(cfg.Redis.URL, redisx.TLS{CACerts: cfg.Redis.SSLCACerts, CertReqs: cfg.Redis.SSLCertReqs})
 		if err != nil {
 			db.Close()
 			return nil, fmt.Errorf("REDIS_URL: %w", err)
 		}
-		a.redis = redis.NewClient(opt)
+		a.redis, a.redisx = rdb, rdb
 	}
 	a.bus = event.NewBus(a.redis, log)
 	a.org, err = a.store.EnsureDefaultOrg(ctx)
@@ -124,6 +122,9 @@ func open(ctx context.Context, cfg *config.Config, log *slog.Logger, out io.Writ
 		investigateSev[alert.Severity(s)] = true
 	}
 	a.metrics = metric.New(a.store, func() float64 { return float64(a.bus.Subscribers()) })
+	if a.redisx != nil {
+		a.metrics.RegisterRedis(a.redisx.Up)
+	}
 	a.incidents = &incident.Service{Store: a.store, Cfg: incident.Config{Rules: rules, ReopenWindow: cfg.Intake.ReopenWindow, Investigate: investigateSev, RateLimit: cfg.Intake.InvestigationRateLimit},
 		Notify: a.bus.Notify, Now: time.Now}
 	env, err := toolEnv(cfg)
@@ -145,10 +146,6 @@ func open(ctx context.Context, cfg *config.Config, log *slog.Logger, out io.Writ
 		a.close()
 		return nil, err
 	}
-	if err := a.wireKB(ctx, work); err != nil {
-		a.close()
-		return nil, err
-	}
 	if cfg.Jobs.RescueAfter <= cfg.Jobs.JobTimeout {
 		a.close()
 		return nil, errors.New("AURORA_JOB_RESCUE_AFTER must be greater than AURORA_JOB_TIMEOUT")
@@ -159,18 +156,12 @@ func open(ctx context.Context, cfg *config.Config, log *slog.Logger, out io.Writ
 		OnInvestigation: func(outcome string, d time.Duration) {
 			a.metrics.Investigations.WithLabelValues(outcome).Inc()
 			a.metrics.InvestigationDuration.WithLabelValues(outcome).Observe(d.Seconds())
-		}, Chat: a.chatRunner(), ChatRetention: cfg.Chat.Retention, KB: a.kb})
+		}, Chat: a.chatRunner(), ChatRetention: cfg.Chat.Retention})
 	if err != nil {
 		a.close()
 		return nil, err
 	}
 	a.incidents.Jobs = a.queue
-	a.kb.Queue = a.queue
-	if a.kbReindex {
-		if err := a.kb.Reindex(ctx); err != nil {
-			a.log.Error("knowledge base: re-index", "err", err)
-		}
-	}
 	return a, nil
 }
 

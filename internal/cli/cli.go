@@ -78,8 +78,6 @@ Other commands:
   snapshot [KIND/NAME] --out DIR [--namespace NS] [--context C]
                                               write an evidence bundle from a live cluster (read-only)
   eval DIR…                                   run scenario bundles against their expected.json
-  kb add [--tags T] [--source-url U] PATH…   add or replace knowledge-base files (folders too)
-  kb search QUERY…                            search the knowledge base (hybrid)
   kb eval [--dir DIR]                         knowledge-base retrieval quality: recall@5 and MRR per embedder and mode
 
 Configuration comes from environment variables: see docs/configuration.md.
@@ -170,7 +168,8 @@ func Main(ctx context.Context, args []string, stdout, stderr io.Writer, getenv f
 		if len(args) > 0 && args[0] == "eval" {
 			return kbEvalMain(ctx, cfg, args[1:], stdout, stderr)
 		}
-		return kbMain(ctx, cfg, log, args, stdout, stderr)
+		fmt.Fprintln(stderr, "usage: aurora kb eval [flags]   (see aurora kb eval -h)")
+		return 2
 	}
 	fmt.Fprintf(stderr, "aurora: unknown command %q\n\n%s", cmd, usage)
 	return 2
@@ -203,14 +202,17 @@ func runRoles(ctx context.Context, cfg *config.Config, log *slog.Logger, out io.
 		ctx, cancel := context.WithCancel(context.Background())
 		g.Add(func() error { a.store.RunSequencer(ctx, log, a.bus.Notify); return nil }, func(error) { cancel() })
 	}
-	// Live-event (and chat frame) wake-ups from other replicas.
+	// Live-event (and chat frame) wake-ups from other replicas. Every
+	// event commit also NOTIFYs on PostgreSQL, so LISTEN runs even with
+	// Redis: while Redis is down wake-ups still cross replicas.
 	if (serve || chatting) && !cfg.Embedded() {
-		ctx, cancel := context.WithCancel(context.Background())
 		if a.redis != nil {
+			ctx, cancel := context.WithCancel(context.Background())
 			g.Add(func() error { return a.bus.ListenRedis(ctx) }, func(error) { cancel() })
-		} else {
-			g.Add(func() error { return a.bus.ListenPostgres(ctx, cfg.PostgresURL()) }, func(error) { cancel() })
 		}
+		// LISTEN holds session state: never through a transaction pooler.
+		ctx, cancel := context.WithCancel(context.Background())
+		g.Add(func() error { return a.bus.ListenPostgres(ctx, a.db.DirectURL()) }, func(error) { cancel() })
 	}
 	{
 		checks := []api.Check{{Name: "database", Fn: a.db.Ping}, {Name: "queue", Fn: func(ctx context.Context) error {
@@ -218,7 +220,12 @@ func runRoles(ctx context.Context, cfg *config.Config, log *slog.Logger, out io.
 			return err
 		}}}
 		if a.redis != nil {
-			checks = append(checks, api.Check{Name: "redis", Fn: func(ctx context.Context) error { return a.redis.Ping(ctx).Err() }})
+			// Without Redis, rate limits count in the database and wake-ups
+			// fall back to polling: degraded, still ready.
+			checks = append(checks, api.Check{Name: "redis", Degraded: true, Fn: func(ctx context.Context) error { return a.redis.Ping(ctx).Err() }})
+		}
+		if len(a.db.Replicas()) > 0 {
+			checks = append(checks, api.Check{Name: "database_replicas", Degraded: true, Fn: a.db.ReplicaCheck})
 		}
 		// The SNS signing certificate is trusted because it is fetched over
 		// verified HTTPS from an SNS host, as AWS's own SDK validators do;
@@ -229,7 +236,6 @@ func runRoles(ctx context.Context, cfg *config.Config, log *slog.Logger, out io.
 		opts.ChatURL = cfg.Server.ChatURL
 		opts.Toolsets = a.toolsets
 		opts.LLM = a.llm
-		opts.KB = a.kb
 		// Workers and schedulers serve only health and metrics.
 		h := api.NewOps(opts)
 		if serve {

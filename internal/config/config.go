@@ -38,7 +38,6 @@ type Config struct {
 	Embedding     Embedding     `group:"Embeddings" reserved:"true"`
 	Toolsets      Toolsets      `group:"Toolsets"`
 	Chat          Chat          `group:"Chat"`
-	KnowledgeBase KnowledgeBase `group:"Knowledge base"`
 }
 
 // Server configures the HTTP listener and process-wide behaviour.
@@ -58,16 +57,22 @@ type Server struct {
 // Host set Aurora uses SQLite in the data directory (see Config.Embedded).
 type Database struct {
 	URL             string `env:"DATABASE_URL" secret:"url" check:"url=postgres|postgresql" desc:"PostgreSQL connection URL; takes precedence over the POSTGRES_* variables."`
-	DirectURL       string `env:"POSTGRES_DIRECT_URL" secret:"url" check:"url=postgres|postgresql" reserved:"true" desc:"PostgreSQL URL that bypasses a connection pooler such as PgBouncer, for migrations and locks."`
+	DirectURL       string `env:"POSTGRES_DIRECT_URL" secret:"url" check:"url=postgres|postgresql" desc:"PostgreSQL URL that bypasses a transaction-pooling proxy such as PgBouncer, for migrations' advisory lock and LISTEN/NOTIFY; setting it also stops caching prepared statements on the main connection. Default: the main connection."`
 	Host            string `env:"POSTGRES_HOST" check:"host" desc:"PostgreSQL host; setting it (or DATABASE_URL) switches from embedded SQLite to PostgreSQL."`
 	Port            int    `env:"POSTGRES_PORT" envDefault:"5432" check:"port" desc:"PostgreSQL port."`
 	User            string `env:"POSTGRES_USER" envDefault:"aurora" desc:"PostgreSQL user."`
 	Password        string `env:"POSTGRES_PASSWORD" secret:"true" desc:"PostgreSQL password."`
 	Name            string `env:"POSTGRES_DB" envDefault:"aurora" desc:"PostgreSQL database name."`
 	SSLMode         string `env:"POSTGRES_SSLMODE" envDefault:"prefer" check:"oneof=disable|allow|prefer|require|verify-ca|verify-full" desc:"libpq sslmode: disable, allow, prefer, require, verify-ca or verify-full."`
-	ReadReplicaHost string `env:"POSTGRES_READ_REPLICA_HOST" check:"host" desc:"Host of a PostgreSQL read replica for read-only queries; same port, user, password and database as the primary."`
-	PoolMin         int    `env:"DB_POOL_MIN" envDefault:"2" check:"min=0" desc:"Connections each process keeps open to PostgreSQL even when idle."`
-	PoolMax         int    `env:"DB_POOL_MAX" envDefault:"20" check:"min=1" desc:"Most connections each process opens to PostgreSQL; at least DB_POOL_MIN."`
+	ReadReplicaHost string `env:"POSTGRES_READ_REPLICA_HOST" check:"host" desc:"PostgreSQL read replicas for list, get and search queries: one host or several separated by commas, each optionally host:port; a replica that is down or lagging is skipped."`
+	// The replica's own connection settings; each defaults to the primary's.
+	ReadReplicaPort     int           `env:"POSTGRES_READ_REPLICA_PORT" check:"min=0" desc:"Port of the read replicas without their own; default POSTGRES_PORT (or DATABASE_URL's port)."`
+	ReadReplicaUser     string        `env:"POSTGRES_READ_REPLICA_USER" desc:"User on the read replicas; default the primary's."`
+	ReadReplicaPassword string        `env:"POSTGRES_READ_REPLICA_PASSWORD" secret:"true" desc:"Password on the read replicas; default the primary's."`
+	ReadReplicaSSLMode  string        `env:"POSTGRES_READ_REPLICA_SSLMODE" check:"oneof=|disable|allow|prefer|require|verify-ca|verify-full" desc:"libpq sslmode for the read replicas; default the primary's."`
+	ReplicaMaxLag       time.Duration `env:"POSTGRES_READ_REPLICA_MAX_LAG" envDefault:"10s" desc:"A read replica further behind the primary than this is skipped until it catches up; 0: no bound."`
+	PoolMin             int           `env:"DB_POOL_MIN" envDefault:"2" check:"min=0" desc:"Connections each process keeps open to PostgreSQL even when idle."`
+	PoolMax             int           `env:"DB_POOL_MAX" envDefault:"20" check:"min=1" desc:"Most connections each process opens to PostgreSQL; at least DB_POOL_MIN."`
 }
 
 // Security holds the admin bootstrap and the key that encrypts stored secrets.
@@ -101,7 +106,7 @@ type Jobs struct {
 
 // Redis configures the optional shared cache, pub/sub and rate limiter.
 type Redis struct {
-	URL         string `env:"REDIS_URL" secret:"url" check:"url=redis|rediss|unix" desc:"Redis for cache, pub/sub and rate limits shared between replicas; unset keeps them in process."`
+	URL         string `env:"REDIS_URL" secret:"url" check:"url=redis|rediss|unix|redis+sentinel|rediss+sentinel|redis+cluster|rediss+cluster" desc:"Redis for cache, pub/sub and rate limits shared between replicas (single, Sentinel or Cluster); unset keeps them in process."`
 	SSLCACerts  string `env:"REDIS_SSL_CA_CERTS" desc:"Path to a PEM file of CA certificates trusted for rediss:// connections."`
 	SSLCertReqs string `env:"REDIS_SSL_CERT_REQS" envDefault:"required" check:"oneof=none|optional|required" desc:"Server certificate check for rediss:// connections: none, optional or required."`
 }
@@ -172,13 +177,6 @@ type Embedding struct {
 	Model    string `env:"EMBEDDING_MODEL" desc:"Embedding model: required for openai and ollama; for t2v-transformers it only names the vector space (the container serves one model); empty for builtin."`
 	URL      string `env:"EMBEDDING_URL" check:"url=http|https" desc:"Base URL of the embedding service; required for t2v-transformers, openai and ollama (never guessed)."`
 	APIKey   string `env:"EMBEDDING_API_KEY" secret:"true" desc:"Bearer token sent to an OpenAI-compatible embedding service."`
-}
-
-// KnowledgeBase configures document ingestion (docs/knowledge-base.md).
-type KnowledgeBase struct {
-	ChunkSize      int `env:"KB_CHUNK_SIZE" envDefault:"1500" check:"min=200" desc:"Longest passage, in bytes, a knowledge-base document is cut into; passages never cross a heading."`
-	ChunkOverlap   int `env:"KB_CHUNK_OVERLAP" envDefault:"200" check:"min=0" desc:"Bytes consecutive passages of one long section share, so a sentence cut at a boundary is whole in one of them; less than half of KB_CHUNK_SIZE."`
-	MaxUploadBytes int `env:"KB_MAX_UPLOAD_BYTES" envDefault:"20971520" check:"min=1" desc:"Largest knowledge-base file accepted (API, CLI and UI); larger uploads get 413."`
 }
 
 // Toolsets configures where investigations gather evidence (SearXNG is
@@ -261,26 +259,65 @@ func (c *Config) PostgresURL() string {
 	return c.buildPostgresURL(d.Host)
 }
 
-// PostgresReadURL is PostgresURL with the host replaced by
-// POSTGRES_READ_REPLICA_HOST, or "" when no replica is configured.
+// PostgresReadURL is the first of PostgresReadURLs, or "" when no replica
+// is configured.
 func (c *Config) PostgresReadURL() string {
+	if urls := c.PostgresReadURLs(); len(urls) > 0 {
+		return urls[0]
+	}
+	return ""
+}
+
+// PostgresReadURLs are the read replicas' URLs: PostgresURL with the host
+// replaced by each of POSTGRES_READ_REPLICA_HOST's comma-separated hosts
+// (a host's own :port wins over POSTGRES_READ_REPLICA_PORT, which wins over
+// the primary's port) and the POSTGRES_READ_REPLICA_USER, _PASSWORD and
+// _SSLMODE overrides applied.
+func (c *Config) PostgresReadURLs() []string {
 	d := c.Database
 	if d.ReadReplicaHost == "" || c.Embedded() {
-		return ""
+		return nil
 	}
-	if d.URL == "" {
-		return c.buildPostgresURL(d.ReadReplicaHost)
-	}
-	u, err := url.Parse(d.URL)
+	u, err := url.Parse(c.PostgresURL())
 	if err != nil {
-		return ""
+		return nil
 	}
 	port := u.Port()
 	if port == "" {
 		port = "5432"
 	}
-	u.Host = withPort(d.ReadReplicaHost, port)
-	return u.String()
+	if d.ReadReplicaPort > 0 {
+		port = strconv.Itoa(d.ReadReplicaPort)
+	}
+	if d.ReadReplicaUser != "" || d.ReadReplicaPassword != "" {
+		user := d.ReadReplicaUser
+		if user == "" && u.User != nil {
+			user = u.User.Username()
+		}
+		pw, _ := u.User.Password()
+		if d.ReadReplicaPassword != "" {
+			pw = d.ReadReplicaPassword
+		}
+		u.User = url.User(user)
+		if pw != "" {
+			u.User = url.UserPassword(user, pw)
+		}
+	}
+	if d.ReadReplicaSSLMode != "" {
+		q := u.Query()
+		q.Set("sslmode", d.ReadReplicaSSLMode)
+		u.RawQuery = q.Encode()
+	}
+	var out []string
+	for h := range strings.SplitSeq(d.ReadReplicaHost, ",") {
+		if h = strings.TrimSpace(h); h == "" {
+			continue
+		}
+		r := *u
+		r.Host = withPort(h, port)
+		out = append(out, r.String())
+	}
+	return out
 }
 
 func (c *Config) buildPostgresURL(host string) string {

@@ -4,8 +4,10 @@ import (
 	"encoding/base64"
 	"encoding/hex"
 	"errors"
+	"maps"
 	"net/url"
 	"reflect"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -33,7 +35,7 @@ func TestDefaults(t *testing.T) {
 	c := mustLoad(t, nil)
 	want := Config{
 		Server:   Server{HTTPAddr: ":8080", DataDir: "./data", LogLevel: "info", LogFormat: "text", ShutdownTimeout: 30 * time.Second, SessionTTL: 12 * time.Hour},
-		Database: Database{Port: 5432, User: "aurora", Name: "aurora", SSLMode: "prefer", PoolMin: 2, PoolMax: 20},
+		Database: Database{Port: 5432, User: "aurora", Name: "aurora", SSLMode: "prefer", ReplicaMaxLag: 10 * time.Second, PoolMin: 2, PoolMax: 20},
 		Security: Security{AdminEmail: "admin@localhost"},
 		Intake: Intake{
 			MaxBodyBytes:           4 << 20,
@@ -52,7 +54,6 @@ func TestDefaults(t *testing.T) {
 		SetupCache:    SetupCache{Enabled: true, TTL: 300 * time.Second},
 		LLM:           LLM{AgentRecursionLimit: 240},
 		Chat:          Chat{MaxMessageBytes: 16 << 10, RateLimit: 20, IdleTimeout: 90 * time.Second, ConfirmTimeout: 5 * time.Minute, Retention: 90 * 24 * time.Hour},
-		KnowledgeBase: KnowledgeBase{ChunkSize: 1500, ChunkOverlap: 200, MaxUploadBytes: 20 << 20},
 	}
 	if !reflect.DeepEqual(*c, want) {
 		t.Errorf("defaults:\n got %+v\nwant %+v", *c, want)
@@ -161,7 +162,7 @@ func TestLoadBad(t *testing.T) {
 		{map[string]string{"DB_POOL_MAX": "0"}, `DB_POOL_MAX: must be an integer ≥ 1, got "0"`},
 		{map[string]string{"DB_POOL_MIN": "-1"}, `DB_POOL_MIN: must be an integer ≥ 0, got "-1"`},
 		{map[string]string{"DB_POOL_MIN": "30"}, `DB_POOL_MAX: must be ≥ DB_POOL_MIN (30), got "20"`},
-		{map[string]string{"REDIS_URL": "http://redis:6379"}, `REDIS_URL: must be a URL starting with redis://, rediss:// or unix://, got "http://redis:6379"`},
+		{map[string]string{"REDIS_URL": "http://redis:6379"}, `REDIS_URL: must be a URL starting with redis://, rediss://, unix://, redis+sentinel://, rediss+sentinel://, redis+cluster:// or rediss+cluster://, got "http://redis:6379"`},
 		{map[string]string{"REDIS_URL": "redis:6379"}, `REDIS_URL: must be a URL starting with redis://`},
 		{map[string]string{"REDIS_SSL_CERT_REQS": "CERT_NONE"}, `REDIS_SSL_CERT_REQS: must be one of none, optional or required, got "CERT_NONE"`},
 		{map[string]string{"AURORA_MAX_BODY_BYTES": "lots"}, `AURORA_MAX_BODY_BYTES: must be a byte size ≥ 1 such as "4194304", "512KiB" or "4MiB", got "lots"`},
@@ -531,5 +532,35 @@ func TestParseKeyRing(t *testing.T) {
 	keys, err := c.SecretKeys()
 	if err != nil || len(keys) != 2 || string(keys[0].Bytes) != string(other) || string(keys[1].Bytes) != string(key) {
 		t.Errorf("SecretKeys() = %v, %v", keys, err)
+	}
+}
+
+func TestPostgresReadURLs(t *testing.T) {
+	t.Parallel()
+	for _, tc := range []struct {
+		name string
+		env  map[string]string
+		want []string
+	}{
+		{"none", map[string]string{"POSTGRES_HOST": "p"}, nil},
+		{"several hosts, own port wins", map[string]string{"POSTGRES_HOST": "p", "POSTGRES_PASSWORD": "pw",
+			"POSTGRES_READ_REPLICA_HOST": "r1,r2:6433,", "POSTGRES_READ_REPLICA_PORT": "5444"},
+			[]string{"postgres://aurora:pw@r1:5444/aurora?sslmode=prefer", "postgres://aurora:pw@r2:6433/aurora?sslmode=prefer"}},
+		{"own user, password and sslmode", map[string]string{"DATABASE_URL": "postgres://u:p@primary:5433/db?sslmode=disable",
+			"POSTGRES_READ_REPLICA_HOST": "r", "POSTGRES_READ_REPLICA_USER": "ro", "POSTGRES_READ_REPLICA_PASSWORD": "s3:cr@t", "POSTGRES_READ_REPLICA_SSLMODE": "require"},
+			[]string{"postgres://ro:s3%3Acr%40t@r:5433/db?sslmode=require"}},
+		{"password only keeps the user", map[string]string{"DATABASE_URL": "postgres://u@primary/db",
+			"POSTGRES_READ_REPLICA_HOST": "r", "POSTGRES_READ_REPLICA_PASSWORD": "x"},
+			[]string{"postgres://u:x@r:5432/db"}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			env := map[string]string{"AURORA_SECRET_KEY": testKey}
+			maps.Copy(env, tc.env)
+			c := mustLoad(t, env)
+			if got := c.PostgresReadURLs(); !slices.Equal(got, tc.want) {
+				t.Errorf("PostgresReadURLs() = %q, want %q", got, tc.want)
+			}
+		})
 	}
 }

@@ -46,6 +46,9 @@ type chatWorker struct {
 }
 
 func (w *chatWorker) Work(ctx context.Context, job *river.Job[ChatTurnArgs]) error {
+	// Jobs read rows committed with (or just before) them: from the
+	// primary, since a read replica may not have them yet.
+	ctx = storage.WithPrimary(ctx)
 	if w.q.opts.Chat == nil {
 		return river.JobCancel(errNoChat)
 	}

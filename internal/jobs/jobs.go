@@ -73,9 +73,6 @@ type Options struct {
 	Chat ChatTurns
 	// ChatRetention deletes chat sessions quiet for this long (0: never).
 	ChatRetention time.Duration
-	// KB indexes knowledge-base documents (see kb.go); nil on processes
-	// that do not.
-	KB KBIngester
 }
 
 // Queue is the River client plus Aurora's job kinds.
@@ -110,13 +107,11 @@ func New(db *storage.DB, o Options) (*Queue, error) {
 		river.AddWorker(workers, &investigationWorker{q: q})
 		river.AddWorker(workers, &maintenanceWorker{q: q})
 		river.AddWorker(workers, &chatWorker{q: q})
-		river.AddWorker(workers, &kbWorker{q: q})
 		cfg.Workers = workers
 		cfg.Queues = map[string]river.QueueConfig{
 			QueueInvestigations: {MaxWorkers: max(o.Concurrency, 1)},
 			QueueMaintenance:    {MaxWorkers: 1},
 			QueueChat:           {MaxWorkers: chatConcurrency},
-			QueueKB:             {MaxWorkers: kbConcurrency},
 		}
 	}
 	c, err := river.NewClient(driver(db), cfg)
@@ -156,6 +151,9 @@ type investigationWorker struct {
 }
 
 func (w *investigationWorker) Work(ctx context.Context, job *river.Job[InvestigationArgs]) error {
+	// Jobs read rows committed with (or just before) them: from the
+	// primary, since a read replica may not have them yet.
+	ctx = storage.WithPrimary(ctx)
 	start := time.Now()
 	final := job.Attempt >= job.MaxAttempts
 	err := w.q.opts.Runner.Run(ctx, job.Args.OrgID, job.Args.InvestigationID, final)
@@ -183,6 +181,9 @@ type maintenanceWorker struct {
 }
 
 func (w *maintenanceWorker) Work(ctx context.Context, job *river.Job[MaintenanceArgs]) error {
+	// Jobs read rows committed with (or just before) them: from the
+	// primary, since a read replica may not have them yet.
+	ctx = storage.WithPrimary(ctx)
 	o := w.q.opts
 	orgs, err := o.Store.ListOrgIDs(ctx)
 	if err != nil {

@@ -62,8 +62,50 @@ func New(store *storage.Store, sseClients func() float64) *Metrics {
 			pools.names, pools.dbs = append(pools.names, "reader"), append(pools.dbs, store.DB.R)
 		}
 		r.MustRegister(&queueCollector{store: store}, pools)
+		if len(store.DB.Replicas()) > 0 {
+			r.MustRegister(&replicaCollector{db: store.DB})
+		}
 	}
 	return m
+}
+
+// RegisterRedis exports whether Redis answers (up reports the last command's
+// outcome; commands fail fast while it is down).
+func (m *Metrics) RegisterRedis(up func() bool) {
+	m.Registry.MustRegister(prometheus.NewGaugeFunc(prometheus.GaugeOpts{Name: "aurora_redis_up",
+		Help: "1 when the last Redis command reached Redis; 0 while Aurora runs degraded without it (rate limits in the database, wake-ups by PostgreSQL and polling)."},
+		func() float64 {
+			if up() {
+				return 1
+			}
+			return 0
+		}))
+}
+
+var (
+	replicaUp  = prometheus.NewDesc("aurora_db_replica_up", "1 when the read replica serves reads; 0 when it is skipped (down or lagging beyond POSTGRES_READ_REPLICA_MAX_LAG).", []string{"replica"}, nil)
+	replicaLag = prometheus.NewDesc("aurora_db_replica_lag_seconds", "Replication lag of the read replica at its last check.", []string{"replica"}, nil)
+	replicaCon = prometheus.NewDesc("aurora_db_replica_connections_opened_total", "Reader connections opened on the replica.", []string{"replica"}, nil)
+)
+
+type replicaCollector struct{ db *storage.DB }
+
+func (c *replicaCollector) Describe(ch chan<- *prometheus.Desc) {
+	ch <- replicaUp
+	ch <- replicaLag
+	ch <- replicaCon
+}
+
+func (c *replicaCollector) Collect(ch chan<- prometheus.Metric) {
+	for _, st := range c.db.Replicas() {
+		up := 0.0
+		if st.Healthy {
+			up = 1
+		}
+		ch <- prometheus.MustNewConstMetric(replicaUp, prometheus.GaugeValue, up, st.Name)
+		ch <- prometheus.MustNewConstMetric(replicaLag, prometheus.GaugeValue, st.LagSeconds, st.Name)
+		ch <- prometheus.MustNewConstMetric(replicaCon, prometheus.CounterValue, float64(st.Connections), st.Name)
+	}
 }
 
 var queueDesc = prometheus.NewDesc("aurora_queue_jobs", "Jobs in the queue by queue and state (the autoscaling signal: available = waiting for a worker).", []string{"queue", "state"}, nil)

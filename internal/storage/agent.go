@@ -60,7 +60,7 @@ cost_nusd = llm_daily_usage.cost_nusd + excluded.cost_nusd, updated_at = exclude
 func (s *Store) InvestigationLLMUsage(ctx context.Context, orgID, investigationID string) (*LLMUsage, error) {
 	var u LLMUsage
 	var cost, at int64
-	err := s.DB.R.QueryRowContext(ctx, `SELECT model, calls, input_tokens, output_tokens, cost_nusd, updated_at FROM investigation_llm_usage WHERE org_id = $1 AND investigation_id = $2`,
+	err := s.DB.reader(ctx).QueryRowContext(ctx, `SELECT model, calls, input_tokens, output_tokens, cost_nusd, updated_at FROM investigation_llm_usage WHERE org_id = $1 AND investigation_id = $2`,
 		orgID, investigationID).Scan(&u.Model, &u.Calls, &u.InputTokens, &u.OutputTokens, &cost, &at)
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, nil

@@ -316,7 +316,7 @@ func (s *Store) ListChatSessions(ctx context.Context, orgID, userID, incidentID 
 		args = append(args, incidentID)
 	}
 	q += fmt.Sprintf(` ORDER BY updated_at DESC, id DESC LIMIT %d`, limit)
-	rows, err := s.DB.R.QueryContext(ctx, q, args...)
+	rows, err := s.DB.reader(ctx).QueryContext(ctx, q, args...)
 	if err != nil {
 		return nil, fmt.Errorf("list chat sessions: %w", err)
 	}

@@ -16,7 +16,8 @@ import (
 	"path/filepath"
 	"time"
 
-	_ "github.com/jackc/pgx/v5/stdlib" // PostgreSQL driver "pgx"
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/stdlib" // also registers the database/sql driver "pgx"
 	"github.com/pressly/goose/v3"
 	"github.com/riverqueue/river/riverdriver/riverdatabasesql"
 	"github.com/riverqueue/river/riverdriver/riversqlite"
@@ -40,11 +41,25 @@ const (
 type Options struct {
 	// PostgresURL selects PostgreSQL when non-empty; otherwise SQLite in DataDir.
 	PostgresURL string
-	// PostgresReadURL, when set, serves read-only queries (a replica).
-	PostgresReadURL string
-	DataDir         string
-	PoolMin         int
-	PoolMax         int
+	// ReadReplicaURLs, when set, serve read-only queries (list, get,
+	// search); a replica that is down or lags more than ReplicaMaxLag is
+	// skipped and its reads go to another replica or the primary.
+	ReadReplicaURLs []string
+	// ReplicaMaxLag bounds how stale a replica may be and still serve reads
+	// (0: no bound).
+	ReplicaMaxLag time.Duration
+	// ReplicaCheckInterval is how often replicas' health and lag are
+	// checked (default 2s).
+	ReplicaCheckInterval time.Duration
+	// DirectURL reaches PostgreSQL without a transaction-pooling proxy
+	// (PgBouncer): migrations' advisory lock and LISTEN use it. When it
+	// differs from PostgresURL the pools stop caching prepared statements.
+	DirectURL string
+	// Log reports replica health changes; may be nil.
+	Log     *slog.Logger
+	DataDir string
+	PoolMin int
+	PoolMax int
 	// SQLitePath overrides the SQLite file (tests); ":memory:" is not supported
 	// because the reader and writer pools must share one database.
 	SQLitePath string
@@ -61,6 +76,12 @@ type DB struct {
 	path    string
 	// stmts keeps the SQLite writer's statements prepared.
 	stmts stmtCache
+	// directURL is where session state (advisory locks, LISTEN) must go.
+	directURL   string
+	replicas    []*replica
+	maxLag      time.Duration
+	stopMonitor context.CancelFunc
+	log         *slog.Logger
 }
 
 // Open connects to the configured database. It does not migrate.
@@ -72,10 +93,23 @@ func Open(ctx context.Context, o Options) (*DB, error) {
 }
 
 func openPostgres(ctx context.Context, o Options) (*DB, error) {
-	w, err := sql.Open("pgx", o.PostgresURL)
+	direct := o.DirectURL
+	if direct == "" {
+		direct = o.PostgresURL
+	}
+	// Behind a transaction-pooling proxy consecutive statements may run on
+	// different server connections, so a statement prepared on one is
+	// unknown on the next: execute each with the unnamed statement in one
+	// round trip instead of caching prepared statements.
+	mode := pgx.QueryExecModeCacheStatement
+	if direct != o.PostgresURL {
+		mode = pgx.QueryExecModeExec
+	}
+	cc, err := pgxConfig(o.PostgresURL, mode)
 	if err != nil {
 		return nil, fmt.Errorf("open postgres: %w", err)
 	}
+	w := sql.OpenDB(stdlib.GetConnector(*cc))
 	poolMax := max(o.PoolMax, 1)
 	w.SetMaxOpenConns(poolMax)
 	w.SetMaxIdleConns(max(o.PoolMin, 1))
@@ -86,15 +120,12 @@ func openPostgres(ctx context.Context, o Options) (*DB, error) {
 		w.Close()
 		return nil, fmt.Errorf("connect to postgres: %w", err)
 	}
-	db := &DB{Dialect: Postgres, W: w, R: w}
-	if o.PostgresReadURL != "" {
-		r, err := sql.Open("pgx", o.PostgresReadURL)
-		if err != nil {
+	db := &DB{Dialect: Postgres, W: w, R: w, directURL: direct, log: o.Log}
+	if len(o.ReadReplicaURLs) > 0 {
+		if err := db.openReaders(ctx, o, cc); err != nil {
 			w.Close()
-			return nil, fmt.Errorf("open postgres read replica: %w", err)
+			return nil, err
 		}
-		r.SetMaxOpenConns(poolMax)
-		db.R = r
 	}
 	return db, nil
 }
@@ -135,6 +166,12 @@ func openSQLite(ctx context.Context, o Options) (*DB, error) {
 
 // Close closes both pools.
 func (db *DB) Close() error {
+	if db.stopMonitor != nil {
+		db.stopMonitor()
+	}
+	for _, r := range db.replicas {
+		r.probe.Close()
+	}
 	db.stmts.close()
 	err := db.W.Close()
 	if db.R != db.W {
@@ -142,6 +179,10 @@ func (db *DB) Close() error {
 	}
 	return err
 }
+
+// DirectURL is the PostgreSQL URL for session state (LISTEN, session
+// advisory locks): POSTGRES_DIRECT_URL, else the main URL; "" on SQLite.
+func (db *DB) DirectURL() string { return db.directURL }
 
 // Path is the SQLite file, or "" on PostgreSQL.
 func (db *DB) Path() string { return db.path }
@@ -153,8 +194,21 @@ const migrateLockKey = 7_300_911_042
 // advisory lock makes concurrent starts of several replicas safe; the
 // migrations themselves are idempotent.
 func (db *DB) Migrate(ctx context.Context, log *slog.Logger) error {
+	w := db.W
 	if db.Dialect == Postgres {
-		conn, err := db.W.Conn(ctx)
+		// The lock is a session lock: through a transaction pooler its
+		// unlock could reach another server connection, so it and the
+		// migrations it guards use the direct connection.
+		if db.directURL != "" {
+			d, err := sql.Open("pgx", db.directURL)
+			if err != nil {
+				return fmt.Errorf("migrate: open POSTGRES_DIRECT_URL: %w", err)
+			}
+			defer d.Close()
+			d.SetMaxOpenConns(2)
+			w = d
+		}
+		conn, err := w.Conn(ctx)
 		if err != nil {
 			return fmt.Errorf("migrate: %w", err)
 		}
@@ -172,7 +226,7 @@ func (db *DB) Migrate(ctx context.Context, log *slog.Logger) error {
 	if db.Dialect == Postgres {
 		dialect = goose.DialectPostgres
 	}
-	p, err := goose.NewProvider(dialect, db.W, sub, goose.WithTableName("aurora_schema_migrations"))
+	p, err := goose.NewProvider(dialect, w, sub, goose.WithTableName("aurora_schema_migrations"))
 	if err != nil {
 		return fmt.Errorf("migrate: %w", err)
 	}
@@ -183,17 +237,17 @@ func (db *DB) Migrate(ctx context.Context, log *slog.Logger) error {
 	for _, r := range res {
 		log.Info("applied migration", "version", r.Source.Version, "file", r.Source.Path, "duration", r.Duration)
 	}
-	if err := db.migrateRiver(ctx); err != nil {
+	if err := db.migrateRiver(ctx, w); err != nil {
 		return fmt.Errorf("migrate job queue schema: %w", err)
 	}
 	return nil
 }
 
-func (db *DB) migrateRiver(ctx context.Context) error {
+func (db *DB) migrateRiver(ctx context.Context, w *sql.DB) error {
 	var err error
 	if db.Dialect == Postgres {
 		var m *rivermigrate.Migrator[*sql.Tx]
-		m, err = rivermigrate.New(riverdatabasesql.New(db.W), nil)
+		m, err = rivermigrate.New(riverdatabasesql.New(w), nil)
 		if err == nil {
 			_, err = m.Migrate(ctx, rivermigrate.DirectionUp, nil)
 		}
@@ -207,13 +261,8 @@ func (db *DB) migrateRiver(ctx context.Context) error {
 	return err
 }
 
-// Ping checks the writer (and the reader, when separate).
+// Ping checks the primary. Replicas are not checked here: one that is down
+// only moves reads to the primary (see ReplicaCheck).
 func (db *DB) Ping(ctx context.Context) error {
-	if err := db.W.PingContext(ctx); err != nil {
-		return err
-	}
-	if db.R != db.W {
-		return db.R.PingContext(ctx)
-	}
-	return nil
+	return db.W.PingContext(ctx)
 }

@@ -357,7 +357,7 @@ func (s *Store) EnsureDefaultOrg(ctx context.Context) (Org, error) {
 
 // ListOrgIDs returns every org id (periodic jobs walk them).
 func (s *Store) ListOrgIDs(ctx context.Context) ([]string, error) {
-	rows, err := s.DB.R.QueryContext(ctx, `SELECT id FROM orgs ORDER BY id`)
+	rows, err := s.DB.reader(ctx).QueryContext(ctx, `SELECT id FROM orgs ORDER BY id`)
 	if err != nil {
 		return nil, fmt.Errorf("list orgs: %w", err)
 	}
@@ -394,7 +394,7 @@ func (s *Store) CreateUser(ctx context.Context, u User) (User, error) {
 func (s *Store) UserByEmail(ctx context.Context, orgID, email string) (User, error) {
 	var u User
 	var created int64
-	err := s.DB.R.QueryRowContext(ctx, `SELECT id, org_id, email, password_hash, role, created_at FROM users WHERE org_id = $1 AND lower(email) = lower($2) AND disabled_at IS NULL`,
+	err := s.DB.reader(ctx).QueryRowContext(ctx, `SELECT id, org_id, email, password_hash, role, created_at FROM users WHERE org_id = $1 AND lower(email) = lower($2) AND disabled_at IS NULL`,
 		orgID, email).Scan(&u.ID, &u.OrgID, &u.Email, &u.PasswordHash, &u.Role, &created)
 	if errors.Is(err, sql.ErrNoRows) {
 		return User{}, ErrNotFound
@@ -408,7 +408,7 @@ func (s *Store) UserByEmail(ctx context.Context, orgID, email string) (User, err
 
 // ListUsers lists an org's users.
 func (s *Store) ListUsers(ctx context.Context, orgID string) ([]User, error) {
-	rows, err := s.DB.R.QueryContext(ctx, `SELECT id, org_id, email, role, created_at FROM users WHERE org_id = $1 AND disabled_at IS NULL ORDER BY email`, orgID)
+	rows, err := s.DB.reader(ctx).QueryContext(ctx, `SELECT id, org_id, email, role, created_at FROM users WHERE org_id = $1 AND disabled_at IS NULL ORDER BY email`, orgID)
 	if err != nil {
 		return nil, fmt.Errorf("list users: %w", err)
 	}
@@ -461,7 +461,7 @@ func (s *Store) APITokenByHash(ctx context.Context, hash string) (APIToken, erro
 
 // ListAPITokens lists an org's tokens (never their values).
 func (s *Store) ListAPITokens(ctx context.Context, orgID string) ([]APIToken, error) {
-	rows, err := s.DB.R.QueryContext(ctx, `SELECT id, org_id, name, role, created_at, revoked_at FROM api_tokens WHERE org_id = $1 ORDER BY created_at DESC, id DESC`, orgID)
+	rows, err := s.DB.reader(ctx).QueryContext(ctx, `SELECT id, org_id, name, role, created_at, revoked_at FROM api_tokens WHERE org_id = $1 ORDER BY created_at DESC, id DESC`, orgID)
 	if err != nil {
 		return nil, fmt.Errorf("list tokens: %w", err)
 	}
@@ -578,7 +578,7 @@ func (s *Store) IntegrationByTokenHash(ctx context.Context, hash string) (Integr
 
 // GetIntegration loads one integration of the org.
 func (s *Store) GetIntegration(ctx context.Context, orgID, id string) (Integration, error) {
-	in, err := scanIntegration(s.DB.R.QueryRowContext(ctx, `SELECT `+integrationCols+` FROM integrations WHERE org_id = $1 AND id = $2`, orgID, id))
+	in, err := scanIntegration(s.DB.reader(ctx).QueryRowContext(ctx, `SELECT `+integrationCols+` FROM integrations WHERE org_id = $1 AND id = $2`, orgID, id))
 	if errors.Is(err, sql.ErrNoRows) {
 		return Integration{}, ErrNotFound
 	}
@@ -587,7 +587,7 @@ func (s *Store) GetIntegration(ctx context.Context, orgID, id string) (Integrati
 
 // ListIntegrations lists the org's integrations.
 func (s *Store) ListIntegrations(ctx context.Context, orgID string) ([]Integration, error) {
-	rows, err := s.DB.R.QueryContext(ctx, `SELECT `+integrationCols+` FROM integrations WHERE org_id = $1 AND disabled_at IS NULL ORDER BY source, name`, orgID)
+	rows, err := s.DB.reader(ctx).QueryContext(ctx, `SELECT `+integrationCols+` FROM integrations WHERE org_id = $1 AND disabled_at IS NULL ORDER BY source, name`, orgID)
 	if err != nil {
 		return nil, fmt.Errorf("list integrations: %w", err)
 	}

@@ -72,7 +72,7 @@ func (s *Store) ListIncidents(ctx context.Context, orgID string, f IncidentFilte
 	if f.Cursor != nil {
 		w.add("(i.created_at < ? OR (i.created_at = ? AND i.id < ?))", f.Cursor.At, f.Cursor.At, f.Cursor.ID)
 	}
-	rows, err := s.DB.R.QueryContext(ctx, `SELECT `+incidentCols+incidentFrom+w.sql()+fmt.Sprintf(` ORDER BY i.created_at DESC, i.id DESC LIMIT %d`, f.Limit+1), w.args...)
+	rows, err := s.DB.reader(ctx).QueryContext(ctx, `SELECT `+incidentCols+incidentFrom+w.sql()+fmt.Sprintf(` ORDER BY i.created_at DESC, i.id DESC LIMIT %d`, f.Limit+1), w.args...)
 	if err != nil {
 		return nil, "", fmt.Errorf("list incidents: %w", err)
 	}
@@ -98,7 +98,7 @@ func trimPage[T any](out []T, limit int, key func(T) (time.Time, string)) ([]T, 
 
 // IncidentCounts counts an org's incidents per status.
 func (s *Store) IncidentCounts(ctx context.Context, orgID string) (map[string]int, error) {
-	rows, err := s.DB.R.QueryContext(ctx, `SELECT status, count(*) FROM incidents WHERE org_id = $1 GROUP BY status`, orgID)
+	rows, err := s.DB.reader(ctx).QueryContext(ctx, `SELECT status, count(*) FROM incidents WHERE org_id = $1 GROUP BY status`, orgID)
 	if err != nil {
 		return nil, fmt.Errorf("count incidents: %w", err)
 	}
@@ -117,7 +117,7 @@ func (s *Store) IncidentCounts(ctx context.Context, orgID string) (map[string]in
 
 // GetIncident loads one incident of the org.
 func (s *Store) GetIncident(ctx context.Context, orgID, id string) (Incident, error) {
-	in, err := scanIncident(s.DB.R.QueryRowContext(ctx, `SELECT `+incidentCols+incidentFrom+`WHERE i.org_id = $1 AND i.id = $2`, orgID, id))
+	in, err := scanIncident(s.DB.reader(ctx).QueryRowContext(ctx, `SELECT `+incidentCols+incidentFrom+`WHERE i.org_id = $1 AND i.id = $2`, orgID, id))
 	if errors.Is(err, sql.ErrNoRows) {
 		return Incident{}, ErrNotFound
 	}
@@ -164,7 +164,7 @@ func (s *Store) ListAlerts(ctx context.Context, orgID string, f AlertFilter) ([]
 	if f.Cursor != nil {
 		w.add("(first_received_at < ? OR (first_received_at = ? AND id < ?))", f.Cursor.At, f.Cursor.At, f.Cursor.ID)
 	}
-	rows, err := s.DB.R.QueryContext(ctx, `SELECT `+alertCols+` FROM alerts`+w.sql()+fmt.Sprintf(` ORDER BY first_received_at DESC, id DESC LIMIT %d`, f.Limit+1), w.args...)
+	rows, err := s.DB.reader(ctx).QueryContext(ctx, `SELECT `+alertCols+` FROM alerts`+w.sql()+fmt.Sprintf(` ORDER BY first_received_at DESC, id DESC LIMIT %d`, f.Limit+1), w.args...)
 	if err != nil {
 		return nil, "", fmt.Errorf("list alerts: %w", err)
 	}
@@ -183,7 +183,7 @@ func (s *Store) IncidentAlerts(ctx context.Context, orgID, incidentID string) ([
 	// avoids a sort but visits every alert of the org, which SQLite (without
 	// statistics) and PostgreSQL (before ANALYZE) both chose; alerts_incident
 	// finds the incident's few alerts directly.
-	rows, err := s.DB.R.QueryContext(ctx, `SELECT `+alertCols+` FROM alerts WHERE org_id || '' = $1 AND incident_id = $2 ORDER BY first_received_at, id LIMIT 1000`, orgID, incidentID)
+	rows, err := s.DB.reader(ctx).QueryContext(ctx, `SELECT `+alertCols+` FROM alerts WHERE org_id || '' = $1 AND incident_id = $2 ORDER BY first_received_at, id LIMIT 1000`, orgID, incidentID)
 	if err != nil {
 		return nil, fmt.Errorf("list incident alerts: %w", err)
 	}
@@ -196,7 +196,7 @@ func (s *Store) RelatedAlerts(ctx context.Context, orgID, incidentID, service, n
 	if service == "" && namespace == "" {
 		return []Alert{}, nil
 	}
-	rows, err := s.DB.R.QueryContext(ctx, `SELECT `+alertCols+` FROM alerts WHERE org_id = $1 AND (incident_id IS NULL OR incident_id <> $2)
+	rows, err := s.DB.reader(ctx).QueryContext(ctx, `SELECT `+alertCols+` FROM alerts WHERE org_id = $1 AND (incident_id IS NULL OR incident_id <> $2)
 AND last_received_at >= $3 AND (($4 <> '' AND service = $4) OR ($5 <> '' AND namespace = $5)) ORDER BY last_received_at DESC LIMIT $6`,
 		orgID, incidentID, Micro(since), service, namespace, limit)
 	if err != nil {
@@ -207,7 +207,7 @@ AND last_received_at >= $3 AND (($4 <> '' AND service = $4) OR ($5 <> '' AND nam
 
 // Timeline lists an incident's timeline, oldest first.
 func (s *Store) Timeline(ctx context.Context, orgID, incidentID string) ([]TimelineEvent, error) {
-	rows, err := s.DB.R.QueryContext(ctx, `SELECT id, incident_id, at, kind, message, data FROM timeline_events WHERE org_id = $1 AND incident_id = $2 ORDER BY at, id LIMIT 5000`, orgID, incidentID)
+	rows, err := s.DB.reader(ctx).QueryContext(ctx, `SELECT id, incident_id, at, kind, message, data FROM timeline_events WHERE org_id = $1 AND incident_id = $2 ORDER BY at, id LIMIT 5000`, orgID, incidentID)
 	if err != nil {
 		return nil, fmt.Errorf("list timeline: %w", err)
 	}
@@ -260,12 +260,12 @@ func getInvestigation(ctx context.Context, q querier, orgID, id string) (Investi
 
 // GetInvestigation loads an investigation with its steps.
 func (s *Store) GetInvestigation(ctx context.Context, orgID, id string) (Investigation, error) {
-	return getInvestigation(ctx, s.DB.R, orgID, id)
+	return getInvestigation(ctx, s.DB.reader(ctx), orgID, id)
 }
 
 // IncidentInvestigations lists an incident's investigations, newest first, without steps.
 func (s *Store) IncidentInvestigations(ctx context.Context, orgID, incidentID string) ([]Investigation, error) {
-	rows, err := s.DB.R.QueryContext(ctx, `SELECT `+investigationCols+` FROM investigations WHERE org_id = $1 AND incident_id = $2 ORDER BY created_at DESC, id DESC`, orgID, incidentID)
+	rows, err := s.DB.reader(ctx).QueryContext(ctx, `SELECT `+investigationCols+` FROM investigations WHERE org_id = $1 AND incident_id = $2 ORDER BY created_at DESC, id DESC`, orgID, incidentID)
 	if err != nil {
 		return nil, fmt.Errorf("list investigations: %w", err)
 	}
@@ -333,7 +333,7 @@ type QueueCount struct {
 
 // QueueCounts reads River's job table grouped by queue and state.
 func (s *Store) QueueCounts(ctx context.Context) ([]QueueCount, error) {
-	rows, err := s.DB.R.QueryContext(ctx, `SELECT queue, state, count(*) FROM river_job GROUP BY queue, state`)
+	rows, err := s.DB.reader(ctx).QueryContext(ctx, `SELECT queue, state, count(*) FROM river_job GROUP BY queue, state`)
 	if err != nil {
 		return nil, fmt.Errorf("count jobs: %w", err)
 	}

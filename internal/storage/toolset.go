@@ -55,7 +55,7 @@ func nullJSON(b json.RawMessage) any {
 
 // ListToolsetSettings returns the org's toolset rows, by name.
 func (s *Store) ListToolsetSettings(ctx context.Context, orgID string) ([]ToolsetSetting, error) {
-	rows, err := s.DB.R.QueryContext(ctx, `SELECT `+toolsetCols+` FROM toolset_settings WHERE org_id = $1 ORDER BY name`, orgID)
+	rows, err := s.DB.reader(ctx).QueryContext(ctx, `SELECT `+toolsetCols+` FROM toolset_settings WHERE org_id = $1 ORDER BY name`, orgID)
 	if err != nil {
 		return nil, fmt.Errorf("list toolset settings: %w", err)
 	}

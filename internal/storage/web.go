@@ -120,7 +120,7 @@ func (s *Store) InvestigationVerdicts(ctx context.Context, orgID string, ids []s
 		args = append(args, id)
 		ph = append(ph, fmt.Sprintf("$%d", len(args)))
 	}
-	rows, err := s.DB.R.QueryContext(ctx, `SELECT id, report FROM investigations WHERE org_id = $1 AND report IS NOT NULL AND id IN (`+strings.Join(ph, ",")+`)`, args...)
+	rows, err := s.DB.reader(ctx).QueryContext(ctx, `SELECT id, report FROM investigations WHERE org_id = $1 AND report IS NOT NULL AND id IN (`+strings.Join(ph, ",")+`)`, args...)
 	if err != nil {
 		return nil, fmt.Errorf("load verdicts: %w", err)
 	}

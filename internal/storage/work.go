@@ -110,7 +110,7 @@ type JobRun struct {
 
 // ListJobRuns lists recorded periodic runs of an org, newest first.
 func (s *Store) ListJobRuns(ctx context.Context, orgID string, limit int) ([]JobRun, error) {
-	rows, err := s.DB.R.QueryContext(ctx, `SELECT kind, period, affected, ran_by, finished_at FROM job_runs WHERE org_id = $1 ORDER BY finished_at DESC LIMIT $2`, orgID, limit)
+	rows, err := s.DB.reader(ctx).QueryContext(ctx, `SELECT kind, period, affected, ran_by, finished_at FROM job_runs WHERE org_id = $1 ORDER BY finished_at DESC LIMIT $2`, orgID, limit)
 	if err != nil {
 		return nil, fmt.Errorf("list job runs: %w", err)
 	}
