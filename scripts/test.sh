@@ -27,6 +27,7 @@
 #   TEST_REDIS_URL           redis://127.0.0.1:6379/0 (or the caller's; unset = skip)
 #   AURORA_TEST_BINARY       absolute path of the freshly built cmd/aurora binary
 #   AURORA_TEST_ALERTMANAGER /usr/bin/prometheus-alertmanager, when installed
+#   AURORA_TEST_WEAVIATE     weaviate-server built into $HOME/.cache/aurora-ci/
 #   CI                       passed through; with CI=true the Go tests FAIL
 #                            instead of skipping when a service is unreachable
 #
@@ -157,9 +158,48 @@ else
   info "building staticcheck $STATICCHECK_VERSION in the background (pid $SC_PID, log $SC_LOG)"
 fi
 
+# --- weaviate-server: build it in the background too ------------------------
+# The knowledge base's Weaviate store (internal/kb/weaviate) is tested against
+# a real server, which the tests start on loopback ports with a temp data dir
+# (vectors come from Aurora, so no modules). Building it takes ~11 min cold on
+# 2 cores, so it starts now and is waited for just before the tests; cached
+# per Weaviate version and Go minor version like staticcheck.
+WEAVIATE_VERSION=v1.35.2
+WEAVIATE_DIR="$TOOLS_CACHE/weaviate-$WEAVIATE_VERSION-$GO_MINOR"
+WEAVIATE_PID=""
+WEAVIATE_LOG="$WORK_TMP/weaviate-build.log"
+weaviate_ok() {
+  [[ -x "$1" ]] || return 1
+  local meta
+  meta="$(go version -m "$1" 2>/dev/null)" || return 1
+  head -n 1 <<<"$meta" | grep -qE ": ${GO_MINOR}([.[:space:]]|$)" &&
+    grep -qE "^[[:space:]]+mod[[:space:]]+github\.com/weaviate/weaviate[[:space:]]+${WEAVIATE_VERSION}[[:space:]]" <<<"$meta"
+}
+if ! weaviate_ok "$WEAVIATE_DIR/weaviate-server"; then
+  mkdir -p "$TOOLS_CACHE"
+  build_weaviate='set -e
+    tmp="$(mktemp -d "$1.tmp.XXXXXX")"
+    trap '\''rm -rf "$tmp"'\'' EXIT
+    GOBIN="$tmp" GOFLAGS=-mod=mod go install "github.com/weaviate/weaviate/cmd/weaviate-server@$2"
+    mkdir -p "$1"
+    mv -f "$tmp/weaviate-server" "$1/weaviate-server"'
+  if command -v setsid >/dev/null 2>&1; then
+    setsid bash -c "$build_weaviate" _ "$WEAVIATE_DIR" "$WEAVIATE_VERSION" \
+      </dev/null >"$WEAVIATE_LOG" 2>&1 &
+  else
+    bash -c "$build_weaviate" _ "$WEAVIATE_DIR" "$WEAVIATE_VERSION" \
+      </dev/null >"$WEAVIATE_LOG" 2>&1 &
+  fi
+  WEAVIATE_PID=$!
+  info "building weaviate-server $WEAVIATE_VERSION in the background (pid $WEAVIATE_PID, log $WEAVIATE_LOG)"
+fi
+
 cleanup() {
   if [[ -n "$SC_PID" ]] && kill -0 "$SC_PID" 2>/dev/null; then
     kill -- "-$SC_PID" 2>/dev/null || kill "$SC_PID" 2>/dev/null || true
+  fi
+  if [[ -n "$WEAVIATE_PID" ]] && kill -0 "$WEAVIATE_PID" 2>/dev/null; then
+    kill -- "-$WEAVIATE_PID" 2>/dev/null || kill "$WEAVIATE_PID" 2>/dev/null || true
   fi
   rm -rf "$WORK_TMP"
 }
@@ -407,6 +447,22 @@ phase_end
 # --- phase: test -----------------------------------------------------------
 
 phase_start "test"
+if [[ -n "$WEAVIATE_PID" ]]; then
+  info "waiting for the weaviate-server build (pid $WEAVIATE_PID)"
+  if ! wait "$WEAVIATE_PID"; then
+    sed 's/^/    /' "$WEAVIATE_LOG" >&2 || true
+  fi
+  WEAVIATE_PID=""
+fi
+if [[ -n "${AURORA_TEST_WEAVIATE:-}" ]]; then
+  info "AURORA_TEST_WEAVIATE preset by caller: $AURORA_TEST_WEAVIATE"
+  export AURORA_TEST_WEAVIATE
+elif weaviate_ok "$WEAVIATE_DIR/weaviate-server"; then
+  export AURORA_TEST_WEAVIATE="$WEAVIATE_DIR/weaviate-server"
+else
+  # Under CI=true the Weaviate tests then fail (not skip).
+  loud "could not build weaviate-server $WEAVIATE_VERSION: the Weaviate tests will $(is_ci && echo FAIL || echo 'be SKIPPED')"
+fi
 # Packages named in the arguments replace ./...; flags alone keep ./... .
 has_pkg=false
 for a in "$@"; do
@@ -423,6 +479,7 @@ info "env: TEST_DATABASE_URL=$(redact_url "${TEST_DATABASE_URL:-<unset: skip>}")
 info "env: TEST_REDIS_URL=$(redact_url "${TEST_REDIS_URL:-<unset: skip>}")"
 info "env: AURORA_TEST_BINARY=$AURORA_TEST_BINARY"
 info "env: AURORA_TEST_ALERTMANAGER=${AURORA_TEST_ALERTMANAGER:-<unset: skip>}"
+info "env: AURORA_TEST_WEAVIATE=${AURORA_TEST_WEAVIATE:-<unset: skip>}"
 info "env: CI=${CI:-<unset>}"
 info "go test ${go_args[*]}"
 info "full log: $TEST_LOG (console hides === RUN/PAUSE/CONT and --- PASS lines)"

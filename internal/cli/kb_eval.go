@@ -44,7 +44,7 @@ func kbEvalMain(ctx context.Context, cfg *config.Config, args []string, stdout, 
 		fs.PrintDefaults()
 	}
 	dir := fs.String("dir", "testdata/kb", "labelled set: DIR/docs/*.md and DIR/queries.json")
-	variants := fs.Bool("variants", true, "also measure the built-in embedder's variants (mean weighting, no hashing, no bag of words, common component kept)")
+	variants := fs.Bool("variants", true, "also measure the built-in embedder's variants (mean weighting, no hashing, no bag of words, common component kept) and kb's hashing embedder")
 	asJSON := fs.Bool("json", false, "print the results as JSON")
 	misses := fs.Bool("misses", false, "list the queries each configuration missed in its top 5")
 	if err := fs.Parse(args); err != nil {
@@ -85,6 +85,9 @@ func kbEvalMain(ctx context.Context, cfg *config.Config, args []string, stdout, 
 				embedders = append(embedders, e)
 			}
 		}
+		// The hashing embedder kb uses when no other is available: words
+		// only, no meaning.
+		embedders = append(embedders, kb.NewHashEmbedder(256))
 	}
 	if p, ok := configured.(embed.Prober); ok && configured.Dimensions() == 0 {
 		if err := p.Probe(ctx); err != nil {
