@@ -96,6 +96,14 @@ func open(ctx context.Context, cfg *config.Config, log *slog.Logger, out io.Writ
 		return nil, fmt.Errorf("AURORA_SECRET_KEY: %w", err)
 	}
 	a.secrets = &secret.Store{Keys: kr, Backend: a.store}
+	if cfg.Vault.Addr != "" {
+		v := cfg.Vault
+		if a.secrets.Vault, err = secret.NewVault(ctx, secret.VaultConfig{Addr: v.Addr, Token: v.Token, RoleID: v.RoleID, SecretID: v.SecretID,
+			AppRoleMount: v.AppRoleMount, Mount: v.KVMount, Prefix: v.PathPrefix}); err != nil {
+			db.Close()
+			return nil, fmt.Errorf("VAULT_ADDR: %w", err)
+		}
+	}
 	if cfg.Redis.URL != "" {
 		rdb, err := redisx.New(cfg.Redis.URL, redisx.TLS{CACerts: cfg.Redis.SSLCACerts, CertReqs: cfg.Redis.SSLCertReqs})
 		if err != nil {

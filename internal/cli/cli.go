@@ -72,6 +72,8 @@ Other commands:
   integrations create --source S --name N     create a webhook integration; prints its token once
   tokens create --role R [--name N]           create an API token; prints it once
   users create --email E --role R [--password P]
+  secrets migrate --to vault|local             move every stored secret to Vault or back into the database
+  secrets rotate                              re-encrypt local secrets with the first AURORA_SECRET_KEY key
   bench ingest [flags]                        load-test alert intake against a running Aurora
   bench chat --connections N                  open N idle chat connections to a chatbot; print held count and its memory
   investigate --bundle DIR [--format F]       investigate an evidence bundle offline (json or markdown)
@@ -164,6 +166,8 @@ func Main(ctx context.Context, args []string, stdout, stderr io.Writer, getenv f
 		return 0
 	case "integrations", "tokens", "users":
 		return manage(ctx, cfg, log, stdout, stderr, cmd, args)
+	case "secrets":
+		return secretsMain(ctx, cfg, log, stdout, stderr, args)
 	case "kb":
 		if len(args) > 0 && args[0] == "eval" {
 			return kbEvalMain(ctx, cfg, args[1:], stdout, stderr)

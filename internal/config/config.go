@@ -31,7 +31,7 @@ type Config struct {
 	Jobs          Jobs          `group:"Jobs"`
 	Redis         Redis         `group:"Redis"`
 	Weaviate      Weaviate      `group:"Weaviate" reserved:"true"`
-	Vault         Vault         `group:"Vault" reserved:"true"`
+	Vault         Vault         `group:"Vault"`
 	ObjectStorage ObjectStorage `group:"Object storage" reserved:"true"`
 	SetupCache    SetupCache    `group:"Setup cache" reserved:"true"`
 	LLM           LLM           `group:"LLM" reserved:"true"`
@@ -122,11 +122,15 @@ type Weaviate struct {
 	ReplicationFactor int    `env:"WEAVIATE_REPLICATION_FACTOR" envDefault:"0" check:"min=0" desc:"Copies of each Aurora collection kept by a Weaviate cluster; 0 uses the cluster's default. Reads and writes use QUORUM consistency."`
 }
 
-// Vault configures the external secret store (reserved).
+// Vault configures the external secret store (internal/secret).
 type Vault struct {
-	Addr    string `env:"VAULT_ADDR" check:"url=http|https" desc:"Vault (KV v2) address; unset keeps secrets encrypted in the database."`
-	Token   string `env:"VAULT_TOKEN" secret:"true" desc:"Vault token."`
-	KVMount string `env:"VAULT_KV_MOUNT" envDefault:"secret" desc:"Mount path of the KV v2 engine."`
+	Addr         string `env:"VAULT_ADDR" check:"url=http|https" desc:"Vault (KV v2) address; set, new secrets are written to Vault and the database keeps only their paths; unset keeps secrets encrypted in the database. aurora secrets migrate moves existing ones."`
+	Token        string `env:"VAULT_TOKEN" secret:"true" desc:"Vault token; or use AppRole (VAULT_ROLE_ID and VAULT_SECRET_ID)."`
+	RoleID       string `env:"VAULT_ROLE_ID" desc:"AppRole role ID, with VAULT_SECRET_ID, when VAULT_TOKEN is unset; Aurora logs in again when the token expires."`
+	SecretID     string `env:"VAULT_SECRET_ID" secret:"true" desc:"AppRole secret ID."`
+	AppRoleMount string `env:"VAULT_APPROLE_MOUNT" envDefault:"approle" desc:"Mount path of the AppRole auth method."`
+	KVMount      string `env:"VAULT_KV_MOUNT" envDefault:"secret" desc:"Mount path of the KV v2 engine."`
+	PathPrefix   string `env:"VAULT_PATH_PREFIX" envDefault:"aurora" desc:"Path under the KV mount where Aurora keeps its secrets, one entry per value at <prefix>/<org id>/<id>."`
 }
 
 // ObjectStorage configures S3-compatible object storage (reserved).

@@ -49,7 +49,7 @@ func TestDefaults(t *testing.T) {
 		Jobs:          Jobs{WorkerConcurrency: 10, SchedulerInterval: time.Minute, JobTimeout: 10 * time.Minute, RescueAfter: 11 * time.Minute},
 		Redis:         Redis{SSLCertReqs: "required"},
 		Weaviate:      Weaviate{Port: 8080, GRPCPort: 50051},
-		Vault:         Vault{KVMount: "secret"},
+		Vault:         Vault{KVMount: "secret", AppRoleMount: "approle", PathPrefix: "aurora"},
 		ObjectStorage: ObjectStorage{UseSSL: true, CacheEnabled: true, CacheTTL: 300 * time.Second},
 		SetupCache:    SetupCache{Enabled: true, TTL: 300 * time.Second},
 		LLM:           LLM{AgentRecursionLimit: 240},

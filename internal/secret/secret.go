@@ -9,6 +9,7 @@ import (
 	"crypto/cipher"
 	"crypto/rand"
 	"encoding/base64"
+	"encoding/hex"
 	"errors"
 	"fmt"
 	"os"
@@ -113,18 +114,36 @@ type Backend interface {
 	DeleteSecret(ctx context.Context, orgID, ref string) error
 }
 
-// Store is the local secrets store: values sealed in the database.
+// Store keeps secret values: sealed in the database (the local store), or
+// in Vault when Vault is set. Either way the tables that use a secret hold
+// only its reference, the id of its secrets row; a row of a value in Vault
+// holds the Vault path (key id VaultKeyID), so moving values between
+// backends (Migrate) never changes a reference.
 type Store struct {
 	Keys    *Keyring
 	Backend Backend
+	// Vault, when set, receives every new value.
+	Vault *Vault
 }
 
 func aad(orgID string) []byte { return []byte("aurora-secret:" + orgID) }
 
 // Put stores a value and returns the reference to keep in a table.
 func (s *Store) Put(ctx context.Context, orgID, name string, value []byte) (string, error) {
-	keyID, ct := s.Keys.Seal(value, aad(orgID))
-	return s.Backend.PutSecret(ctx, orgID, name, keyID, ct)
+	if s.Vault == nil {
+		keyID, ct := s.Keys.Seal(value, aad(orgID))
+		return s.Backend.PutSecret(ctx, orgID, name, keyID, ct)
+	}
+	path := s.Vault.NewPath(orgID)
+	if err := s.Vault.Write(ctx, path, value); err != nil {
+		return "", err
+	}
+	ref, err := s.Backend.PutSecret(ctx, orgID, name, VaultKeyID, []byte(path))
+	if err != nil {
+		_ = s.Vault.Delete(context.WithoutCancel(ctx), path)
+		return "", err
+	}
+	return ref, nil
 }
 
 // Get returns the value behind a reference.
@@ -133,10 +152,44 @@ func (s *Store) Get(ctx context.Context, orgID, ref string) ([]byte, error) {
 	if err != nil {
 		return nil, err
 	}
-	return s.Keys.Open(keyID, ct, aad(orgID))
+	return s.open(ctx, orgID, keyID, ct)
 }
 
-// Delete removes a value.
+// open returns the value of a row: unsealed, or read from Vault.
+func (s *Store) open(ctx context.Context, orgID, keyID string, ct []byte) ([]byte, error) {
+	if keyID != VaultKeyID {
+		return s.Keys.Open(keyID, ct, aad(orgID))
+	}
+	if s.Vault == nil {
+		return nil, errors.New("secret is kept in Vault but VAULT_ADDR is not set")
+	}
+	if !s.Vault.Owns(orgID, string(ct)) {
+		return nil, fmt.Errorf("secret's Vault path %q is outside the org's prefix", ct)
+	}
+	return s.Vault.Read(ctx, string(ct))
+}
+
+// Delete removes a value. The row goes first: a Vault entry left behind
+// by a failure is unreachable, never a reference to nothing.
 func (s *Store) Delete(ctx context.Context, orgID, ref string) error {
-	return s.Backend.DeleteSecret(ctx, orgID, ref)
+	keyID, ct, err := s.Backend.GetSecret(ctx, orgID, ref)
+	if err != nil {
+		// Nothing to look at (already gone): deleting stays idempotent.
+		return s.Backend.DeleteSecret(ctx, orgID, ref)
+	}
+	if err := s.Backend.DeleteSecret(ctx, orgID, ref); err != nil {
+		return err
+	}
+	if keyID == VaultKeyID && s.Vault != nil && s.Vault.Owns(orgID, string(ct)) {
+		return s.Vault.Delete(ctx, string(ct))
+	}
+	return nil
+}
+
+func newID() string {
+	b := make([]byte, 16)
+	if _, err := rand.Read(b); err != nil {
+		panic(err)
+	}
+	return hex.EncodeToString(b)
 }
