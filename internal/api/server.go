@@ -17,6 +17,7 @@ import (
 	"github.com/aurora-oss/aurora/internal/auth"
 	"github.com/aurora-oss/aurora/internal/event"
 	"github.com/aurora-oss/aurora/internal/incident"
+	"github.com/aurora-oss/aurora/internal/kb/library"
 	"github.com/aurora-oss/aurora/internal/llm"
 	"github.com/aurora-oss/aurora/internal/metric"
 	"github.com/aurora-oss/aurora/internal/secret"
@@ -66,6 +67,8 @@ type Options struct {
 	// LLM resolves the configured language models (nil: no model is
 	// configured; /api/v1/llm says so).
 	LLM *llm.Router
+	// KB is the knowledge base (nil: its routes answer 503).
+	KB *library.Service
 }
 
 // SessionAuthenticator authenticates a browser session (the web UI's
@@ -191,6 +194,12 @@ func (s *Server) routes() []route {
 		{"PUT /api/v1/toolsets/{name}", auth.Admin, s.putToolset},
 		{"DELETE /api/v1/toolsets/{name}", auth.Admin, s.deleteToolset},
 		{"POST /api/v1/toolsets/{name}/test", auth.Admin, s.testToolset},
+		{"POST /api/v1/kb/documents", auth.Editor, s.uploadKBDocument},
+		{"GET /api/v1/kb/documents", auth.Viewer, s.listKBDocuments},
+		{"GET /api/v1/kb/documents/{id}", auth.Viewer, s.getKBDocument},
+		{"DELETE /api/v1/kb/documents/{id}", auth.Editor, s.deleteKBDocument},
+		{"GET /api/v1/kb/search", auth.Viewer, s.searchKB},
+		{"POST /api/v1/incidents/{id}/feedback", auth.Editor, s.postIncidentFeedback},
 	}
 }
 

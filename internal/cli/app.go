@@ -20,6 +20,8 @@ import (
 	"github.com/aurora-oss/aurora/internal/incident"
 	"github.com/aurora-oss/aurora/internal/investigate"
 	"github.com/aurora-oss/aurora/internal/jobs"
+	"github.com/aurora-oss/aurora/internal/kb/kbtool"
+	"github.com/aurora-oss/aurora/internal/kb/library"
 	"github.com/aurora-oss/aurora/internal/llm"
 	"github.com/aurora-oss/aurora/internal/metric"
 	"github.com/aurora-oss/aurora/internal/redact"
@@ -53,6 +55,10 @@ type app struct {
 	queue     *jobs.Queue
 	processID string
 	org       storage.Org
+	// kb is the knowledge base; kbReindex is set when the embedder changed
+	// and every document must be indexed again (see wireKB).
+	kb        *library.Service
+	kbReindex bool
 }
 
 func newLogger(cfg *config.Config, w io.Writer) *slog.Logger {
@@ -154,6 +160,10 @@ func open(ctx context.Context, cfg *config.Config, log *slog.Logger, out io.Writ
 		a.close()
 		return nil, err
 	}
+	if err := a.wireKB(ctx, work); err != nil {
+		a.close()
+		return nil, err
+	}
 	if cfg.Jobs.RescueAfter <= cfg.Jobs.JobTimeout {
 		a.close()
 		return nil, errors.New("AURORA_JOB_RESCUE_AFTER must be greater than AURORA_JOB_TIMEOUT")
@@ -164,12 +174,18 @@ func open(ctx context.Context, cfg *config.Config, log *slog.Logger, out io.Writ
 		OnInvestigation: func(outcome string, d time.Duration) {
 			a.metrics.Investigations.WithLabelValues(outcome).Inc()
 			a.metrics.InvestigationDuration.WithLabelValues(outcome).Observe(d.Seconds())
-		}, Chat: a.chatRunner(), ChatRetention: cfg.Chat.Retention})
+		}, Chat: a.chatRunner(), ChatRetention: cfg.Chat.Retention, KB: a.kb})
 	if err != nil {
 		a.close()
 		return nil, err
 	}
 	a.incidents.Jobs = a.queue
+	a.kb.Queue = a.queue
+	if a.kbReindex {
+		if err := a.kb.Reindex(ctx); err != nil {
+			a.log.Error("knowledge base: re-index", "err", err)
+		}
+	}
 	return a, nil
 }
 
@@ -321,11 +337,19 @@ func (a *app) toolsFor(ctx context.Context, orgID string) (*toolset.Registry, []
 				nc = append(nc, s)
 			}
 		case "llm":
+		case "knowledge_base", "past_incidents": // kb.search, below
 		default:
 			nc = append(nc, s)
 		}
 	}
-	return res.Tools, nc, nil
+	if a.kb == nil {
+		return res.Tools, nc, nil
+	}
+	tools, err := kbtool.With(res.Tools, a.kb, orgID)
+	if err != nil {
+		return nil, nil, err
+	}
+	return tools, nc, nil
 }
 
 // wireAgent builds the model router once for the process and gives

@@ -80,6 +80,8 @@ Other commands:
   snapshot [KIND/NAME] --out DIR [--namespace NS] [--context C]
                                               write an evidence bundle from a live cluster (read-only)
   eval DIR…                                   run scenario bundles against their expected.json
+  kb add [--tags T] [--source-url U] PATH…   add or replace knowledge-base files (folders too)
+  kb search QUERY…                            search the knowledge base (hybrid)
   kb eval [--dir DIR]                         knowledge-base retrieval quality: recall@5 and MRR per embedder and mode
 
 Configuration comes from environment variables: see docs/configuration.md.
@@ -172,8 +174,7 @@ func Main(ctx context.Context, args []string, stdout, stderr io.Writer, getenv f
 		if len(args) > 0 && args[0] == "eval" {
 			return kbEvalMain(ctx, cfg, args[1:], stdout, stderr)
 		}
-		fmt.Fprintln(stderr, "usage: aurora kb eval [flags]   (see aurora kb eval -h)")
-		return 2
+		return kbMain(ctx, cfg, log, args, stdout, stderr)
 	}
 	fmt.Fprintf(stderr, "aurora: unknown command %q\n\n%s", cmd, usage)
 	return 2
@@ -240,6 +241,7 @@ func runRoles(ctx context.Context, cfg *config.Config, log *slog.Logger, out io.
 		opts.ChatURL = cfg.Server.ChatURL
 		opts.Toolsets = a.toolsets
 		opts.LLM = a.llm
+		opts.KB = a.kb
 		// Workers and schedulers serve only health and metrics.
 		h := api.NewOps(opts)
 		if serve {

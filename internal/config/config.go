@@ -38,6 +38,7 @@ type Config struct {
 	Embedding     Embedding     `group:"Embeddings" reserved:"true"`
 	Toolsets      Toolsets      `group:"Toolsets"`
 	Chat          Chat          `group:"Chat"`
+	KnowledgeBase KnowledgeBase `group:"Knowledge base"`
 }
 
 // Server configures the HTTP listener and process-wide behaviour.
@@ -181,6 +182,13 @@ type Embedding struct {
 	Model    string `env:"EMBEDDING_MODEL" desc:"Embedding model: required for openai and ollama; for t2v-transformers it only names the vector space (the container serves one model); empty for builtin."`
 	URL      string `env:"EMBEDDING_URL" check:"url=http|https" desc:"Base URL of the embedding service; required for t2v-transformers, openai and ollama (never guessed)."`
 	APIKey   string `env:"EMBEDDING_API_KEY" secret:"true" desc:"Bearer token sent to an OpenAI-compatible embedding service."`
+}
+
+// KnowledgeBase configures document ingestion (docs/knowledge-base.md).
+type KnowledgeBase struct {
+	ChunkSize      int `env:"KB_CHUNK_SIZE" envDefault:"1500" check:"min=200" desc:"Longest passage, in bytes, a knowledge-base document is cut into; passages never cross a heading."`
+	ChunkOverlap   int `env:"KB_CHUNK_OVERLAP" envDefault:"200" check:"min=0" desc:"Bytes consecutive passages of one long section share, so a sentence cut at a boundary is whole in one of them; less than half of KB_CHUNK_SIZE."`
+	MaxUploadBytes int `env:"KB_MAX_UPLOAD_BYTES" envDefault:"20971520" check:"min=1" desc:"Largest knowledge-base file accepted (API, CLI and UI); larger uploads get 413."`
 }
 
 // Toolsets configures where investigations gather evidence (SearXNG is

@@ -54,6 +54,7 @@ func TestDefaults(t *testing.T) {
 		SetupCache:    SetupCache{Enabled: true, TTL: 300 * time.Second},
 		LLM:           LLM{AgentRecursionLimit: 240},
 		Chat:          Chat{MaxMessageBytes: 16 << 10, RateLimit: 20, IdleTimeout: 90 * time.Second, ConfirmTimeout: 5 * time.Minute, Retention: 90 * 24 * time.Hour},
+		KnowledgeBase: KnowledgeBase{ChunkSize: 1500, ChunkOverlap: 200, MaxUploadBytes: 20 << 20},
 	}
 	if !reflect.DeepEqual(*c, want) {
 		t.Errorf("defaults:\n got %+v\nwant %+v", *c, want)

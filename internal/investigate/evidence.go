@@ -111,6 +111,17 @@ func evidencePlan(alerts []storage.Alert, tools *toolset.Registry) []toolCall {
 		if args, ok := toolset.AlertRuleArgs(a.Source, a.Name, a.Labels, links, a.StartsAt); ok {
 			add("prometheus.alert_rule", args)
 		}
+		// The knowledge base: runbook passages for the alert (the document
+		// its runbook_url annotation names first) and helpful past
+		// incidents like it — evidence to read, never proof of the cause.
+		if q := strings.TrimSpace(strings.Join([]string{a.Name, a.Service, a.Title}, " ")); q != "" {
+			args := map[string]any{"query": q}
+			if u := a.Annotations["runbook_url"]; u != "" {
+				args["runbook_url"] = u
+			}
+			add("kb.search", args)
+			add("kb.search", map[string]any{"query": q, "kind": "incident"})
+		}
 	}
 	if len(alerts) > 0 {
 		add("prometheus.alerts", map[string]any{})

@@ -73,6 +73,9 @@ type Options struct {
 	Chat ChatTurns
 	// ChatRetention deletes chat sessions quiet for this long (0: never).
 	ChatRetention time.Duration
+	// KB indexes knowledge-base documents (see kb.go); nil on processes
+	// that do not.
+	KB KBIngester
 }
 
 // Queue is the River client plus Aurora's job kinds.
@@ -107,11 +110,13 @@ func New(db *storage.DB, o Options) (*Queue, error) {
 		river.AddWorker(workers, &investigationWorker{q: q})
 		river.AddWorker(workers, &maintenanceWorker{q: q})
 		river.AddWorker(workers, &chatWorker{q: q})
+		river.AddWorker(workers, &kbWorker{q: q})
 		cfg.Workers = workers
 		cfg.Queues = map[string]river.QueueConfig{
 			QueueInvestigations: {MaxWorkers: max(o.Concurrency, 1)},
 			QueueMaintenance:    {MaxWorkers: 1},
 			QueueChat:           {MaxWorkers: chatConcurrency},
+			QueueKB:             {MaxWorkers: kbConcurrency},
 		}
 	}
 	c, err := river.NewClient(driver(db), cfg)
