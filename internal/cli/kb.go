@@ -20,6 +20,7 @@ import (
 	"github.com/aurora-oss/aurora/internal/kb/embed"
 	"github.com/aurora-oss/aurora/internal/kb/library"
 	"github.com/aurora-oss/aurora/internal/kb/parse"
+	"github.com/aurora-oss/aurora/internal/kb/weaviate"
 	"github.com/aurora-oss/aurora/internal/storage"
 )
 
@@ -37,7 +38,17 @@ func (a *app) wireKB(ctx context.Context, reindex bool) error {
 	if err != nil {
 		return err
 	}
-	a.kb = &library.Service{Store: a.store, Chunks: storage.NewKBStore(a.db), Embedder: e, Blobs: blobs,
+	// Chunks live in the database unless WEAVIATE_HOST names a Weaviate.
+	var chunks kb.Store = storage.NewKBStore(a.db)
+	if w := cfg.Weaviate; w.Host != "" {
+		ws, err := weaviate.New(weaviate.Config{Host: w.Host, Port: w.Port, GRPCPort: w.GRPCPort, Secure: w.Secure,
+			APIKey: w.APIKey, ReplicationFactor: w.ReplicationFactor})
+		if err != nil {
+			return err
+		}
+		chunks = ws
+	}
+	a.kb = &library.Service{Store: a.store, Chunks: chunks, Embedder: e, Blobs: blobs,
 		Opts: library.Options{ChunkSize: cfg.KnowledgeBase.ChunkSize, ChunkOverlap: cfg.KnowledgeBase.ChunkOverlap, MaxUploadBytes: int64(cfg.KnowledgeBase.MaxUploadBytes)},
 		Log:  a.log}
 	if !reindex {
