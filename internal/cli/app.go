@@ -48,6 +48,8 @@ type app struct {
 	incidents *incident.Service
 	runner    *investigate.Runner
 	toolsets  *toolconfig.Service
+	// webSearch is web.search over SEARXNG_URL (nil: not configured).
+	webSearch *toolset.SearXNG
 	// llm routes model calls (nil: no model configured); redact removes
 	// secrets, the configured provider keys included, from model input.
 	llm       *llm.Router
@@ -147,6 +149,12 @@ func open(ctx context.Context, cfg *config.Config, log *slog.Logger, out io.Writ
 		return nil, err
 	}
 	a.toolsets = toolconfig.New(a.store, a.secrets, env)
+	if u := cfg.Toolsets.SearXNGURL; u != "" {
+		if a.webSearch, err = toolset.NewSearXNG(u, nil); err != nil {
+			a.close()
+			return nil, fmt.Errorf("SEARXNG_URL: %w", err)
+		}
+	}
 	// Tools are the default org's (its settings, else the environment's)
 	// for callers that name no org; each investigation resolves its own
 	// org's through ToolsFor.
@@ -322,6 +330,9 @@ func toolEnv(cfg *config.Config) (toolconfig.Env, error) {
 // say why (the runner adds the language model's entry).
 func (a *app) toolsFor(ctx context.Context, orgID string) (*toolset.Registry, []investigate.NotChecked, error) {
 	res, err := a.toolsets.Resolve(ctx, orgID)
+	if err == nil {
+		res, err = withWebSearch(res, a.webSearch)
+	}
 	if err != nil {
 		return nil, nil, err
 	}

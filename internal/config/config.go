@@ -201,7 +201,7 @@ type Toolsets struct {
 	PrometheusBearerToken string `env:"PROMETHEUS_BEARER_TOKEN" secret:"true" desc:"Bearer token sent to PROMETHEUS_URL's host."`
 	PrometheusUsername    string `env:"PROMETHEUS_USERNAME" desc:"Basic-auth user for PROMETHEUS_URL (with PROMETHEUS_PASSWORD); not together with PROMETHEUS_BEARER_TOKEN."`
 	PrometheusPassword    string `env:"PROMETHEUS_PASSWORD" secret:"true" desc:"Basic-auth password for PROMETHEUS_URL."`
-	SearXNGURL            string `env:"SEARXNG_URL" check:"url=http|https" reserved:"true" desc:"SearXNG instance for web search; unset disables web search."`
+	SearXNGURL            string `env:"SEARXNG_URL" check:"url=http|https" desc:"SearXNG instance whose JSON API (json in its search.formats) gives investigations and chat the web.search tool; unset disables web search."`
 }
 
 // Load reads every variable through getenv (os.LookupEnv when nil), applies
