@@ -14,7 +14,6 @@ import (
 	"strings"
 	"time"
 
-	"github.com/aurora-oss/aurora/internal/blob"
 	"github.com/aurora-oss/aurora/internal/config"
 	"github.com/aurora-oss/aurora/internal/kb"
 	"github.com/aurora-oss/aurora/internal/kb/embed"
@@ -34,7 +33,7 @@ func (a *app) wireKB(ctx context.Context, reindex bool) error {
 	if err != nil {
 		return err
 	}
-	blobs, err := blob.NewLocal(filepath.Join(cfg.Server.DataDir, "blobs"))
+	blobs, err := blobStore(cfg)
 	if err != nil {
 		return err
 	}
