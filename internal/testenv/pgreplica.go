@@ -69,7 +69,9 @@ func serviceDir(t testing.TB, prefix string) string {
 // test runs as root, else as the test's own user.
 func asService(ctx context.Context, name string, args ...string) *exec.Cmd {
 	if os.Geteuid() == 0 {
-		return exec.CommandContext(ctx, "runuser", append([]string{"-u", "postgres", "--", name}, args...)...)
+		// setpriv execs the service itself (runuser would stay its parent),
+		// so stopping the command stops the service.
+		return exec.CommandContext(ctx, "setpriv", append([]string{"--reuid=postgres", "--regid=postgres", "--init-groups", "--", name}, args...)...)
 	}
 	return exec.CommandContext(ctx, name, args...)
 }
