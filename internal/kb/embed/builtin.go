@@ -312,11 +312,26 @@ func (b *Builtin) embedOne(text string) []float32 {
 	out := make([]float32, b.Dimensions())
 	unit(out[:b.dims], acc, 1)
 	if bag != nil {
-		// Half the squared norm each: measured against 0.3 and 0.7.
-		unit(out[:b.dims], acc, math.Sqrt(0.5))
-		unit(out[b.dims:], bag, math.Sqrt(0.5))
+		// Half the squared norm each: measured against 0.3 and 0.7. A
+		// part that came out zero (its words' signs cancelled in the bag)
+		// leaves the whole norm to the other, so the output stays unit.
+		share := math.Sqrt(0.5)
+		if isZero(acc) || isZero(bag) {
+			share = 1
+		}
+		unit(out[:b.dims], acc, share)
+		unit(out[b.dims:], bag, share)
 	}
 	return out
+}
+
+func isZero(v []float64) bool {
+	for _, x := range v {
+		if x != 0 {
+			return false
+		}
+	}
+	return true
 }
 
 // unit writes v scaled to length l into out (zeros stay zeros: a text

@@ -432,3 +432,31 @@ func BenchmarkNewBuiltin(b *testing.B) {
 		}
 	}
 }
+
+// Texts come from uploaded documents and queries: any input embeds to a
+// unit (or zero) vector of the right length, without panicking.
+func FuzzBuiltinEmbed(f *testing.F) {
+	b, err := NewBuiltin()
+	if err != nil {
+		f.Fatal(err)
+	}
+	f.Add("the database ran out of connections")
+	f.Add("\xff\xfe OOMKilled 137 ßtraße 日本語")
+	f.Add("")
+	f.Fuzz(func(t *testing.T, text string) {
+		vs, err := b.Embed(context.Background(), []string{text})
+		if err != nil || len(vs) != 1 || len(vs[0]) != b.Dimensions() {
+			t.Fatalf("embed %q: %v %d", text, err, len(vs))
+		}
+		var n float64
+		for _, x := range vs[0] {
+			if math.IsNaN(float64(x)) {
+				t.Fatalf("NaN for %q", text)
+			}
+			n += float64(x) * float64(x)
+		}
+		if n != 0 && math.Abs(n-1) > 1e-4 {
+			t.Fatalf("norm² %v for %q", n, text)
+		}
+	})
+}

@@ -73,6 +73,10 @@ func (s *Store) SearchLexical(ctx context.Context, q kb.Query) ([]kb.Hit, error)
 	}, "score")
 }
 
+// maxRetries bounds the re-reads of a search that found only hits of a
+// generation replaced while it ran.
+const maxRetries = 10
+
 func check(q kb.Query) error {
 	if q.OrgID == "" {
 		return errors.New("weaviate: search: org id is required")
@@ -173,9 +177,11 @@ func (s *Store) searchKind(ctx context.Context, q kb.Query, kind string, limit i
 			// Everything matching was read. Hits of a generation that was
 			// replaced between the two queries were dropped, and the
 			// replacement may not have been in the first answer: ask
-			// again (a few times: leftovers of a replace killed midway
-			// stay stale until that document is replaced again).
-			if stale == 0 || retries == 3 {
+			// again (a bounded number of times: leftovers of a replace
+			// killed midway stay stale until that document is replaced
+			// again, and a document replaced over and over can keep
+			// moving under a reader).
+			if stale == 0 || retries == maxRetries {
 				return hits, nil
 			}
 			retries++

@@ -2,8 +2,10 @@ package weaviate
 
 import (
 	"context"
+	"strconv"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/aurora-oss/aurora/internal/kb"
 	"github.com/aurora-oss/aurora/internal/kb/kbtest"
@@ -14,7 +16,8 @@ func TestConformance(t *testing.T) {
 }
 
 func TestSpaceEmptyAndBad(t *testing.T) {
-	s := newStore(t, "AuroraSpace")
+	// A prefix of its own per run: the server outlives -count runs.
+	s := newStore(t, "AuroraSpace"+strconv.FormatInt(time.Now().UnixNano(), 36))
 	ctx := context.Background()
 	// Never reset under this prefix: no collections, no space.
 	name, dims, err := s.Space(ctx)
@@ -104,4 +107,26 @@ func TestHybrid(t *testing.T) {
 			t.Errorf("hybrid %q: first hit %v, want %s", q, hits, want)
 		}
 	}
+}
+
+// The space comes from a collection description anyone with access to the
+// server can edit: parsing it must never panic, and what it accepts must
+// print back the same.
+func FuzzParseSpace(f *testing.F) {
+	f.Add("aurora kb vector space: 256 builtin/glove-sif-bag156-256d")
+	f.Add("aurora kb vector space: -1 x")
+	f.Add("aurora kb vector space: ")
+	f.Fuzz(func(t *testing.T, desc string) {
+		name, dims, err := parseSpace(desc)
+		if err != nil {
+			return
+		}
+		if dims <= 0 || name == "" {
+			t.Fatalf("accepted %q as %q/%d", desc, name, dims)
+		}
+		n2, d2, err := parseSpace(spacePrefix + strconv.Itoa(dims) + " " + name)
+		if err != nil || n2 != name || d2 != dims {
+			t.Fatalf("round trip of %q/%d: %q/%d %v", name, dims, n2, d2, err)
+		}
+	})
 }
