@@ -249,13 +249,13 @@ func TestStoreConformance(t *testing.T) {
 
 func TestS3Refusals(t *testing.T) {
 	t.Parallel()
-	srv := newS3Server(t, "b", "AKIAGOOD")
-	s, err := NewS3(S3Config{Bucket: "b", EndpointURL: srv.URL, AccessKey: "AKIABAD", SecretKey: "x"})
+	srv := newS3Server(t, "aurora-b", "AKIAGOOD")
+	s, err := NewS3(S3Config{Bucket: "aurora-b", EndpointURL: srv.URL, AccessKey: "AKIABAD", SecretKey: "x"})
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := s.Put(context.Background(), "k", strings.NewReader("x")); err == nil {
-		t.Error("put with a refused key succeeded")
+	if err := s.Put(context.Background(), "k", strings.NewReader("x")); err == nil || !strings.Contains(err.Error(), "InvalidAccessKeyId") {
+		t.Errorf("put with a refused key: %v", err)
 	}
 	if _, err := s.Get(context.Background(), "k"); err == nil || errors.Is(err, ErrNotFound) {
 		t.Errorf("get with a refused key: %v (must not look like a missing object)", err)

@@ -4,13 +4,18 @@ import (
 	"fmt"
 	"path/filepath"
 
+	"github.com/prometheus/client_golang/prometheus"
+
 	"github.com/aurora-oss/aurora/internal/blob"
-	"github.com/aurora-oss/aurora/internal/config"
+	"github.com/aurora-oss/aurora/internal/cache"
 )
 
 // blobStore is where files (knowledge-base uploads) go: the S3-compatible
-// bucket STORAGE_BUCKET names, else $AURORA_DATA_DIR/blobs.
-func blobStore(cfg *config.Config) (blob.Store, error) {
+// bucket STORAGE_BUCKET names, with its listings cached
+// (STORAGE_CACHE_ENABLED/TTL; in Redis when configured), else
+// $AURORA_DATA_DIR/blobs.
+func (a *app) blobStore() (blob.Store, error) {
+	cfg := a.cfg
 	o := cfg.ObjectStorage
 	if o.Bucket == "" {
 		return blob.NewLocal(filepath.Join(cfg.Server.DataDir, "blobs"))
@@ -19,5 +24,12 @@ func blobStore(cfg *config.Config) (blob.Store, error) {
 	if err != nil {
 		return nil, fmt.Errorf("STORAGE_BUCKET / STORAGE_ENDPOINT_URL: %w", err)
 	}
-	return s, nil
+	if !o.CacheEnabled || o.CacheTTL <= 0 {
+		return s, nil
+	}
+	var reqs *prometheus.CounterVec
+	if a.metrics != nil {
+		reqs = a.metrics.CacheRequests
+	}
+	return &blob.Cached{Store: s, Cache: cache.New("storage", o.CacheTTL, a.redis, 1024, reqs)}, nil
 }

@@ -33,7 +33,7 @@ func (a *app) wireKB(ctx context.Context, reindex bool) error {
 	if err != nil {
 		return err
 	}
-	blobs, err := blobStore(cfg)
+	blobs, err := a.blobStore()
 	if err != nil {
 		return err
 	}

@@ -134,8 +134,7 @@ type Vault struct {
 	PathPrefix   string `env:"VAULT_PATH_PREFIX" envDefault:"aurora" desc:"Path under the KV mount where Aurora keeps its secrets, one entry per value at <prefix>/<org id>/<id>."`
 }
 
-// ObjectStorage configures S3-compatible object storage (internal/blob);
-// the cache settings are reserved.
+// ObjectStorage configures S3-compatible object storage (internal/blob).
 type ObjectStorage struct {
 	Bucket       string        `env:"STORAGE_BUCKET" desc:"Bucket for knowledge-base files and attachments; unset stores them under AURORA_DATA_DIR."`
 	EndpointURL  string        `env:"STORAGE_ENDPOINT_URL" check:"url=http|https" desc:"S3-compatible endpoint URL (MinIO, R2, GCS interoperability); unset means AWS S3."`
@@ -143,8 +142,8 @@ type ObjectStorage struct {
 	SecretKey    string        `env:"STORAGE_SECRET_KEY" secret:"true" desc:"Object storage secret key."`
 	Region       string        `env:"STORAGE_REGION" desc:"Object storage region."`
 	UseSSL       bool          `env:"STORAGE_USE_SSL" envDefault:"true" desc:"Use TLS to reach the object storage endpoint."`
-	CacheEnabled bool          `env:"STORAGE_CACHE_ENABLED" envDefault:"true" reserved:"true" desc:"Cache object reads locally."`
-	CacheTTL     time.Duration `env:"STORAGE_CACHE_TTL" envDefault:"300" unit:"seconds" reserved:"true" desc:"Lifetime of cached object reads, in seconds."`
+	CacheEnabled bool          `env:"STORAGE_CACHE_ENABLED" envDefault:"true" desc:"Cache object storage listings (in Redis when REDIS_URL is set, else in process); a write through any replica invalidates them."`
+	CacheTTL     time.Duration `env:"STORAGE_CACHE_TTL" envDefault:"300" unit:"seconds" desc:"Lifetime of cached object storage listings, in seconds."`
 }
 
 // SetupCache configures the cloud-provider setup cache (reserved).
