@@ -65,7 +65,7 @@ type Handler struct {
 }
 
 // pageNames are the templates rendered inside the layout.
-var pageNames = []string{"login", "dashboard", "incident", "chat", "integrations", "admin", "error"}
+var pageNames = []string{"login", "dashboard", "incident", "chat", "integrations", "admin", "error", "kb"}
 
 // New builds the UI handler.
 func New(o Options) (*Handler, error) {
@@ -128,6 +128,7 @@ func (h *Handler) routes() {
 	h.mux.HandleFunc("GET /chat", h.requireSession(h.chat))
 	h.mux.HandleFunc("GET /integrations", h.requireSession(h.integrations))
 	h.mux.HandleFunc("GET /admin", h.requireSession(h.admin))
+	h.mux.HandleFunc("GET /kb", h.requireSession(h.knowledgeBase))
 	h.mux.HandleFunc("GET /favicon.ico", func(w http.ResponseWriter, r *http.Request) {
 		http.Redirect(w, r, h.asset("favicon.svg"), http.StatusMovedPermanently)
 	})
