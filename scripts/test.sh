@@ -38,7 +38,8 @@ set -euo pipefail
 # Debian packages the tests need. Keep this the only list.
 # chromium: the web UI's browser tests (internal/web) drive it with chromedp
 # over the DevTools protocol, so no chromium-driver is needed.
-APT_PACKAGES="prometheus-alertmanager prometheus chromium"
+# pgbouncer and redis-sentinel: the data-tier e2e tests (replica, PgBouncer, Sentinel, Cluster)
+APT_PACKAGES="prometheus-alertmanager prometheus chromium pgbouncer redis-sentinel"
 ALERTMANAGER_BIN=/usr/bin/prometheus-alertmanager
 
 # staticcheck v0.8.x (2026.1) is the first release line built for Go 1.26
