@@ -149,6 +149,12 @@ func open(ctx context.Context, cfg *config.Config, log *slog.Logger, out io.Writ
 		return nil, err
 	}
 	a.toolsets = toolconfig.New(a.store, a.secrets, env)
+	// Toolset clients are built per org and reused for
+	// AURORA_SETUP_CACHE_TTL; disabled, every lookup builds them afresh.
+	a.toolsets.CacheTTL = cfg.SetupCache.TTL
+	if !cfg.SetupCache.Enabled {
+		a.toolsets.CacheTTL = time.Nanosecond
+	}
 	if u := cfg.Toolsets.SearXNGURL; u != "" {
 		if a.webSearch, err = toolset.NewSearXNG(u, nil); err != nil {
 			a.close()

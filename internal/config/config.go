@@ -33,7 +33,7 @@ type Config struct {
 	Weaviate      Weaviate      `group:"Weaviate" reserved:"true"`
 	Vault         Vault         `group:"Vault"`
 	ObjectStorage ObjectStorage `group:"Object storage"`
-	SetupCache    SetupCache    `group:"Setup cache" reserved:"true"`
+	SetupCache    SetupCache    `group:"Setup cache"`
 	LLM           LLM           `group:"LLM" reserved:"true"`
 	Embedding     Embedding     `group:"Embeddings" reserved:"true"`
 	Toolsets      Toolsets      `group:"Toolsets"`
@@ -146,10 +146,10 @@ type ObjectStorage struct {
 	CacheTTL     time.Duration `env:"STORAGE_CACHE_TTL" envDefault:"300" unit:"seconds" desc:"Lifetime of cached object storage listings, in seconds."`
 }
 
-// SetupCache configures the cloud-provider setup cache (reserved).
+// SetupCache configures how long toolset clients are reused.
 type SetupCache struct {
-	Enabled bool          `env:"AURORA_SETUP_CACHE_ENABLED" envDefault:"true" desc:"Cache cloud-provider setup lookups."`
-	TTL     time.Duration `env:"AURORA_SETUP_CACHE_TTL" envDefault:"300" unit:"seconds" desc:"Lifetime of cached setup lookups, in seconds."`
+	Enabled bool          `env:"AURORA_SETUP_CACHE_ENABLED" envDefault:"true" desc:"Reuse each org's toolset clients (Kubernetes, Prometheus) between investigations; a settings change through any replica rebuilds them at once."`
+	TTL     time.Duration `env:"AURORA_SETUP_CACHE_TTL" envDefault:"300" unit:"seconds" desc:"Longest a toolset client is reused, in seconds, so credentials changed outside Aurora are picked up."`
 }
 
 // LLM configures the optional language-model agent (reserved).
