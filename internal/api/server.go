@@ -116,11 +116,13 @@ func New(o Options) *Server {
 	}
 	s.mux.Handle("GET /metrics", promhttp.HandlerFor(o.Metrics.Registry, promhttp.HandlerOpts{Registry: o.Metrics.Registry}))
 	if o.Pprof {
-		s.mux.HandleFunc("GET /debug/pprof/", pprof.Index)
-		s.mux.HandleFunc("GET /debug/pprof/cmdline", pprof.Cmdline)
-		s.mux.HandleFunc("GET /debug/pprof/profile", pprof.Profile)
-		s.mux.HandleFunc("GET /debug/pprof/symbol", pprof.Symbol)
-		s.mux.HandleFunc("GET /debug/pprof/trace", pprof.Trace)
+		// Profiles expose memory contents and can cost CPU: AURORA_PPROF
+		// turns them on, and each request still needs an admin token.
+		s.mux.Handle("GET /debug/pprof/", s.authorize(auth.Admin, pprof.Index))
+		s.mux.Handle("GET /debug/pprof/cmdline", s.authorize(auth.Admin, pprof.Cmdline))
+		s.mux.Handle("GET /debug/pprof/profile", s.authorize(auth.Admin, pprof.Profile))
+		s.mux.Handle("GET /debug/pprof/symbol", s.authorize(auth.Admin, pprof.Symbol))
+		s.mux.Handle("GET /debug/pprof/trace", s.authorize(auth.Admin, pprof.Trace))
 	}
 	s.mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
 		if o.UI != nil && !strings.HasPrefix(r.URL.Path, "/api/") && !strings.HasPrefix(r.URL.Path, "/webhooks/") {

@@ -32,6 +32,9 @@ func benchMain(ctx context.Context, args []string, stdout, stderr io.Writer) int
 	if len(args) > 0 && args[0] == "chat" {
 		return benchChatMain(ctx, args[1:], stdout, stderr)
 	}
+	if len(args) > 0 && args[0] == "load" {
+		return benchLoadMain(ctx, args[1:], stdout, stderr)
+	}
 	if len(args) == 0 || args[0] != "ingest" {
 		fmt.Fprint(stderr, "usage: aurora bench ingest [flags]   (see aurora bench ingest -h)\n")
 		return 2

@@ -76,6 +76,7 @@ Other commands:
   secrets rotate                              re-encrypt local secrets with the first AURORA_SECRET_KEY key
   bench ingest [flags]                        load-test alert intake against a running Aurora
   bench chat --connections N                  open N idle chat connections to a chatbot; print held count and its memory
+  bench load [flags]                          k6's load stages, scaled down, against /health, the API and webhooks
   investigate --bundle DIR [--format F]       investigate an evidence bundle offline (json or markdown)
   snapshot [KIND/NAME] --out DIR [--namespace NS] [--context C]
                                               write an evidence bundle from a live cluster (read-only)

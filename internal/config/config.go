@@ -49,7 +49,7 @@ type Server struct {
 	LogLevel        string        `env:"AURORA_LOG_LEVEL" envDefault:"info" check:"oneof=debug|info|warn|error" desc:"Minimum log level: debug, info, warn or error."`
 	LogFormat       string        `env:"AURORA_LOG_FORMAT" envDefault:"text" check:"oneof=text|json" desc:"Log output format: text or json."`
 	ShutdownTimeout time.Duration `env:"AURORA_SHUTDOWN_TIMEOUT" envDefault:"30s" check:"positive" desc:"How long a stopping process waits for in-flight requests and jobs before exiting."`
-	Pprof           bool          `env:"AURORA_PPROF" envDefault:"false" desc:"Expose Go profiling endpoints under /debug/pprof when true."`
+	Pprof           bool          `env:"AURORA_PPROF" envDefault:"false" desc:"Expose Go profiling endpoints under /debug/pprof when true (each request needs an admin token)."`
 	SessionTTL      time.Duration `env:"AURORA_SESSION_TTL" envDefault:"12h" check:"positive" desc:"How long a web UI sign-in lasts before the user signs in again."`
 	ChatURL         string        `env:"AURORA_CHAT_URL" check:"url=http|https|ws|wss" desc:"Where chat clients open the WebSocket when chatbots run apart from servers; POST /api/v1/chat/token answers it as url (default: this origin)."`
 }
