@@ -5,15 +5,18 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
+	"reflect"
 	"regexp"
 	"sort"
 	"strings"
 	"testing"
 
+	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/common/expfmt"
 	"github.com/prometheus/common/model"
 	"sigs.k8s.io/yaml"
 
+	"github.com/aurora-oss/aurora/internal/metric"
 	"github.com/aurora-oss/aurora/internal/testenv"
 )
 
@@ -149,6 +152,30 @@ func TestMetricsExported(t *testing.T) {
 			}
 		case "SUMMARY":
 			exported[name+"_sum"], exported[name+"_count"] = true, true
+		}
+	}
+	// A labelled series appears in a scrape only once observed (an LLM
+	// call, a finished investigation): the metric vectors Aurora registers
+	// count as exported too, read from their descriptions.
+	fqName := regexp.MustCompile(`fqName: "([^"]+)"`)
+	mv := reflect.ValueOf(metric.New(nil, nil)).Elem()
+	for i := 0; i < mv.NumField(); i++ {
+		f := mv.Field(i)
+		c, ok := f.Interface().(prometheus.Collector)
+		if !ok || f.IsNil() {
+			continue
+		}
+		ch := make(chan *prometheus.Desc, 8)
+		go func() { c.Describe(ch); close(ch) }()
+		for d := range ch {
+			if m := fqName.FindStringSubmatch(d.String()); m != nil {
+				exported[m[1]] = true
+				if _, ok := c.(*prometheus.HistogramVec); ok {
+					for _, s := range []string{"_bucket", "_sum", "_count"} {
+						exported[m[1]+s] = true
+					}
+				}
+			}
 		}
 	}
 	if !exported["aurora_queue_jobs"] {

@@ -149,7 +149,9 @@ func TestAgentInvestigationOpenAICompatible(t *testing.T) {
 	for _, s := range got.Steps {
 		kinds = append(kinds, s.Kind)
 	}
-	if strings.Join(kinds, ",") != "context,llm,llm,report" {
+	// The deterministic plan searches the knowledge base (two evidence
+	// steps) before the agent's two model calls.
+	if strings.Join(kinds, ",") != "context,evidence,evidence,llm,llm,report" {
 		t.Fatalf("steps: %v", kinds)
 	}
 	reqs := model.requests()
@@ -270,7 +272,7 @@ func TestAgentWorkerKillResumes(t *testing.T) {
 	for _, s := range got.Steps {
 		kinds = append(kinds, s.Kind+":"+s.Status)
 	}
-	if strings.Join(kinds, ",") != "context:completed,llm:completed,llm:completed,report:completed" {
+	if strings.Join(kinds, ",") != "context:completed,evidence:completed,evidence:completed,llm:completed,llm:completed,report:completed" {
 		t.Fatalf("steps: %v", kinds)
 	}
 }

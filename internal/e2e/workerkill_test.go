@@ -12,17 +12,19 @@ import (
 //
 // Timing (docs/configuration.md, River v0.51.2): each step waits
 // AURORA_DEBUG_STEP_DELAY (3s) first, so step 1 finishes ~3s into the
-// attempt and step 2 could not finish before the 5s AURORA_JOB_TIMEOUT
-// anyway. The job of the killed worker stays "running" in River until it is
-// older than AURORA_JOB_RESCUE_AFTER (8s) and River's rescuer (every 30s, run
-// only by the elected leader; the dead worker's leadership lapses after
-// ~15s) hands it back for a retry. Expect recovery in roughly 15–50s.
+// attempt and the worker is killed before step 2 (~6s) finishes. The job of
+// the killed worker stays "running" in River until it is older than
+// AURORA_JOB_RESCUE_AFTER (18s) and River's rescuer (every 30s, run only by
+// the elected leader; the dead worker's leadership lapses after ~15s) hands
+// it back; the retry runs the remaining steps (the plan has four: context,
+// two knowledge-base searches, report) within the 15s AURORA_JOB_TIMEOUT.
+// Expect recovery in roughly 20–60s.
 func TestWorkerKillResumes(t *testing.T) {
 	t.Parallel()
 	c := startCluster(t, testenv.Env{
 		"AURORA_DEBUG_STEP_DELAY": "3s",
-		"AURORA_JOB_TIMEOUT":      "5s",
-		"AURORA_JOB_RESCUE_AFTER": "8s",
+		"AURORA_JOB_TIMEOUT":      "15s",
+		"AURORA_JOB_RESCUE_AFTER": "18s",
 	}, 1, 1, 0)
 	server, worker := c.servers[0], c.workers[0]
 
