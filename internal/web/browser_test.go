@@ -328,7 +328,7 @@ func TestBrowserIncidentFlow(t *testing.T) {
 	// the link (the focus moves to its copy, but a key event in flight is
 	// lost), so the keystroke is repeated, as a person would, at most twice.
 	for attempt := 1; ; attempt++ {
-		b.do("follow citation", chromedp.Focus(chromedp.CSS(`.findings a.cite`)), chromedp.KeyEvent(kb.Enter))
+		b.do("follow citation", chromedp.Focus(chromedp.CSS(`#report a.cite[href="#step-1"]`)), chromedp.KeyEvent(kb.Enter))
 		ok, _ := chromedp.Run(b.ctx, chromedp.Evaluate[bool](`location.hash === "#step-1"`))
 		if ok || attempt == 3 {
 			break
