@@ -8,7 +8,6 @@ import (
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
-	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -30,16 +29,7 @@ func TestSlowClientIsDropped(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()
 	log := slog.New(slog.NewTextHandler(io.Discard, nil))
-	db, err := storage.Open(ctx, storage.Options{SQLitePath: filepath.Join(t.TempDir(), "a.db")})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { db.Close() })
-	if err := db.Migrate(ctx, log); err != nil {
-		t.Fatal(err)
-	}
-	st := storage.NewStore(db)
-	org, _ := st.EnsureDefaultOrg(ctx)
+	st, org := sqliteStore(t)
 	const token = "aur_slow_client_test_token_0123456789"
 	if _, err := st.CreateAPIToken(ctx, org.ID, "t", string(auth.Admin), auth.HashToken(token)); err != nil {
 		t.Fatal(err)
