@@ -238,12 +238,13 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 // draining the bounded send queue, and while following a session a
 // follower that moves stored frames into the queue.
 type conn struct {
-	s    *Server
-	ws   *websocket.Conn
-	p    principal
-	send chan []byte
-	gone chan struct{}
-	once sync.Once
+	s        *Server
+	ws       *websocket.Conn
+	p        principal
+	send     chan []byte
+	gone     chan struct{}
+	once     sync.Once
+	slowOnce sync.Once
 
 	followMu   sync.Mutex
 	stopFollow func()
@@ -262,6 +263,18 @@ func (c *conn) drop() {
 	})
 }
 
+// dropSlow drops a client that is not reading: its queue is full, a write
+// or a ping timed out. Counted once per connection, whichever notices
+// first — even when the reader, woken by the timed-out write closing the
+// socket, already dropped it.
+func (c *conn) dropSlow(how string) {
+	c.slowOnce.Do(func() {
+		c.s.Metrics.Dropped.Inc()
+		c.s.Log.Info("chat client too slow: dropping its connection", "user", c.p.UserID, "how", how)
+	})
+	c.drop()
+}
+
 // enqueue queues a connection-level frame (pong, error, session) without
 // ever blocking: a full queue means the client is not reading, and it is
 // dropped (it reconnects and resumes).
@@ -275,9 +288,7 @@ func (c *conn) enqueue(b []byte) bool {
 	case c.send <- b:
 		return true
 	default:
-		c.s.Metrics.Dropped.Inc()
-		c.s.Log.Info("chat client too slow: dropping its connection", "user", c.p.UserID, "queued", len(c.send))
-		c.drop()
+		c.dropSlow("send queue full")
 		return false
 	}
 }
@@ -350,9 +361,11 @@ func (c *conn) writer(ctx context.Context) {
 			slow := errors.Is(wctx.Err(), context.DeadlineExceeded)
 			cancel()
 			if err != nil {
-				if slow && ctx.Err() == nil {
-					c.s.Metrics.Dropped.Inc()
-					c.s.Log.Info("chat client too slow: dropping its connection", "user", c.p.UserID)
+				// The timeout closes the socket, which may end the reader
+				// (and cancel ctx) before this line runs: the deadline, not
+				// ctx, tells a client that stopped reading.
+				if slow {
+					c.dropSlow("write timed out")
 				}
 				c.drop()
 				return
@@ -361,7 +374,12 @@ func (c *conn) writer(ctx context.Context) {
 			go func() {
 				pctx, cancel := context.WithTimeout(ctx, c.s.Limits.WriteTimeout)
 				defer cancel()
-				if err := c.ws.Ping(pctx); err != nil && ctx.Err() == nil {
+				err := c.ws.Ping(pctx)
+				switch {
+				case err == nil:
+				case errors.Is(pctx.Err(), context.DeadlineExceeded):
+					c.dropSlow("ping unanswered")
+				default:
 					c.drop()
 				}
 			}()

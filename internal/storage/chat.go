@@ -497,19 +497,33 @@ func (s *Store) UseChatToken(ctx context.Context, jti string, expires time.Time)
 	return nil
 }
 
-// ChatRateHit counts one hit of key in the fixed window starting at
-// window and returns the count so far (old windows are pruned).
-func (s *Store) ChatRateHit(ctx context.Context, key string, window time.Time) (int, error) {
+// ChatRateTake takes one of limit hits of key allowed in the window
+// ending at now (a sliding log: one row per hit). When the limit is
+// reached it takes nothing and says how long until the oldest hit leaves
+// the window. Two replicas racing for the last hit may both be refused,
+// never both allowed: each adds its hit before counting.
+func (s *Store) ChatRateTake(ctx context.Context, key string, now time.Time, window time.Duration, limit int) (bool, time.Duration, error) {
+	at, since := Micro(now), Micro(now.Add(-window))
+	if _, err := s.DB.W.ExecContext(ctx, `DELETE FROM chat_rate WHERE key = $1 AND window_start <= $2`, key, since); err != nil {
+		return false, 0, fmt.Errorf("prune chat rate: %w", err)
+	}
+	if _, err := s.DB.W.ExecContext(ctx, `INSERT INTO chat_rate (key, window_start, n) VALUES ($1, $2, 1)
+ON CONFLICT (key, window_start) DO UPDATE SET n = chat_rate.n + 1`, key, at); err != nil {
+		return false, 0, fmt.Errorf("count chat rate: %w", err)
+	}
 	var n int
-	err := s.DB.W.QueryRowContext(ctx, `INSERT INTO chat_rate (key, window_start, n) VALUES ($1, $2, 1)
-ON CONFLICT (key, window_start) DO UPDATE SET n = chat_rate.n + 1 RETURNING n`, key, Micro(window)).Scan(&n)
-	if err != nil {
-		return 0, fmt.Errorf("count chat rate: %w", err)
+	var oldest int64
+	if err := s.DB.W.QueryRowContext(ctx, `SELECT COALESCE(SUM(n), 0), COALESCE(MIN(window_start), 0) FROM chat_rate WHERE key = $1 AND window_start > $2`, key, since).Scan(&n, &oldest); err != nil {
+		return false, 0, fmt.Errorf("count chat rate: %w", err)
 	}
-	if n == 1 {
-		_, _ = s.DB.W.ExecContext(ctx, `DELETE FROM chat_rate WHERE key = $1 AND window_start < $2`, key, Micro(window))
+	if n <= limit {
+		return true, 0, nil
 	}
-	return n, nil
+	if _, err := s.DB.W.ExecContext(ctx, `UPDATE chat_rate SET n = n - 1 WHERE key = $1 AND window_start = $2`, key, at); err != nil {
+		return false, 0, fmt.Errorf("undo chat rate: %w", err)
+	}
+	_, _ = s.DB.W.ExecContext(ctx, `DELETE FROM chat_rate WHERE key = $1 AND n <= 0`, key)
+	return false, time.UnixMicro(oldest).Add(window).Sub(now), nil
 }
 
 // DeleteChatSessionsBefore deletes an org's chat sessions with no activity

@@ -134,15 +134,22 @@ func TestChatStore(t *testing.T) {
 		if err := s.UseChatToken(ctx, "jti-1", time.Now().Add(time.Minute)); !errors.Is(err, storage.ErrConflict) {
 			t.Fatalf("reuse: %v", err)
 		}
-		// Rate counts per window.
-		w := time.Now().Truncate(time.Minute)
-		for i := 1; i <= 3; i++ {
-			if n, err := s.ChatRateHit(ctx, "o/u", w); err != nil || n != i {
-				t.Fatalf("hit %d: %d %v", i, n, err)
+		// The rate window slides: three hits in a minute, the fourth waits
+		// until the first is a minute old, whatever the calendar minute.
+		w := time.Date(2026, 1, 1, 10, 0, 50, 0, time.UTC)
+		for i, at := range []time.Time{w, w.Add(5 * time.Second), w.Add(5 * time.Second)} {
+			if ok, _, err := s.ChatRateTake(ctx, "o/u", at, time.Minute, 3); err != nil || !ok {
+				t.Fatalf("hit %d: %v %v", i+1, ok, err)
 			}
 		}
-		if n, _ := s.ChatRateHit(ctx, "o/u", w.Add(time.Minute)); n != 1 {
-			t.Fatalf("next window starts at %d", n)
+		if ok, wait, err := s.ChatRateTake(ctx, "o/u", w.Add(20*time.Second), time.Minute, 3); err != nil || ok || wait != 40*time.Second {
+			t.Fatalf("4th hit across the minute boundary: %v, wait %s, %v", ok, wait, err)
+		}
+		if ok, _, _ := s.ChatRateTake(ctx, "o/u", w.Add(time.Minute+time.Second), time.Minute, 3); !ok {
+			t.Fatal("a minute after the first hit there is room again")
+		}
+		if ok, _, _ := s.ChatRateTake(ctx, "o/u", w.Add(time.Minute+2*time.Second), time.Minute, 3); ok {
+			t.Fatal("the two hits at +5s and the one at +61s fill the window")
 		}
 
 		// Retention: quiet sessions go with their rows; a session with an
