@@ -155,6 +155,7 @@ func open(ctx context.Context, cfg *config.Config, log *slog.Logger, out io.Writ
 	if !cfg.SetupCache.Enabled {
 		a.toolsets.CacheTTL = time.Nanosecond
 	}
+	a.toolsets.CountLookups(a.metrics.CacheRequests)
 	if u := cfg.Toolsets.SearXNGURL; u != "" {
 		if a.webSearch, err = toolset.NewSearXNG(u, nil); err != nil {
 			a.close()

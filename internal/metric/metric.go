@@ -54,7 +54,7 @@ func New(store *storage.Store, sseClients func() float64) *Metrics {
 	m.AgentStepDuration = prometheus.NewHistogramVec(prometheus.HistogramOpts{Name: "aurora_agent_step_duration_seconds", Help: "Duration of agent steps by kind (llm, tool).",
 		Buckets: prometheus.ExponentialBuckets(0.01, 3, 10)}, []string{"kind"})
 	r.MustRegister(m.LLMTokens, m.LLMCost, m.LLMRequests, m.AgentStepDuration)
-	m.CacheRequests = prometheus.NewCounterVec(prometheus.CounterOpts{Name: "aurora_cache_requests_total", Help: "Cache lookups by cache (storage) and result (hit, miss, error)."}, []string{"cache", "result"})
+	m.CacheRequests = prometheus.NewCounterVec(prometheus.CounterOpts{Name: "aurora_cache_requests_total", Help: "Cache lookups by cache (storage, setup) and result (hit, miss, error)."}, []string{"cache", "result"})
 	r.MustRegister(m.CacheRequests)
 	r.MustRegister(m.Requests, m.RequestDuration, m.AlertsReceived, m.IncidentsCreated, m.Investigations, m.InvestigationDuration, m.SchedulerLeader,
 		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))

@@ -7,6 +7,8 @@ import (
 	"sync"
 	"time"
 
+	"github.com/prometheus/client_golang/prometheus"
+
 	"github.com/aurora-oss/aurora/internal/secret"
 	"github.com/aurora-oss/aurora/internal/storage"
 	"github.com/aurora-oss/aurora/internal/toolset"
@@ -54,6 +56,27 @@ type envTools struct {
 	err   error
 }
 
+// SetupCacheName is the cache label of the set-up cache's lookups in
+// aurora_cache_requests_total.
+const SetupCacheName = "setup"
+
+// CountLookups counts each Resolve as a hit or a miss of the set-up cache
+// on requests (aurora_cache_requests_total, labels cache and result). Both
+// series are created at once, so a dashboard's hit ratio exists before the
+// first investigation.
+func (s *Service) CountLookups(requests *prometheus.CounterVec) {
+	s.lookups = requests
+	for _, r := range []string{"hit", "miss"} {
+		requests.WithLabelValues(SetupCacheName, r)
+	}
+}
+
+func (s *Service) count(result string) {
+	if s.lookups != nil {
+		s.lookups.WithLabelValues(SetupCacheName, result).Inc()
+	}
+}
+
 // Invalidate forgets the org's resolved tools (after a change on this
 // replica; others notice the version).
 func (s *Service) Invalidate(orgID string) {
@@ -78,8 +101,12 @@ func (s *Service) Resolve(ctx context.Context, orgID string) (*Resolved, error) 
 	e := s.cache.orgs[orgID]
 	s.cache.mu.Unlock()
 	if e != nil && maps.Equal(e.versions, versions) && now.Sub(e.built) < ttl {
+		s.count("hit")
 		return e.res, nil
 	}
+	// A miss: nothing cached, a setting changed (on any replica) or the
+	// entry outlived AURORA_SETUP_CACHE_TTL (always, when the cache is off).
+	s.count("miss")
 	res, err := s.build(ctx, orgID)
 	if err != nil {
 		return nil, err

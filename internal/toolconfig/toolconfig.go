@@ -15,6 +15,8 @@ import (
 	"strings"
 	"time"
 
+	"github.com/prometheus/client_golang/prometheus"
+
 	"github.com/aurora-oss/aurora/internal/secret"
 	"github.com/aurora-oss/aurora/internal/storage"
 	"github.com/aurora-oss/aurora/internal/toolset"
@@ -114,7 +116,8 @@ type Service struct {
 	CacheTTL time.Duration
 	Now      func() time.Time
 
-	cache *cache
+	cache   *cache
+	lookups *prometheus.CounterVec // set by CountLookups; nil: not counted
 }
 
 // Env is the toolsets the process environment configures (nil: none).
