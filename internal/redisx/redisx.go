@@ -256,6 +256,9 @@ func New(raw string, t TLS) (*Client, error) {
 	}
 	rdb := redis.NewUniversalClient(opt)
 	b := &breaker{}
+	if opt.TLSConfig != nil {
+		b.tls = t
+	}
 	rdb.AddHook(b)
 	return &Client{UniversalClient: rdb, Kind: kind, breaker: b}, nil
 }
@@ -264,8 +267,52 @@ func New(raw string, t TLS) (*Client, error) {
 func (c *Client) Up() bool { return !c.breaker.open() }
 
 // ErrDown is returned without trying while Redis was unreachable less than
-// a retry interval ago.
+// a retry interval ago; the error returned wraps it (errors.Is) and names
+// the failure that made Redis count as down, so /ready and logs say why.
 var ErrDown = errors.New("redis is unreachable (retrying in the background)")
+
+// downError is ErrDown with the last failure.
+type downError struct{ last error }
+
+func (e downError) Error() string {
+	if e.last == nil {
+		return ErrDown.Error()
+	}
+	return ErrDown.Error() + ": " + e.last.Error()
+}
+
+func (e downError) Is(target error) bool { return target == ErrDown }
+
+// TLSError is a rediss:// connection refused because the server's
+// certificate did not pass REDIS_SSL_CERT_REQS: it names the settings to
+// look at, which a bare x509 message does not.
+type TLSError struct {
+	CACerts, CertReqs string
+	Err               error
+}
+
+func (e *TLSError) Error() string {
+	ca := "the system's trusted CAs"
+	if e.CACerts != "" {
+		ca = "the CAs in REDIS_SSL_CA_CERTS=" + e.CACerts
+	}
+	reqs := e.CertReqs
+	if reqs == "" {
+		reqs = "required"
+	}
+	return fmt.Sprintf("redis TLS: the server's certificate was refused (REDIS_SSL_CERT_REQS=%s, checked against %s): %v", reqs, ca, e.Err)
+}
+
+func (e *TLSError) Unwrap() error { return e.Err }
+
+// certRefused tells a failed certificate check from other dial failures.
+func certRefused(err error) bool {
+	var verr *tls.CertificateVerificationError
+	var unknown x509.UnknownAuthorityError
+	var host x509.HostnameError
+	var invalid x509.CertificateInvalidError
+	return errors.As(err, &verr) || errors.As(err, &unknown) || errors.As(err, &host) || errors.As(err, &invalid)
+}
 
 // retryEvery is how often a command is let through to probe a Redis that
 // was down.
@@ -275,6 +322,8 @@ const retryEvery = time.Second
 // one through per retryEvery to notice its return.
 type breaker struct {
 	downUntil atomic.Int64 // unix nanos; 0: up
+	last      atomic.Pointer[error]
+	tls       TLS // the settings of a rediss:// URL, named in TLSError
 }
 
 func (b *breaker) open() bool { return b.downUntil.Load() != 0 }
@@ -289,10 +338,21 @@ func (b *breaker) allow() bool {
 	return now >= until && b.downUntil.CompareAndSwap(until, now+int64(retryEvery))
 }
 
+// downErr is the error of a command refused while Redis is down.
+func (b *breaker) downErr() error {
+	if p := b.last.Load(); p != nil {
+		return downError{last: *p}
+	}
+	return downError{}
+}
+
 func (b *breaker) record(err error) {
 	if err == nil || !unreachable(err) {
 		b.downUntil.Store(0)
 		return
+	}
+	if !errors.Is(err, ErrDown) {
+		b.last.Store(&err)
 	}
 	if b.downUntil.Load() == 0 {
 		b.downUntil.Store(time.Now().Add(retryEvery).UnixNano())
@@ -312,13 +372,22 @@ func unreachable(err error) bool {
 	return !errors.As(err, &re)
 }
 
-func (b *breaker) DialHook(next redis.DialHook) redis.DialHook { return next }
+func (b *breaker) DialHook(next redis.DialHook) redis.DialHook {
+	return func(ctx context.Context, network, addr string) (net.Conn, error) {
+		c, err := next(ctx, network, addr)
+		if err != nil && certRefused(err) {
+			err = &TLSError{CACerts: b.tls.CACerts, CertReqs: b.tls.CertReqs, Err: err}
+		}
+		return c, err
+	}
+}
 
 func (b *breaker) ProcessHook(next redis.ProcessHook) redis.ProcessHook {
 	return func(ctx context.Context, cmd redis.Cmder) error {
 		if !b.allow() {
-			cmd.SetErr(ErrDown)
-			return ErrDown
+			err := b.downErr()
+			cmd.SetErr(err)
+			return err
 		}
 		err := next(ctx, cmd)
 		b.record(err)
@@ -329,10 +398,11 @@ func (b *breaker) ProcessHook(next redis.ProcessHook) redis.ProcessHook {
 func (b *breaker) ProcessPipelineHook(next redis.ProcessPipelineHook) redis.ProcessPipelineHook {
 	return func(ctx context.Context, cmds []redis.Cmder) error {
 		if !b.allow() {
+			err := b.downErr()
 			for _, c := range cmds {
-				c.SetErr(ErrDown)
+				c.SetErr(err)
 			}
-			return ErrDown
+			return err
 		}
 		err := next(ctx, cmds)
 		b.record(err)
