@@ -158,10 +158,15 @@ func (s *Service) ingestTx(ctx context.Context, tx *storage.Tx, req Request) (Re
 		}
 	}
 	sort.Slice(locks, func(i, j int) bool { return locks[i] < locks[j] })
-	if err := tx.LockKeys(ctx, locks); err != nil {
-		return Result{}, err
+	var rawID string
+	var err error
+	if s.perStatement {
+		if err = tx.LockKeys(ctx, locks); err == nil {
+			rawID, err = tx.InsertRawPayload(ctx, req.OrgID, req.IntegrationID, req.Source, req.ContentType, req.Body, len(req.Alerts), now)
+		}
+	} else {
+		rawID, err = tx.LockAndInsertRawPayload(ctx, locks, req.OrgID, req.IntegrationID, req.Source, req.ContentType, req.Body, len(req.Alerts), now)
 	}
-	rawID, err := tx.InsertRawPayload(ctx, req.OrgID, req.IntegrationID, req.Source, req.ContentType, req.Body, len(req.Alerts), now)
 	if err != nil {
 		return Result{}, err
 	}
@@ -193,13 +198,18 @@ func (s *Service) ingestTx(ctx context.Context, tx *storage.Tx, req Request) (Re
 	}
 	// Write each touched incident once, then its event.
 	ids := slices.Sorted(maps.Keys(it.incidents))
+	save := make([]*storage.Incident, 0, len(ids))
 	for _, id := range ids {
 		inc := it.incidents[id]
 		if !it.changed[id] && !it.created[id] {
 			continue
 		}
-		if err := tx.SaveIncident(ctx, inc); err != nil {
-			return Result{}, err
+		if s.perStatement {
+			if err := tx.SaveIncident(ctx, inc); err != nil {
+				return Result{}, err
+			}
+		} else {
+			save = append(save, inc)
 		}
 		typ := EventIncidentUpdated
 		if it.created[id] {
@@ -207,6 +217,13 @@ func (s *Service) ingestTx(ctx context.Context, tx *storage.Tx, req Request) (Re
 			res.NewIncidents++
 		}
 		if err := tx.InsertEvent(ctx, req.OrgID, typ, inc); err != nil {
+			return Result{}, err
+		}
+	}
+	// Batched, the incidents are written last, with every queued row and
+	// (on PostgreSQL) the events, in one statement.
+	if !s.perStatement {
+		if err := tx.SaveIncidents(ctx, save); err != nil {
 			return Result{}, err
 		}
 	}
@@ -240,23 +257,13 @@ func (it *ingestTx) lookUpEpisodes(ctx context.Context) error {
 	open := make(map[episodeKey]*storage.Alert, len(seen))
 	latest := make(map[episodeKey]*storage.Alert, len(seen))
 	for source, fps := range bySource {
-		o, err := it.tx.OpenAlerts(ctx, it.req.OrgID, source, fps)
+		// The latest episode is looked up only where none is open.
+		o, l, err := it.tx.Episodes(ctx, it.req.OrgID, source, fps)
 		if err != nil {
 			return err
 		}
 		for fp, a := range o {
 			open[episodeKey{source, fp}] = a
-		}
-		// The latest episode is needed only where none is open.
-		var rest []string
-		for _, fp := range fps {
-			if o[fp] == nil {
-				rest = append(rest, fp)
-			}
-		}
-		l, err := it.tx.LatestAlerts(ctx, it.req.OrgID, source, rest)
-		if err != nil {
-			return err
 		}
 		for fp, a := range l {
 			latest[episodeKey{source, fp}] = a
@@ -492,8 +499,13 @@ func (it *ingestTx) status(ctx context.Context, a *alert.Alert) (*storage.Alert,
 	inc = &storage.Incident{OrgID: org, Status: storage.IncidentOpen, Severity: string(a.Severity), Title: st.Title, Service: a.Service,
 		Namespace: a.Namespace, AlertName: a.Name, GroupKey: m.groupKey, CorrelationRule: m.rule.Name, AlertCount: 1, FiringCount: 1,
 		CreatedAt: it.now, UpdatedAt: it.now, LastAlertAt: it.now}
-	if err := tx.InsertIncident(ctx, inc); err != nil {
-		return nil, "", err
+	if it.s.perStatement {
+		if err := tx.InsertIncident(ctx, inc); err != nil {
+			return nil, "", err
+		}
+	} else {
+		// Written with the transaction's next statement, as it is then.
+		tx.QueueIncident(inc)
 	}
 	it.incidents[inc.ID], it.created[inc.ID] = inc, true
 	st.IncidentID = inc.ID
@@ -521,7 +533,7 @@ func (it *ingestTx) status(ctx context.Context, a *alert.Alert) (*storage.Alert,
 		if err := it.s.StartInvestigation(ctx, tx, inc, "alert", it.now); err != nil {
 			return nil, "", err
 		}
-	} else if err := tx.InsertTimeline(ctx, org, inc.ID, "investigation_skipped", skip, nil, it.now); err != nil {
+	} else if err := it.addTimeline(ctx, inc.ID, "investigation_skipped", skip, nil); err != nil {
 		return nil, "", err
 	}
 	return st, outcome, nil
@@ -569,11 +581,24 @@ func (it *ingestTx) groupIncident(ctx context.Context, m match) (*storage.Incide
 			return inc, nil
 		}
 	}
-	found, err := it.tx.OpenIncidentByGroup(ctx, it.req.OrgID, m.groupKey, it.now.Add(-m.rule.Window))
+	if it.s.perStatement {
+		found, err := it.tx.OpenIncidentByGroup(ctx, it.req.OrgID, m.groupKey, it.now.Add(-m.rule.Window))
+		if err != nil || found == nil {
+			return nil, err
+		}
+		return it.incident(ctx, found.ID)
+	}
+	// Found and locked in one statement; the copy this transaction already
+	// holds (and may have changed) wins, as it.incident would have it.
+	found, err := it.tx.OpenIncidentByGroupLocked(ctx, it.req.OrgID, m.groupKey, it.now.Add(-m.rule.Window))
 	if err != nil || found == nil {
 		return nil, err
 	}
-	return it.incident(ctx, found.ID)
+	if inc, ok := it.incidents[found.ID]; ok {
+		return inc, nil
+	}
+	it.incidents[found.ID] = found
+	return found, nil
 }
 
 // attach adds a new episode to an incident.
@@ -633,9 +658,15 @@ func (s *Service) StartInvestigation(ctx context.Context, tx *storage.Tx, inc *s
 			at = &t
 		}
 	}
-	v, err := tx.InsertInvestigation(ctx, inc.OrgID, inc.ID, trigger, now, at)
-	if err != nil {
-		return err
+	var v storage.Investigation
+	if s.perStatement {
+		var err error
+		if v, err = tx.InsertInvestigation(ctx, inc.OrgID, inc.ID, trigger, now, at); err != nil {
+			return err
+		}
+	} else {
+		// Written with the transaction's next statement (or at commit).
+		v = tx.QueueInvestigation(inc.OrgID, inc.ID, trigger, now, at)
 	}
 	inc.Investigation = &storage.InvestigationRef{ID: v.ID, Status: v.Status}
 	if err := s.Jobs.EnqueueInvestigation(ctx, tx, inc.OrgID, v.ID, at); err != nil {
@@ -645,9 +676,13 @@ func (s *Service) StartInvestigation(ctx context.Context, tx *storage.Tx, inc *s
 	if at != nil {
 		msg = fmt.Sprintf("Investigation queued (%s); rate limited: starts at %s", trigger, at.Format(time.RFC3339))
 	}
-	if err := tx.InsertTimeline(ctx, inc.OrgID, inc.ID, "investigation_queued", msg, map[string]any{"investigation_id": v.ID, "rate_limited": at != nil}, now); err != nil {
-		return err
+	data := map[string]any{"investigation_id": v.ID, "rate_limited": at != nil}
+	if s.perStatement {
+		if err := tx.InsertTimeline(ctx, inc.OrgID, inc.ID, "investigation_queued", msg, data, now); err != nil {
+			return err
+		}
+	} else {
+		tx.QueueTimeline(inc.OrgID, inc.ID, "investigation_queued", msg, data, now)
 	}
-	err = tx.InsertEvent(ctx, inc.OrgID, EventInvestigationUpdated, v)
-	return err
+	return tx.InsertEvent(ctx, inc.OrgID, EventInvestigationUpdated, v)
 }

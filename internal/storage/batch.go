@@ -27,7 +27,68 @@ type pendingTimeline struct {
 }
 
 // hasPending reports whether queued rows wait to be written.
-func (t *Tx) hasPending() bool { return len(t.pendingAlerts) > 0 || len(t.pendingTimeline) > 0 }
+func (t *Tx) hasPending() bool {
+	return len(t.pendingAlerts) > 0 || len(t.pendingTimeline) > 0 || len(t.pendingIncidents) > 0 || len(t.pendingInvestigations) > 0
+}
+
+// QueueIncident is InsertIncident with the write deferred: in.ID is set at
+// once; the row is written with the transaction's next statement, from *in
+// as it is then (so changes made to *in until then need no UPDATE).
+func (t *Tx) QueueIncident(in *Incident) {
+	in.ID = NewID()
+	t.pendingIncidents = append(t.pendingIncidents, in)
+}
+
+// QueueInvestigation is InsertInvestigation with the write deferred.
+func (t *Tx) QueueInvestigation(orgID, incidentID, trigger string, at time.Time, scheduledAt *time.Time) Investigation {
+	v := Investigation{ID: NewID(), OrgID: orgID, IncidentID: incidentID, Status: InvestigationQueued, Trigger: trigger, CreatedAt: at, UpdatedAt: at, Steps: []Step{},
+		RateLimited: scheduledAt != nil, ScheduledAt: scheduledAt}
+	t.pendingInvestigations = append(t.pendingInvestigations, v)
+	return v
+}
+
+// pendingIncident reports whether in waits in the queue to be inserted.
+func (t *Tx) pendingIncident(in *Incident) bool {
+	for _, p := range t.pendingIncidents {
+		if p == in {
+			return true
+		}
+	}
+	return false
+}
+
+// SaveIncidents is SaveIncident for several incidents. An incident still
+// queued by QueueIncident needs no UPDATE: its row is inserted as it is now.
+// On PostgreSQL the queued rows, the updates and the transaction's events so
+// far are written in one statement (one round trip); the events' JSON must
+// therefore already be final, as InsertEvent makes it.
+func (t *Tx) SaveIncidents(ctx context.Context, ins []*Incident) error {
+	var update []*Incident
+	for _, in := range ins {
+		if !t.pendingIncident(in) {
+			update = append(update, in)
+		}
+	}
+	if t.dialect == Postgres {
+		if t.pendingErr != nil {
+			return t.pendingErr
+		}
+		if err := t.writePG(ctx, update, true); err != nil {
+			t.pendingErr = err
+			return err
+		}
+		return nil
+	}
+	if err := t.FlushPending(ctx); err != nil {
+		return err
+	}
+	for _, in := range update {
+		if err := t.SaveIncident(ctx, in); err != nil {
+			return err
+		}
+	}
+	return nil
+}
 
 // QueueAlert is InsertAlert with the write deferred: a.ID and the defaults
 // are set at once; the row is written with the transaction's next statement.
@@ -60,18 +121,60 @@ func (t *Tx) FlushPending(ctx context.Context) error {
 	if !t.hasPending() {
 		return t.pendingErr
 	}
-	// Alerts first: they were queued before or with the timeline entries that
-	// cite them; neither table references the other.
-	alerts, timeline := t.pendingAlerts, t.pendingTimeline
-	t.pendingAlerts, t.pendingTimeline = nil, nil
-	err := t.insertAlerts(ctx, alerts)
-	if err == nil {
-		err = t.insertTimeline(ctx, timeline)
+	var err error
+	if t.dialect == Postgres {
+		err = t.writePG(ctx, nil, false)
+	} else {
+		// Incidents first: the other rows reference them. Alerts next: they
+		// were queued before or with the timeline entries that cite them.
+		incidents, investigations, alerts, timeline := t.pendingIncidents, t.pendingInvestigations, t.pendingAlerts, t.pendingTimeline
+		t.pendingIncidents, t.pendingInvestigations, t.pendingAlerts, t.pendingTimeline = nil, nil, nil, nil
+		err = t.insertIncidents(ctx, incidents)
+		if err == nil {
+			err = t.insertInvestigations(ctx, investigations)
+		}
+		if err == nil {
+			err = t.insertAlerts(ctx, alerts)
+		}
+		if err == nil {
+			err = t.insertTimeline(ctx, timeline)
+		}
 	}
 	if err != nil && t.pendingErr == nil {
 		t.pendingErr = err
 	}
 	return err
+}
+
+// insertIncidents writes queued incidents one prepared statement each (SQLite).
+func (t *Tx) insertIncidents(ctx context.Context, ins []*Incident) error {
+	for _, in := range ins {
+		var invID any
+		if in.Investigation != nil {
+			invID = in.Investigation.ID
+		}
+		_, err := t.execNow(ctx, `INSERT INTO incidents (id, org_id, status, severity, title, service, namespace, alert_name, group_key, correlation_rule, alert_count, firing_count,
+investigation_id, created_at, updated_at, last_alert_at, acknowledged_at, resolved_at) VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11,$12,$13,$14,$15,$16,$17,$18)`,
+			in.ID, in.OrgID, in.Status, in.Severity, in.Title, in.Service, in.Namespace, in.AlertName, in.GroupKey, in.CorrelationRule, in.AlertCount, in.FiringCount,
+			invID, Micro(in.CreatedAt), Micro(in.UpdatedAt), Micro(in.LastAlertAt), microPtr(in.AcknowledgedAt), microPtr(in.ResolvedAt))
+		if err != nil {
+			return fmt.Errorf("store incident: %w", err)
+		}
+	}
+	return nil
+}
+
+// insertInvestigations writes queued investigations one prepared statement
+// each (SQLite).
+func (t *Tx) insertInvestigations(ctx context.Context, vs []Investigation) error {
+	for _, v := range vs {
+		_, err := t.execNow(ctx, `INSERT INTO investigations (id, org_id, incident_id, status, trigger, created_at, updated_at, rate_limited, scheduled_at) VALUES ($1,$2,$3,$4,$5,$6,$6,$7,$8)`,
+			v.ID, v.OrgID, v.IncidentID, v.Status, v.Trigger, Micro(v.CreatedAt), v.RateLimited, microPtr(v.ScheduledAt))
+		if err != nil {
+			return fmt.Errorf("store investigation: %w", err)
+		}
+	}
+	return nil
 }
 
 // flushBefore writes queued rows before another statement runs. An error

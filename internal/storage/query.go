@@ -130,13 +130,19 @@ type Tx struct {
 	// bound its statements bound to this transaction so far.
 	stmts *stmtCache
 	bound map[string]*sql.Stmt
-	// events are written at the end of the transaction (see flushEvents).
-	events []pendingEvent
+	// events are written at the end of the transaction (see flushEvents);
+	// the first eventsDone of them were written earlier (see SaveIncidents).
+	events     []pendingEvent
+	eventsDone int
 	// Rows queued by QueueAlert and QueueTimeline, written before the next
 	// statement (see batch.go), and the first error writing them.
 	pendingAlerts   []*Alert
 	pendingTimeline []pendingTimeline
-	pendingErr      error
+	// Incidents and investigations queued by QueueIncident and
+	// QueueInvestigation, written the same way.
+	pendingIncidents      []*Incident
+	pendingInvestigations []Investigation
+	pendingErr            error
 }
 
 type pendingEvent struct {
@@ -201,7 +207,8 @@ const eventsLockKey = 7_300_911_043
 // committed rows to events under one lock: ids follow the order in which
 // rows became visible, and ingest commits never wait on each other for it.
 func (t *Tx) flushEvents(ctx context.Context) error {
-	if len(t.events) == 0 {
+	events := t.events[t.eventsDone:]
+	if len(events) == 0 {
 		return nil
 	}
 	table := "events"
@@ -212,8 +219,8 @@ func (t *Tx) flushEvents(ctx context.Context) error {
 	// Multi-row inserts, in chunks that stay under either dialect's limit
 	// on bound parameters.
 	const chunk = 200
-	for start := 0; start < len(t.events); start += chunk {
-		batch := t.events[start:min(start+chunk, len(t.events))]
+	for start := 0; start < len(events); start += chunk {
+		batch := events[start:min(start+chunk, len(events))]
 		var b strings.Builder
 		b.WriteString(`INSERT INTO ` + table + ` (org_id, type, data, created_at) VALUES `)
 		args := make([]any, 0, len(batch)*3+1)
