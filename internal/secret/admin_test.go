@@ -5,6 +5,8 @@ import (
 	"context"
 	"fmt"
 	"testing"
+
+	"github.com/aurora-oss/aurora/internal/testenv"
 )
 
 // TestMigrateRoundTrip moves every value local → Vault → local; references
@@ -16,7 +18,7 @@ func TestMigrateRoundTrip(t *testing.T) {
 			t.Parallel()
 			ctx := context.Background()
 			db, org := openDB(t, dialect)
-			srv := newVaultServer(t, "secret", "root")
+			srv := testenv.NewVaultServer(t, "secret", "root")
 			v := testVault(t, srv, VaultConfig{Token: "root"})
 			local := &Store{Keys: ring(t, key("k1", 1)), Backend: db}
 			want := map[string][]byte{}
@@ -42,7 +44,7 @@ func TestMigrateRoundTrip(t *testing.T) {
 			if err != nil || rep.Changed != 5 || rep.Already != 0 {
 				t.Fatalf("to vault: %+v %v", rep, err)
 			}
-			if n := len(srv.paths()); n != 5 {
+			if n := len(srv.Paths()); n != 5 {
 				t.Fatalf("vault holds %d values, want 5", n)
 			}
 			rows, _ := db.ListSecretRows(ctx)
@@ -60,7 +62,7 @@ func TestMigrateRoundTrip(t *testing.T) {
 			if err != nil || rep.Changed != 5 {
 				t.Fatalf("to local: %+v %v", rep, err)
 			}
-			if n := len(srv.paths()); n != 0 {
+			if n := len(srv.Paths()); n != 0 {
 				t.Errorf("vault still holds %d values after moving back", n)
 			}
 			check("local again", local)
@@ -80,7 +82,7 @@ func TestMigrateVaultDown(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()
 	db, org := openDB(t, "postgres")
-	srv := newVaultServer(t, "secret", "root")
+	srv := testenv.NewVaultServer(t, "secret", "root")
 	local := &Store{Keys: ring(t, key("k1", 1)), Backend: db}
 	ref, err := local.Put(ctx, org, "a", []byte("A"))
 	if err != nil {

@@ -41,7 +41,7 @@ func openDB(t *testing.T, dialect string) (*storage.Store, string) {
 	return st, org.ID
 }
 
-func testVault(t *testing.T, srv *vaultServer, cfg VaultConfig) *Vault {
+func testVault(t *testing.T, srv *testenv.VaultServer, cfg VaultConfig) *Vault {
 	t.Helper()
 	cfg.Addr = srv.URL
 	v, err := NewVault(context.Background(), cfg)
@@ -100,7 +100,7 @@ func TestStoreConformance(t *testing.T) {
 		t.Run(dialect+"/vault-token", func(t *testing.T) {
 			t.Parallel()
 			db, org := openDB(t, dialect)
-			srv := newVaultServer(t, "kv", "root-token")
+			srv := testenv.NewVaultServer(t, "kv", "root-token")
 			v := testVault(t, srv, VaultConfig{Token: "root-token", Mount: "kv", Prefix: "team/aurora"})
 			storeConformance(t, &Store{Keys: ring(t, key("k1", 1)), Backend: db, Vault: v}, org)
 			// Only references in the table: no row holds a value.
@@ -113,14 +113,14 @@ func TestStoreConformance(t *testing.T) {
 					t.Errorf("row %s holds %q under %s, want a Vault path", r.Name, r.Ciphertext, r.KeyID)
 				}
 			}
-			if n := len(srv.paths()); n != len(rows) {
+			if n := len(srv.Paths()); n != len(rows) {
 				t.Errorf("vault holds %d entries for %d rows (deleted values must leave Vault)", n, len(rows))
 			}
 		})
 		t.Run(dialect+"/vault-approle", func(t *testing.T) {
 			t.Parallel()
 			db, org := openDB(t, dialect)
-			srv := newVaultServer(t, "secret", "unused")
+			srv := testenv.NewVaultServer(t, "secret", "unused")
 			v := testVault(t, srv, VaultConfig{RoleID: "role-1", SecretID: "s3cr3t-id"})
 			s := &Store{Keys: ring(t, key("k1", 1)), Backend: db, Vault: v}
 			storeConformance(t, s, org)
@@ -129,12 +129,12 @@ func TestStoreConformance(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			srv.revokeAll()
+			srv.RevokeAll()
 			if got, err := s.Get(context.Background(), org, ref); err != nil || string(got) != "v1" {
 				t.Fatalf("get after token revocation: %q %v", got, err)
 			}
-			if srv.logins != 2 {
-				t.Errorf("%d AppRole logins, want 2", srv.logins)
+			if srv.Logins() != 2 {
+				t.Errorf("%d AppRole logins, want 2", srv.Logins())
 			}
 		})
 	}
@@ -142,7 +142,7 @@ func TestStoreConformance(t *testing.T) {
 
 func TestVaultRefusals(t *testing.T) {
 	t.Parallel()
-	srv := newVaultServer(t, "secret", "root")
+	srv := testenv.NewVaultServer(t, "secret", "root")
 	if _, err := NewVault(context.Background(), VaultConfig{Addr: srv.URL, RoleID: "role-1", SecretID: "wrong"}); err == nil || strings.Contains(err.Error(), "wrong") {
 		t.Errorf("bad AppRole secret id: %v (must fail without echoing it)", err)
 	}

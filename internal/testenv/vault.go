@@ -1,4 +1,4 @@
-package secret
+package testenv
 
 import (
 	"crypto/rand"
@@ -12,15 +12,16 @@ import (
 	"time"
 )
 
-// vaultServer is a Vault test double speaking the published HTTP API of
+// VaultServer is a Vault test double speaking the published HTTP API of
 // the KV v2 secrets engine (data read/write, metadata delete) and AppRole
 // login: https://developer.hashicorp.com/vault/api-docs/secret/kv/kv-v2,
 // https://developer.hashicorp.com/vault/api-docs/auth/approle. Tokens
 // can be revoked to test log-in again.
-type vaultServer struct {
+type VaultServer struct {
 	*httptest.Server
-	mount            string
-	roleID, secretID string
+	mount string
+	// RoleID and SecretID are the AppRole credentials it accepts.
+	RoleID, SecretID string
 
 	mu       sync.Mutex
 	tokens   map[string]bool
@@ -29,9 +30,11 @@ type vaultServer struct {
 	requests []string
 }
 
-func newVaultServer(t *testing.T, mount, rootToken string) *vaultServer {
+// NewVaultServer serves a KV v2 engine at mount that accepts rootToken
+// and AppRole log-ins (RoleID, SecretID); it stops when the test ends.
+func NewVaultServer(t testing.TB, mount, rootToken string) *VaultServer {
 	t.Helper()
-	v := &vaultServer{mount: mount, roleID: "role-1", secretID: "s3cr3t-id", tokens: map[string]bool{rootToken: true}, data: map[string][]map[string]any{}}
+	v := &VaultServer{mount: mount, RoleID: "role-1", SecretID: "s3cr3t-id", tokens: map[string]bool{rootToken: true}, data: map[string][]map[string]any{}}
 	v.Server = httptest.NewServer(http.HandlerFunc(v.serve))
 	t.Cleanup(v.Close)
 	return v
@@ -51,13 +54,16 @@ func vaultJSON(w http.ResponseWriter, v any) {
 	_ = json.NewEncoder(w).Encode(v)
 }
 
-func (v *vaultServer) revokeAll() {
+// RevokeAll revokes every token, the root token too (AppRole log-ins
+// still work).
+func (v *VaultServer) RevokeAll() {
 	v.mu.Lock()
 	defer v.mu.Unlock()
 	v.tokens = map[string]bool{}
 }
 
-func (v *vaultServer) paths() []string {
+// Paths lists the secret paths holding data.
+func (v *VaultServer) Paths() []string {
 	v.mu.Lock()
 	defer v.mu.Unlock()
 	var out []string
@@ -67,7 +73,32 @@ func (v *vaultServer) paths() []string {
 	return out
 }
 
-func (v *vaultServer) serve(w http.ResponseWriter, r *http.Request) {
+// Logins counts AppRole log-ins.
+func (v *VaultServer) Logins() int {
+	v.mu.Lock()
+	defer v.mu.Unlock()
+	return v.logins
+}
+
+// Requests lists the requests served, as "METHOD /path".
+func (v *VaultServer) Requests() []string {
+	v.mu.Lock()
+	defer v.mu.Unlock()
+	return append([]string(nil), v.requests...)
+}
+
+// Latest returns the newest version of the secret at path (nil: none).
+func (v *VaultServer) Latest(path string) map[string]any {
+	v.mu.Lock()
+	defer v.mu.Unlock()
+	vers := v.data[path]
+	if len(vers) == 0 {
+		return nil
+	}
+	return vers[len(vers)-1]
+}
+
+func (v *VaultServer) serve(w http.ResponseWriter, r *http.Request) {
 	v.mu.Lock()
 	defer v.mu.Unlock()
 	v.requests = append(v.requests, r.Method+" "+r.URL.Path)
@@ -81,7 +112,7 @@ func (v *vaultServer) serve(w http.ResponseWriter, r *http.Request) {
 			RoleID   string `json:"role_id"`
 			SecretID string `json:"secret_id"`
 		}
-		if err := json.NewDecoder(r.Body).Decode(&in); err != nil || in.RoleID != v.roleID || in.SecretID != v.secretID {
+		if err := json.NewDecoder(r.Body).Decode(&in); err != nil || in.RoleID != v.RoleID || in.SecretID != v.SecretID {
 			vaultErr(w, http.StatusBadRequest, "invalid role or secret ID")
 			return
 		}
