@@ -33,7 +33,7 @@ func TestKBEval(t *testing.T) {
 	if err := json.Unmarshal(out.Bytes(), &got); err != nil {
 		t.Fatalf("%v: %s", err, out.String())
 	}
-	if got.Documents < 20 || got.Queries < 40 || got.Default != "builtin/glove-sif-bag156-256d" {
+	if got.Documents < 20 || got.Queries < 40 || got.Default != "builtin/glove-sif-split-bag156-stem-256d" {
 		t.Fatalf("header %+v", got)
 	}
 	var modes []string
@@ -43,8 +43,8 @@ func TestKBEval(t *testing.T) {
 			t.Errorf("%s %s: recall@5 %v MRR %v out of range", r.Mode, r.Embedder, r.RecallAt5, r.MRR)
 		}
 	}
-	if strings.Join(modes, ",") != "lexical,vector,hybrid" {
-		t.Fatalf("modes %v, want lexical, vector, hybrid once each (one embedder)", modes)
+	if strings.Join(modes, ",") != "lexical,vector,hybrid,hybrid,hybrid" {
+		t.Fatalf("modes %v, want lexical, vector, then hybrid with the default fusion, with RRF and cross-validated (one embedder)", modes)
 	}
 	// A remote provider without its URL is a usage error, not a fall-back.
 	cfg.Embedding.Provider = "ollama"

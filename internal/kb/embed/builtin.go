@@ -28,7 +28,7 @@ var gloveData []byte
 const GloveSHA256 = "a5f1cc38ca092a5fe56325e933dd45ce37553413aea4d452ab287e7f17577721"
 
 const (
-	builtinModel = "glove-sif-bag156-256d"
+	builtinModel = "glove-sif-split-bag156-stem-256d"
 	// BuiltinName is the built-in embedder's vector space.
 	BuiltinName = ProviderBuiltin + "/" + builtinModel
 	// sifA is SIF's smoothing parameter a in a/(a+p(w)) (Arora et al.
@@ -64,6 +64,13 @@ type BuiltinOptions struct {
 	// weighted like the word vectors) appended to the 100 GloVe ones; the
 	// bag makes exact rare words count as well as their meaning.
 	NoBag bool
+	// NoSplit keeps identifiers whole: "KubePodCrashLooping" is one
+	// (unknown, hashed) word instead of that word plus "kube", "pod",
+	// "crash", "looping".
+	NoSplit bool
+	// NoStem indexes the bag of words by the exact word instead of its
+	// stem ("crashing" and "crashes" apart).
+	NoStem bool
 }
 
 // bagDims is the size of the hashed bag of words: 100 + 156 = 256. 412
@@ -113,9 +120,15 @@ func NewBuiltinWith(opts BuiltinOptions) (*Builtin, error) {
 	if opts.KeepCommon {
 		name += "-keepcommon"
 	}
+	if !opts.NoSplit {
+		name += "-split"
+	}
 	if !opts.NoBag {
 		b.bag = bagDims
 		name += fmt.Sprintf("-bag%d", bagDims)
+		if !opts.NoStem {
+			name += "-stem"
+		}
 	}
 	if err := b.load(gloveData); err != nil {
 		return nil, fmt.Errorf("load built-in word vectors: %w", err)
@@ -259,7 +272,11 @@ func (b *Builtin) embedOne(text string) []float32 {
 	if b.bag > 0 {
 		bag = make([]float64, b.bag)
 	}
-	for _, tok := range Tokens(text) {
+	toks := Tokens(text)
+	if !b.opts.NoSplit {
+		toks = SplitIdentifiers(text)
+	}
+	for _, tok := range toks {
 		rank, known := b.index[tok]
 		w := 1.0
 		if known && b.opts.Weighting == WeightSIF {
@@ -267,7 +284,11 @@ func (b *Builtin) embedOne(text string) []float32 {
 		}
 		if bag != nil {
 			h := fnv.New64a()
-			h.Write([]byte(tok))
+			if b.opts.NoStem {
+				h.Write([]byte(tok))
+			} else {
+				h.Write([]byte(Stem(tok)))
+			}
 			x := h.Sum64()
 			sign := 1.0
 			if x>>63 == 1 {

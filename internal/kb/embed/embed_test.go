@@ -43,7 +43,7 @@ func TestBuiltin(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if b.Name() != "builtin/glove-sif-bag156-256d" || b.Dimensions() != 256 {
+	if b.Name() != "builtin/glove-sif-split-bag156-stem-256d" || b.Dimensions() != 256 {
 		t.Fatalf("name/dims = %s/%d", b.Name(), b.Dimensions())
 	}
 	if len(b.index) != 50000 {
@@ -313,8 +313,8 @@ func TestNewConfig(t *testing.T) {
 		dims    int
 		wantErr string
 	}{
-		{Config{}, "builtin/glove-sif-bag156-256d", 256, ""},
-		{Config{Provider: "BuiltIn"}, "builtin/glove-sif-bag156-256d", 256, ""},
+		{Config{}, "builtin/glove-sif-split-bag156-stem-256d", 256, ""},
+		{Config{Provider: "BuiltIn"}, "builtin/glove-sif-split-bag156-stem-256d", 256, ""},
 		{Config{Provider: "builtin", Model: "other"}, "", 0, "one model"},
 		{Config{Provider: "openai", Model: "text-embedding-3-small"}, "", 0, "EMBEDDING_URL"},
 		{Config{Provider: "openai", URL: "http://x"}, "", 0, "EMBEDDING_MODEL"},
@@ -371,9 +371,9 @@ func TestEnsureSpace(t *testing.T) {
 		wantReindex bool
 	}{
 		{"empty store", "", 0, true},
-		{"same space", "builtin/glove-sif-bag156-256d", 256, false},
+		{"same space", "builtin/glove-sif-split-bag156-stem-256d", 256, false},
 		{"other embedder", "openai/text-embedding-3-small", 1536, true},
-		{"same name other dims", "builtin/glove-sif-bag156-256d", 100, true},
+		{"same name other dims", "builtin/glove-sif-split-bag156-stem-256d", 100, true},
 		{"variant of the builtin", "builtin/glove-sif-100d", 100, true},
 	} {
 		s := &spaceStore{name: tc.stored, dims: tc.dims}
