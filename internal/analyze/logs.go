@@ -463,9 +463,16 @@ var (
 	logsPathBare     = regexp.MustCompile(`(?:^|[\s=(])(/[\w.@-]+(?:/[\w.@-]+)+)`)
 	logsListenEACCES = regexp.MustCompile(`listen EACCES: permission denied ` + logsAddrPat)
 	logsDiskWords    = regexp.MustCompile(`(?i)no space left on device|\bENOSPC\b|disk quota exceeded|\bEDQUOT\b`)
-	logsConnsWords   = regexp.MustCompile(`(?i)sorry, too many clients already|too many connections|remaining connection slots are reserved|max number of clients reached|too many open files|\bEMFILE\b`)
-	logsHostKV       = regexp.MustCompile(`(?i)\bhost=([A-Za-z0-9._-]+)`)
-	logsConnsHost    = []*regexp.Regexp{
+	logsROFSWords    = regexp.MustCompile(`(?i)read-only file system|\bEROFS\b`)
+	logsExecFormat   = []*regexp.Regexp{
+		regexp.MustCompile(`\bexec:? "?(/[^\s":]+)"?: exec format error`),
+		regexp.MustCompile(`(?i)\[Errno 8\] Exec format error: '([^']+)'`),
+		regexp.MustCompile(`(?i)exec user process caused:? "?(exec format error)`),
+		regexp.MustCompile(`(?i)(exec format error)`),
+	}
+	logsConnsWords = regexp.MustCompile(`(?i)sorry, too many clients already|too many connections|remaining connection slots are reserved|max number of clients reached|too many open files|\bEMFILE\b`)
+	logsHostKV     = regexp.MustCompile(`(?i)\bhost=([A-Za-z0-9._-]+)`)
+	logsConnsHost  = []*regexp.Regexp{
 		logsPgAtRE,
 		regexp.MustCompile(`\bdial tcp ` + logsAddrPat),
 		regexp.MustCompile(`(?i)\bhost=([A-Za-z0-9._-]+)`),
@@ -783,6 +790,48 @@ func init() {
 					return "the disk is full (no space left on device)"
 				}
 				return fmt.Sprintf("the disk holding %q is full (%s)", m.culprit, m.detail)
+			},
+		},
+		{
+			// A binary built for another CPU architecture (an arm64 image on
+			// amd64 nodes) or OS: the kernel refuses to execute it.
+			id: "exec_format", keys: []string{"exec format error"},
+			category: CategoryApplicationErr, specific: true,
+			match: func(c *logsCtx, i int) []logsMatch {
+				if m := logsFirst(logsExecFormat, c.text(i)); m != nil {
+					return []logsMatch{{culprit: m[1]}}
+				}
+				return nil
+			},
+			say: func(m logsMatch) string {
+				why := "exec format error: the image was built for another CPU architecture or OS than the node's"
+				if strings.EqualFold(m.culprit, "exec format error") {
+					return "the container's binary cannot be executed (" + why + ")"
+				}
+				return fmt.Sprintf("%q cannot be executed (%s)", m.culprit, why)
+			},
+		},
+		{
+			// Writes refused because the filesystem is mounted read-only
+			// (readOnlyRootFilesystem, a read-only volume mount).
+			id: "read_only_fs", keys: []string{"read-only file system", "erofs"},
+			category: CategoryApplicationErr, specific: true,
+			match: func(c *logsCtx, i int) []logsMatch {
+				s := c.text(i)
+				if !logsROFSWords.MatchString(s) {
+					return nil
+				}
+				if p := logsPathIn(s); p != "" {
+					return []logsMatch{{culprit: p}}
+				}
+				return []logsMatch{{culprit: "read-only file system"}}
+			},
+			say: func(m logsMatch) string {
+				const why = "read-only file system: the container's root filesystem (readOnlyRootFilesystem) or the volume is mounted read-only"
+				if m.culprit == "read-only file system" {
+					return "a write failed: " + why
+				}
+				return fmt.Sprintf("it cannot write %q (%s)", m.culprit, why)
 			},
 		},
 		{

@@ -654,9 +654,23 @@ func (a crashLoopAnalyzer) Analyze(in *Input) []Finding {
 			case why != "":
 				score = 0.7
 			}
-			sum := fmt.Sprintf("container %q of pod %s keeps crashing (CrashLoopBackOff)", c.Name, p.path())
+			who := "container"
+			loop := "CrashLoopBackOff"
+			if c.Init {
+				who, loop = "init container", "Init:CrashLoopBackOff; the pod's other containers cannot start"
+			}
+			sum := fmt.Sprintf("%s %q of pod %s keeps crashing (%s)", who, c.Name, p.path(), loop)
 			if why != "" {
 				sum += ": " + why
+			}
+			// The last thing the crashed run printed, when its log is in the
+			// evidence: an error there is the program saying why it exits.
+			if line, id, ok := lastRunLogLine(in, p, c); ok {
+				sum += fmt.Sprintf("; its last log line: %q", clip(line, 200))
+				ids = addID(ids, id)
+				if !direct && logLineIsError(line) && c.Last.HasExit && c.Last.ExitCode != 0 && c.Last.ExitCode < 128 {
+					direct, score = true, 0.85
+				}
 			}
 			fs = append(fs, Finding{Analyzer: a.Name(), Category: CategoryCrashloop, Object: p.ref(),
 				Summary: sum + restartsText(c.Restarts), Culprit: c.Name, Evidence: ids, Direct: direct,
@@ -686,6 +700,51 @@ func (a crashLoopAnalyzer) Analyze(in *Input) []Finding {
 	return finishFindings(fs)
 }
 
+// lastRunLogLine returns the last non-empty line of the logs of container
+// c's last run: `kubectl logs --previous`, or the current logs of a
+// container waiting in CrashLoopBackOff (which are its last run's). The
+// log item must name the container unless the pod has only one.
+func lastRunLogLine(in *Input, p *podInfo, c *containerInfo) (line string, id int, ok bool) {
+	single := len(p.Containers) == 1
+	for _, it := range in.Items {
+		if it.Tool != "kubernetes.logs" {
+			continue
+		}
+		pod := it.Arg("pod")
+		if pod == "" {
+			pod = it.Arg("name")
+		}
+		if pod != p.Name || (it.Arg("namespace") != "" && p.Namespace != "" && it.Arg("namespace") != p.Namespace) {
+			continue
+		}
+		if ctr := it.Arg("container"); ctr != c.Name && (ctr != "" || !single) {
+			continue
+		}
+		if !logsPrevious(it) && c.State.Reason != "CrashLoopBackOff" {
+			continue
+		}
+		lines := logsSplit(it.Output)
+		for i := len(lines) - 1; i >= 0; i-- {
+			if t := strings.TrimSpace(lines[i].text); t != "" {
+				line, id, ok = t, it.ID, true
+				break
+			}
+		}
+	}
+	return line, id, ok
+}
+
+var logErrorWord = regexp.MustCompile(`(?i)\b(?:error|fatal|panic|failed|failure|exception|cannot|can't|unable)\b`)
+
+// logLineIsError is true when a log line reports an error (by its level or
+// its words), as opposed to ordinary output.
+func logLineIsError(line string) bool {
+	if l := logsTextLevel(line); l == "error" || l == "fatal" {
+		return true
+	}
+	return logErrorWord.MatchString(line)
+}
+
 // ---------------------------------------------------------------------------
 // Image pull
 
@@ -698,6 +757,9 @@ var pullReasons = []string{"ImagePullBackOff", "ErrImagePull", "InvalidImageName
 // pullCause classifies an image pull error message.
 func pullCause(msg string) string {
 	switch {
+	case containsAny(msg, "toomanyrequests", "429 Too Many Requests", "pull rate limit"):
+		// Docker Hub's anonymous/free pull limit, or a registry's rate limit.
+		return "the registry is rate-limiting pulls (429 Too Many Requests: pull rate limit reached)"
 	case containsAny(msg, "dial tcp", "i/o timeout", "no such host", "connection refused", "network is unreachable", "TLS handshake timeout"):
 		return "the registry is unreachable"
 	case containsAny(msg, "pull access denied") && containsAny(msg, "repository does not exist"):
@@ -714,7 +776,7 @@ func pullCause(msg string) string {
 
 // pullSnippet quotes the most telling part of a pull error.
 func pullSnippet(msg string) string {
-	for _, k := range []string{"manifest unknown", "not found", "repository does not exist", "pull access denied",
+	for _, k := range []string{"toomanyrequests", "manifest unknown", "not found", "repository does not exist", "pull access denied",
 		"unauthorized", "authentication required", "no such host", "i/o timeout", "dial tcp", "connection refused", "denied"} {
 		i := strings.Index(strings.ToLower(msg), k)
 		if i < 0 {
@@ -877,6 +939,14 @@ func (a configErrorAnalyzer) Analyze(in *Input) []Finding {
 				}
 			}
 			if !found {
+				// The kubelet refused the container's configuration for
+				// another reason than a missing object: its Failed event
+				// says which ("Error: container has runAsNonRoot and image
+				// will run as root …").
+				if f, ok := a.refusedConfig(p, c); ok {
+					fs = append(fs, f)
+					continue
+				}
 				fs = append(fs, Finding{Analyzer: a.Name(), Category: CategoryMissingConfig, Object: p.ref(),
 					Summary: fmt.Sprintf("container %q of pod %s cannot be created (CreateContainerConfigError); the evidence does not say which ConfigMap, Secret or key is missing",
 						c.Name, p.path()),
@@ -904,6 +974,65 @@ func (a configErrorAnalyzer) Analyze(in *Input) []Finding {
 		}
 	}
 	return finishFindings(fs)
+}
+
+var (
+	nonRootRoot    = regexp.MustCompile(`container has runAsNonRoot and image will run as root`)
+	nonRootNonNum  = regexp.MustCompile(`container has runAsNonRoot and image has non-numeric user \(([^)]*)\)`)
+	subPathErr     = regexp.MustCompile(`failed to prepare subPath for volumeMount "([^"]+)" of container "([^"]+)"`)
+	eventContainer = regexp.MustCompile(`container: ([^\s)",]+)\)`)
+)
+
+// refusedConfig reads why the kubelet refused to create container c
+// (CreateContainerConfigError) when no ConfigMap, Secret or key is missing:
+// a securityContext the image cannot satisfy, a subPath that cannot be
+// prepared, or whatever error its Failed events quote.
+func (a configErrorAnalyzer) refusedConfig(p *podInfo, c *containerInfo) (Finding, bool) {
+	var msg string
+	ids := c.IDs
+	msgs := []string{c.State.Message}
+	for _, e := range p.warnings("Failed") {
+		if !strings.HasPrefix(e.Message, "Error: ") || isPullEvent(e) || containsAny(e.Message, "ErrImagePull", "ImagePullBackOff", "CreateContainerConfigError") {
+			continue
+		}
+		if m := eventContainer.FindStringSubmatch(e.Message); m != nil && m[1] != c.Name {
+			continue // another container's
+		}
+		msgs = append(msgs, strings.TrimPrefix(e.Message, "Error: "))
+		ids = addID(ids, e.Item)
+	}
+	for _, m := range msgs {
+		if m != "" {
+			msg = m // the latest
+		}
+	}
+	if msg == "" {
+		return Finding{}, false
+	}
+	f := Finding{Analyzer: a.Name(), Category: CategoryMissingConfig, Object: p.ref(), Evidence: ids,
+		Direct: true, Score: 0.9, Related: p.related()}
+	head := fmt.Sprintf("container %q of pod %s cannot be created (CreateContainerConfigError): ", c.Name, p.path())
+	img := ""
+	if c.Image != "" {
+		img = " " + strconv.Quote(c.Image)
+	}
+	switch {
+	case nonRootRoot.MatchString(msg):
+		f.Culprit = "runAsNonRoot"
+		f.Summary = head + fmt.Sprintf("its securityContext sets runAsNonRoot but image%s will run as root (user 0); it needs a non-root runAsUser or an image with a non-root USER (%q)", img, clip(msg, 200))
+	case nonRootNonNum.MatchString(msg):
+		user := nonRootNonNum.FindStringSubmatch(msg)[1]
+		f.Culprit = "runAsNonRoot"
+		f.Summary = head + fmt.Sprintf("its securityContext sets runAsNonRoot but image%s names a non-numeric user %q the kubelet cannot verify is not root; it needs a numeric runAsUser (%q)", img, user, clip(msg, 200))
+	case subPathErr.MatchString(msg):
+		f.Culprit = "subPath of volumeMount " + subPathErr.FindStringSubmatch(msg)[1]
+		f.Summary = head + fmt.Sprintf("the subPath of volumeMount %q cannot be prepared (%q)", subPathErr.FindStringSubmatch(msg)[1], clip(msg, 200))
+	default:
+		f.Culprit = clip(msg, 120)
+		f.Summary = head + fmt.Sprintf("%q", clip(msg, 240))
+		f.Direct, f.Score = false, 0.7
+	}
+	return f, true
 }
 
 // ---------------------------------------------------------------------------

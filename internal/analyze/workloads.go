@@ -11,6 +11,7 @@ import (
 	"sort"
 	"strconv"
 	"strings"
+	"time"
 )
 
 // kubeObj is one object of some kind as one item showed it (describe doc,
@@ -501,6 +502,12 @@ func (a hpaAnalyzer) Analyze(in *Input) []Finding {
 			}
 			ids = addID(ids, e.Item)
 		}
+		// Events alone (the HPA's conditions are not shown) may be history:
+		// a rescale after the last failure shows the metrics came back.
+		eventsOnly := len(o.ids) == 0
+		if eventsOnly && (msg != "" || reason != "") && hpaRecovered(o.events) {
+			msg, reason = "", ""
+		}
 		if msg != "" || reason != "" {
 			culprit := reason
 			for _, re := range hpaMetricErrs {
@@ -509,9 +516,14 @@ func (a hpaAnalyzer) Analyze(in *Input) []Finding {
 					break
 				}
 			}
-			fs = append(fs, Finding{Analyzer: a.Name(), Category: CategoryAutoscaling, Object: o.ref(),
+			f := Finding{Analyzer: a.Name(), Category: CategoryAutoscaling, Object: o.ref(),
 				Summary: fmt.Sprintf("HPA %s cannot scale: it cannot read its metrics (%s: %q)", o.path(), reason, clip(msg, 200)),
-				Culprit: culprit, Evidence: ids, Direct: true, Score: 0.85})
+				Culprit: culprit, Evidence: ids, Direct: true, Score: 0.85}
+			if eventsOnly {
+				f.Summary += "; only events show it, not the HPA's current conditions"
+				f.Direct, f.Score = false, 0.6
+			}
+			fs = append(fs, f)
 		} else if o.row != nil && strings.Contains(o.row["TARGETS"], "<unknown>") {
 			fs = append(fs, Finding{Analyzer: a.Name(), Category: CategoryAutoscaling, Object: o.ref(),
 				Summary: fmt.Sprintf("HPA %s shows unknown metric values (TARGETS %q): it cannot read its metrics", o.path(), o.row["TARGETS"]),
@@ -548,4 +560,27 @@ func (a hpaAnalyzer) Analyze(in *Input) []Finding {
 			Summary: sum + "; it cannot add capacity", Culprit: culprit, Evidence: o.ids, Direct: direct, Score: score})
 	}
 	return finishFindings(fs)
+}
+
+// hpaRecovered is true when the HPA rescaled (a Normal SuccessfulRescale
+// event) more recently than its last failure to read metrics.
+func hpaRecovered(evs []KubeEvent) bool {
+	failAge, rescaleAge := time.Duration(-1), time.Duration(-1)
+	for _, e := range evs {
+		d, ok := parseKubeAge(e.Age)
+		if !ok {
+			continue
+		}
+		switch {
+		case e.Type == "Warning" && containsStr(metricFailed, e.Reason):
+			if failAge < 0 || d < failAge {
+				failAge = d
+			}
+		case e.Type == "Normal" && e.Reason == "SuccessfulRescale":
+			if rescaleAge < 0 || d < rescaleAge {
+				rescaleAge = d
+			}
+		}
+	}
+	return failAge >= 0 && rescaleAge >= 0 && rescaleAge < failAge
 }
