@@ -27,6 +27,8 @@ func KubeAnalyzers() []Analyzer {
 		replicaSetAnalyzer{},
 		jobAnalyzer{},
 		hpaAnalyzer{},
+		volumeAnalyzer{},
+		evictionAnalyzer{},
 	}
 }
 
