@@ -63,6 +63,12 @@ func TestLogSignatures(t *testing.T) {
 		{"panic_java.log", prev, CategoryApplicationErr, "java.lang.IllegalStateException: Unknown currency code: XBT at Prices.java:88", true, 0.75, "", "XBT"},
 		{"panic_python.log", prev, CategoryApplicationErr, "ZeroDivisionError: division by zero at /app/billing/invoice.py:41", true, 0.75, "", "division by zero"},
 		{"panic_node.log", nil, CategoryApplicationErr, "TypeError: Cannot read properties of undefined (reading 'id') at /app/src/routes/users.js:42", false, 0.75, "", "reading 'id'"},
+		{"exec_format.log", prev, CategoryApplicationErr, "/usr/local/bin/server", true, 0.85, "", "exec format error"},
+		{"exec_format_python.log", prev, CategoryApplicationErr, "/opt/app/bin/worker", true, 0.85, "", "another CPU architecture"},
+		// The info line about a file it chose not to modify is not the cause;
+		// the failed mkdir right before the exit is.
+		{"readonly_nginx.log", prev, CategoryApplicationErr, "/var/cache/nginx/client_temp", true, 0.85, "", "read-only file system"},
+		{"readonly_node.log", nil, CategoryApplicationErr, "/app/.next/cache/images/Hk2c.webp", true, 0.85, "", "readOnlyRootFilesystem"},
 		{"unhandled_rejection.log", nil, CategoryApplicationErr, "UnhandledPromiseRejection: Kafka broker unavailable", false, 0.75, "", "Kafka broker unavailable"},
 	}
 	for _, tc := range tests {

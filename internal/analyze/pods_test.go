@@ -269,6 +269,114 @@ func TestPodAnalyzers(t *testing.T) {
 			want:    []wantFinding{{CategoryProbe, "pod/ops/gateway-6f5e4d3c2b-a1b2c", "readiness probe", false, []int{7}}},
 			summary: []string{"HTTP 503"},
 		},
+		{
+			name: "image pull rate limit from events only", analyzer: imagePullAnalyzer{},
+			items: []func(*testing.T) Item{func(t *testing.T) Item {
+				return kubeItem(t, 3, events, "events-imagepull-ratelimit.txt", "namespace", "web")
+			}},
+			want:    []wantFinding{{CategoryImagePull, "pod/web/web-6b9c7d8f5-tz4qm", "redis:7.2", true, []int{3}}},
+			summary: []string{"rate-limiting pulls", "toomanyrequests"},
+		},
+		{
+			name: "runAsNonRoot with a non-numeric image user json", analyzer: configErrorAnalyzer{},
+			items:   []func(*testing.T) Item{pod(2, get, "pod-runasnonroot.json")},
+			want:    []wantFinding{{CategoryMissingConfig, "pod/monitoring/exporter-7c9d8b6f5-4kq2m", "runAsNonRoot", true, []int{2}}},
+			summary: []string{"runAsNonRoot", `non-numeric user "exporter"`, `"quay.io/acme/exporter:0.9.1"`},
+		},
+		{
+			name: "runAsNonRoot with a root image from a Failed event", analyzer: configErrorAnalyzer{},
+			items: []func(*testing.T) Item{func(t *testing.T) Item {
+				return Item{ID: 5, Tool: describe, Args: map[string]any{"kind": "pod"}, Output: "Name:         app-1\nNamespace:    ns\nNode:         w1/10.0.0.1\nStatus:       Pending\n" +
+					"Containers:\n  app:\n    Image:          example.com/app:1\n    State:          Waiting\n      Reason:       CreateContainerConfigError\n    Ready:          False\n" +
+					"  sidecar:\n    Image:          example.com/side:1\n    State:          Running\n    Ready:          True\n" +
+					"Events:\n  Type     Reason  Age                From     Message\n  ----     ------  ----               ----     -------\n" +
+					"  Warning  Failed  10s (x9 over 2m)   kubelet  Error: container has runAsNonRoot and image will run as root (pod: \"app-1_ns(0f4b)\", container: app)\n"}
+			}},
+			want:    []wantFinding{{CategoryMissingConfig, "pod/ns/app-1", "runAsNonRoot", true, []int{5}}},
+			summary: []string{`container "app" of pod ns/app-1`, "will run as root"},
+		},
+		{
+			name: "CreateContainerConfigError with an unknown reason is not direct", analyzer: configErrorAnalyzer{},
+			items: []func(*testing.T) Item{func(t *testing.T) Item {
+				return Item{ID: 5, Tool: describe, Args: map[string]any{"kind": "pod"}, Output: "Name:         app-1\nNamespace:    ns\nNode:         w1/10.0.0.1\nStatus:       Pending\n" +
+					"Containers:\n  app:\n    Image:          example.com/app:1\n    State:          Waiting\n      Reason:       CreateContainerConfigError\n    Ready:          False\n" +
+					"Events:\n  Type     Reason  Age   From     Message\n  ----     ------  ----  ----     -------\n" +
+					"  Warning  Failed  10s   kubelet  Error: failed to sync configmap cache: timed out waiting for the condition\n"}
+			}},
+			want:    []wantFinding{{CategoryMissingConfig, "pod/ns/app-1", "failed to sync configmap cache: timed out waiting for the condition", false, []int{5}}},
+			summary: []string{"failed to sync configmap cache"},
+		},
+		{
+			name: "init container crash loop quotes its last log line", analyzer: crashLoopAnalyzer{},
+			items: []func(*testing.T) Item{pod(2, describe, "pod-init-crash.describe.txt"), func(t *testing.T) Item {
+				return Item{ID: 3, Tool: "kubernetes.logs", Args: map[string]any{"pod": "api-7c5f8d9b6-vn8kt", "namespace": "orders", "container": "migrate", "previous": true},
+					Output: "applying 0042_add_index.sql\nerror: Dirty database version 42. Fix and force version.\n"}
+			}, func(t *testing.T) Item {
+				// Another container's log is not this one's.
+				return Item{ID: 4, Tool: "kubernetes.logs", Args: map[string]any{"pod": "api-7c5f8d9b6-vn8kt", "namespace": "orders", "container": "wait-config"},
+					Output: "config present\n"}
+			}},
+			want:    []wantFinding{{CategoryCrashloop, "pod/orders/api-7c5f8d9b6-vn8kt", "migrate", true, []int{2, 3}}},
+			summary: []string{`init container "migrate"`, "Init:CrashLoopBackOff", `last log line: "error: Dirty database version 42. Fix and force version."`},
+		},
+		{
+			name: "crash loop whose last log line is not an error stays indirect", analyzer: crashLoopAnalyzer{},
+			items: []func(*testing.T) Item{pod(3, describe, "pod-crash-exit1.describe.txt"), func(t *testing.T) Item {
+				return Item{ID: 4, Tool: "kubernetes.logs", Args: map[string]any{"pod": "orders-5c8b9d7f6-qwx4z", "namespace": "shop", "container": "orders", "previous": true},
+					Output: "listening on :8080\nshutting down\n"}
+			}},
+			want:    []wantFinding{{CategoryCrashloop, "pod/shop/orders-5c8b9d7f6-qwx4z", "orders", false, []int{3, 4}}},
+			summary: []string{`last log line: "shutting down"`},
+		},
+		{
+			name: "multi-attach names the claim and the pod holding the volume", analyzer: volumeAnalyzer{},
+			items: []func(*testing.T) Item{pod(2, describe, "pod-multiattach.describe.txt"), func(t *testing.T) Item {
+				return kubeItem(t, 3, describe, "pvc-bound.describe.txt", "kind", "pvc")
+			}},
+			want:    []wantFinding{{CategoryStorage, "pod/docs/wiki-7f6d9c8b5-w2x9t", "persistentvolumeclaim/wiki-data", true, []int{2}}},
+			summary: []string{"Multi-Attach", "PersistentVolumeClaim wiki-data, access mode RWO", "in use by pod wiki-5c8b7d9f4-q7lzm"},
+			related: []string{"node/worker-3", "pod/docs/wiki-5c8b7d9f4-q7lzm"},
+		},
+		{
+			name: "nfs mount failure from events only", analyzer: volumeAnalyzer{},
+			items: []func(*testing.T) Item{func(t *testing.T) Item {
+				return kubeItem(t, 6, events, "events-mount-nfs.txt", "namespace", "web")
+			}},
+			want:    []wantFinding{{CategoryStorage, "pod/web/gallery-6d5f8c7b9-rk2np", "volume media", false, []int{6}}},
+			summary: []string{"cannot be mounted", "mount.nfs: Connection timed out"},
+		},
+		{
+			name: "no volume claim for a running pod", analyzer: volumeAnalyzer{},
+			items: []func(*testing.T) Item{pod(2, describe, "pod-healthy.describe.txt"), pod(3, events, "events-all.txt")},
+		},
+		{
+			name: "eviction over the pod's ephemeral-storage limit json", analyzer: evictionAnalyzer{},
+			items:   []func(*testing.T) Item{pod(4, get, "pod-evicted-ephemeral.json")},
+			want:    []wantFinding{{CategorySaturation, "pod/media/renderer-5d8f7c6b9-x2v4q", "pod ephemeral-storage limit 1280Mi", true, []int{4}}},
+			summary: []string{"Evicted", "ephemeral-storage limit of 1280Mi"},
+		},
+		{
+			name: "node-pressure eviction leads to the node", analyzer: evictionAnalyzer{},
+			items: []func(*testing.T) Item{pod(2, describe, "pod-evicted-node.describe.txt")},
+			want: []wantFinding{
+				{CategoryNode, "node/worker-5", "memory", true, []int{2}},
+				{CategoryNode, "pod/shop/cache-warmer-6f7d8c9b5-m4p2x", "node low on memory", false, []int{2}},
+			},
+			summary: []string{"MemoryPressure", `container "warmer" of pod shop/cache-warmer-6f7d8c9b5-m4p2x was using 3186044Ki (request 512Mi)`},
+		},
+		{
+			name: "node-pressure eviction with the node in evidence blames only the pod's link", analyzer: evictionAnalyzer{},
+			items: []func(*testing.T) Item{pod(2, describe, "pod-evicted-node.describe.txt"), func(t *testing.T) Item {
+				return Item{ID: 3, Tool: get, Args: map[string]any{"kind": "nodes"}, Output: "NAME       STATUS   ROLES    AGE   VERSION\nworker-5   Ready    <none>   90d   v1.30.4\n"}
+			}},
+			want: []wantFinding{{CategoryNode, "pod/shop/cache-warmer-6f7d8c9b5-m4p2x", "node low on memory", false, []int{2}}},
+		},
+		{
+			name: "an Evicted status in a table alone says nothing", analyzer: evictionAnalyzer{},
+			items: []func(*testing.T) Item{func(t *testing.T) Item {
+				return Item{ID: 1, Tool: get, Args: map[string]any{"kind": "pods", "namespace": "a"}, Output: "NAME      READY   STATUS    RESTARTS   AGE\nx-1       0/1     Evicted   0          3d\n"}
+			}},
+		},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {

@@ -109,7 +109,16 @@ func (a volumeAnalyzer) Analyze(in *Input) []Finding {
 				m := mountFail.FindStringSubmatch(e.Message)
 				r, f.Score = 2, 0.85
 				f.Culprit = volumeCulprit(m[1], claims)
-				f.Summary = fmt.Sprintf("pod %s cannot start: %s cannot be mounted (%s: %q)", p.path(), volumeText(m[1], claims), e.Reason, clip(m[2], 200))
+				detail := m[2]
+				if i := strings.LastIndex(detail, "Output: "); i >= 0 {
+					// mount(8)'s own words say why; the command line does not.
+					head := detail[:i]
+					if j := strings.Index(head, "Mounting command"); j >= 0 {
+						head = head[:j]
+					}
+					detail = strings.TrimSpace(head) + " … " + detail[i:]
+				}
+				f.Summary = fmt.Sprintf("pod %s cannot start: %s cannot be mounted (%s: %q)", p.path(), volumeText(m[1], claims), e.Reason, clip(detail, 200))
 			case mountTimeout.MatchString(e.Message):
 				m := mountTimeout.FindStringSubmatch(e.Message)
 				r, f.Score, f.Direct = 1, 0.6, false

@@ -119,6 +119,14 @@ func TestWorkloadAnalyzers(t *testing.T) {
 			},
 		},
 		{
+			// A metric failure only events show is not direct, and one a
+			// later rescale followed is history.
+			name: "hpa metric failures from events only", analyzer: hpaAnalyzer{},
+			items:   []func(*testing.T) Item{item(7, events, "events-hpa-recovered.txt", "namespace", "web")},
+			want:    []wantFinding{{CategoryAutoscaling, "horizontalpodautoscaler/web/api", "unable to get metrics for resource memory", false, []int{7}}},
+			summary: []string{"only events show it"},
+		},
+		{
 			name: "pods are not workloads", analyzer: rolloutAnalyzer{},
 			items: []func(*testing.T) Item{item(1, describe, "pod-oom.describe.txt", "kind", "pod")},
 		},
