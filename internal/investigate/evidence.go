@@ -177,6 +177,7 @@ func (r *Runner) evidenceReport(st *state) (Report, bool) {
 	}
 	c := analyze.Run(analyze.All(), &analyze.Input{Items: items}, FocusOf(first))
 	rep := FromConclusion(first, items, c)
+	citeKnowledge(&rep, items)
 	// The alert context (step 1) is evidence for the timeline and impact.
 	rep.Evidence = append([]Citation{{N: 1, StepSeq: 1, Tool: "aurora.alert_context", Summary: fmt.Sprintf("%d alert(s) of the incident", len(st.alerts))}}, rep.Evidence...)
 	sort.SliceStable(rep.Evidence, func(i, j int) bool { return rep.Evidence[i].N < rep.Evidence[j].N })

@@ -134,8 +134,12 @@ func (t Tool) Call(ctx context.Context, args map[string]any) (toolset.Result, er
 	for i, h := range rb.Hits {
 		c := h.Chunk
 		where := c.Title
-		if len(c.HeadingPath) > 0 {
-			where += " › " + strings.Join(c.HeadingPath, " › ")
+		hp := c.HeadingPath
+		if len(hp) > 0 && hp[0] == c.Title {
+			hp = hp[1:] // the document's own title heading
+		}
+		if len(hp) > 0 {
+			where += " › " + strings.Join(hp, " › ")
 		}
 		fmt.Fprintf(&b, "[%d] %s (document %s, bytes %d–%d", i+1, where, c.DocumentID, c.Start, c.End)
 		if c.SourceURL != "" {

@@ -113,7 +113,7 @@ func TestRunbookURLResolvesAndToolCitesIt(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	for _, want := range []string{`is the uploaded document "Checkout runbook"`, "[1] Checkout runbook › Checkout runbook › CheckoutHighErrorRate", "Roll back the last checkout deploy", "https://wiki.example.com/checkout"} {
+	for _, want := range []string{`is the uploaded document "Checkout runbook"`, "[1] Checkout runbook › CheckoutHighErrorRate", "Roll back the last checkout deploy", "https://wiki.example.com/checkout"} {
 		if !strings.Contains(res.Output, want) {
 			t.Errorf("tool output lacks %q:\n%s", want, res.Output)
 		}
