@@ -30,12 +30,12 @@ type Config struct {
 	Intake        Intake        `group:"Intake & correlation"`
 	Jobs          Jobs          `group:"Jobs"`
 	Redis         Redis         `group:"Redis"`
-	Weaviate      Weaviate      `group:"Weaviate" reserved:"true"`
+	Weaviate      Weaviate      `group:"Weaviate"`
 	Vault         Vault         `group:"Vault"`
 	ObjectStorage ObjectStorage `group:"Object storage"`
 	SetupCache    SetupCache    `group:"Setup cache"`
 	LLM           LLM           `group:"LLM" reserved:"true"`
-	Embedding     Embedding     `group:"Embeddings" reserved:"true"`
+	Embedding     Embedding     `group:"Embeddings"`
 	Toolsets      Toolsets      `group:"Toolsets"`
 	Chat          Chat          `group:"Chat"`
 	KnowledgeBase KnowledgeBase `group:"Knowledge base"`
@@ -112,7 +112,8 @@ type Redis struct {
 	SSLCertReqs string `env:"REDIS_SSL_CERT_REQS" envDefault:"required" check:"oneof=none|optional|required" desc:"Server certificate check for rediss:// connections: none, optional or required."`
 }
 
-// Weaviate configures the external vector store (reserved).
+// Weaviate configures the external vector store of the knowledge base
+// (docs/knowledge-base.md#weaviate).
 type Weaviate struct {
 	Host     string `env:"WEAVIATE_HOST" check:"host" desc:"Weaviate host; unset keeps vectors in the database."`
 	Port     int    `env:"WEAVIATE_PORT" envDefault:"8080" check:"port" desc:"Weaviate HTTP port."`
@@ -176,7 +177,8 @@ type LLM struct {
 	Timeout time.Duration `env:"LLM_TIMEOUT" desc:"Longest one attempt of a model call may take before it is retried; unset means 2m."`
 }
 
-// Embedding configures how knowledge-base text is embedded (reserved).
+// Embedding configures how knowledge-base text is embedded
+// (docs/knowledge-base.md#embeddings).
 type Embedding struct {
 	Provider string `env:"EMBEDDING_PROVIDER" check:"oneof=|builtin|t2v-transformers|openai|ollama" desc:"Embedding provider: builtin (offline, the default when unset), t2v-transformers, openai (any OpenAI-compatible /v1/embeddings) or ollama. Changing provider or model re-indexes the knowledge base."`
 	Model    string `env:"EMBEDDING_MODEL" desc:"Embedding model: required for openai and ollama; for t2v-transformers it only names the vector space (the container serves one model); empty for builtin."`
