@@ -63,12 +63,25 @@ type netPolicy struct {
 	selector     map[string]string // empty: all pods
 	ingressTypes bool              // policyTypes include Ingress
 	ingressRules int
-	ids          []int
+	// The sources the ingress rules admit (ports are not read: a rule is
+	// taken to admit its sources on every port, which only errs towards
+	// not blaming the policy).
+	peers      []netPeer
+	ingressAny bool // a rule admits every source
+	ids        []int
+}
+
+// netPeer is one "from" entry of an ingress rule.
+type netPeer struct {
+	ns, pod       map[string]string
+	hasNS, hasPod bool
+	ipBlock       bool
+	complex       bool // set-based selectors (matchExpressions, "in (…)")
 }
 
 type netTimeout struct {
-	ns, addr, line string
-	id             int
+	ns, pod, addr, line string
+	id                  int
 }
 
 type netModel struct {
@@ -134,6 +147,7 @@ func (netAnalyzer) Analyze(in *Input) []Finding {
 	fs = append(fs, m.serviceFindings()...)
 	fs = append(fs, m.ingressFindings()...)
 	fs = append(fs, m.policyFindings()...)
+	fs = append(fs, m.allowListFindings()...)
 	fs = append(fs, m.dnsFindings()...)
 	for i := range fs {
 		fs[i].Analyzer = "network"
@@ -466,6 +480,7 @@ func (m *netModel) readDescribe(it Item, kind string, out string) {
 					pol.ingressRules = 1
 				}
 			}
+			pol.peers, pol.ingressAny = netDescribePeers(d.lines)
 			m.policies[netKey(ns, name)] = pol
 		}
 	}
@@ -761,6 +776,7 @@ func (m *netModel) readJSONObj(it Item, o netJSONObj) {
 			return // too subtle for this analyzer
 		}
 		pol := &netPolicy{ns: ns, name: name, ids: []int{it.ID}, selector: spec.PodSelector.MatchLabels, ingressRules: len(spec.Ingress)}
+		pol.peers, pol.ingressAny = netJSONPeers(spec.Ingress)
 		if pol.selector == nil {
 			pol.selector = map[string]string{}
 		}
@@ -842,7 +858,7 @@ func (m *netModel) readLogs(it Item) {
 				addr = logsFindAddr(l)
 			}
 			if addr != "" {
-				m.refused = append(m.refused, netTimeout{ns: ns, addr: addr, line: l, id: it.ID})
+				m.refused = append(m.refused, netTimeout{ns: ns, pod: pod, addr: addr, line: l, id: it.ID})
 			}
 		}
 		if netTimeoutWords.MatchString(l) && !strings.Contains(l, "lookup ") {
@@ -853,7 +869,7 @@ func (m *netModel) readLogs(it Item) {
 				addr = logsFindAddr(l)
 			}
 			if addr != "" {
-				m.timeouts = append(m.timeouts, netTimeout{ns: ns, addr: addr, line: l, id: it.ID})
+				m.timeouts = append(m.timeouts, netTimeout{ns: ns, pod: pod, addr: addr, line: l, id: it.ID})
 			}
 		}
 	}

@@ -162,6 +162,42 @@ func TestNetworkFindings(t *testing.T) {
 			contains: []string{`pods matching "app=postgres"`},
 		},
 		{
+			// An allow list that does not admit the client's namespace: the
+			// policy is blamed, and the service leads from the client to it.
+			name: "allow-list policy plus timeouts from a namespace it does not admit",
+			items: func(t *testing.T) []Item {
+				return []Item{
+					netItem(t, 1, netDescribe, "svc_postgres_describe.txt", netArgs("kind", "service", "name", "postgres", "namespace", "data")),
+					netItem(t, 2, netDescribe, "netpol_allowlist_describe.txt", netArgs("kind", "networkpolicy", "name", "postgres-ingress", "namespace", "data")),
+					{ID: 3, Tool: netLogs, Args: netArgs("pod", "fulfilment-api-1", "namespace", "fulfilment"),
+						Output: "fatal: cannot open database: dial tcp 172.20.91.14:5432: i/o timeout\n"},
+				}
+			},
+			want: []Finding{
+				{Category: CategoryNetworkPolicy, Object: "networkpolicy/data/postgres-ingress", Culprit: "postgres-ingress", Evidence: []int{2, 3}, Score: 0.75},
+				{Category: CategoryNetworkPolicy, Object: "service/data/postgres", Culprit: "postgres-ingress", Evidence: []int{3}, Score: 0.6,
+					Related: []string{"networkpolicy/data/postgres-ingress"}},
+			},
+			contains: []string{"pods app=orders-api in namespaces kubernetes.io/metadata.name=orders", "fulfilment/fulfilment-api-1 is not among them"},
+		},
+		{
+			name: "allow-list json: pod labels of another namespace are not admitted",
+			items: func(t *testing.T) []Item {
+				return []Item{
+					{ID: 1, Tool: netGet, Args: netArgs("kind", "service", "namespace", "payments"), Output: `{"kind":"Service","metadata":{"name":"payments-api","namespace":"payments"},"spec":{"selector":{"app":"payments-api"},"clusterIP":"10.96.4.4","ports":[{"port":8443,"targetPort":8443}]}}`},
+					netItem(t, 2, netGet, "netpol_allowlist.json", netArgs("kind", "networkpolicy")),
+					{ID: 3, Tool: netLogs, Args: netArgs("pod", "checkout-1", "namespace", "shop"),
+						Output: "error calling payments: dial tcp 10.96.4.4:8443: i/o timeout\nerror calling payments: dial tcp 10.96.4.4:8443: i/o timeout\n"},
+				}
+			},
+			want: []Finding{
+				{Category: CategoryNetworkPolicy, Object: "networkpolicy/payments/api-ingress", Culprit: "api-ingress", Evidence: []int{2, 3}, Score: 0.75},
+				{Category: CategoryNetworkPolicy, Object: "service/payments/payments-api", Culprit: "api-ingress", Evidence: []int{3}, Score: 0.6,
+					Related: []string{"networkpolicy/payments/api-ingress"}},
+			},
+			contains: []string{"2 times"},
+		},
+		{
 			name: "coredns upstream timeouts",
 			items: func(t *testing.T) []Item {
 				return []Item{netItem(t, 9, netLogs, "coredns.log", netArgs("pod", "coredns-5d78c9869d-4xk2p", "namespace", "kube-system"))}
@@ -226,6 +262,16 @@ func TestNetworkHealthyProducesNothing(t *testing.T) {
 		"allow policy with timeouts": {
 			netItem(t, 1, netGet, "netpol_allow.json", netArgs("kind", "networkpolicy")),
 			netItem(t, 2, netLogs, "checkout_timeouts.log", netArgs("pod", "x", "namespace", "web")),
+		},
+		"allow-list policy that admits the client's namespace": {
+			netItem(t, 1, netDescribe, "svc_postgres_describe.txt", netArgs("kind", "service", "name", "postgres", "namespace", "data")),
+			netItem(t, 2, netDescribe, "netpol_allowlist_describe.txt", netArgs("kind", "networkpolicy", "name", "postgres-ingress", "namespace", "data")),
+			{ID: 3, Tool: netLogs, Args: netArgs("pod", "billing-1", "namespace", "billing"), Output: "dial tcp 172.20.91.14:5432: i/o timeout\n"},
+		},
+		"allow-list policy whose admission of the client depends on labels not shown": {
+			netItem(t, 1, netDescribe, "svc_postgres_describe.txt", netArgs("kind", "service", "name", "postgres", "namespace", "data")),
+			netItem(t, 2, netDescribe, "netpol_allowlist_describe.txt", netArgs("kind", "networkpolicy", "name", "postgres-ingress", "namespace", "data")),
+			{ID: 3, Tool: netLogs, Args: netArgs("pod", "orders-api-1", "namespace", "orders"), Output: "dial tcp 172.20.91.14:5432: i/o timeout\n"},
 		},
 		"healthy ingress backends": {
 			{ID: 1, Tool: netDescribe, Args: netArgs("kind", "ingress"), Output: strings.Replace(netMustRead(t, "network/ingress_describe.txt"), `(<error: endpoints "cart-v2" not found>)`, "(10.244.1.3:8080)", 1)},
