@@ -382,9 +382,28 @@ func (b *breaker) DialHook(next redis.DialHook) redis.DialHook {
 	}
 }
 
+// admittedKey marks the context of a command the breaker let through.
+type admittedKey struct{}
+
+// admit decides whether a command may try Redis. Commands go-redis runs
+// inside an admitted one with its context — HELLO, AUTH and SELECT on the
+// fresh connection a probe dials — are admitted with it: refusing them
+// would fail every probe once a connection has to be made again (after a
+// Sentinel failover, say), and Redis would never count as back.
+func (b *breaker) admit(ctx context.Context) (context.Context, bool) {
+	if ctx.Value(admittedKey{}) != nil {
+		return ctx, true
+	}
+	if !b.allow() {
+		return ctx, false
+	}
+	return context.WithValue(ctx, admittedKey{}, true), true
+}
+
 func (b *breaker) ProcessHook(next redis.ProcessHook) redis.ProcessHook {
 	return func(ctx context.Context, cmd redis.Cmder) error {
-		if !b.allow() {
+		ctx, ok := b.admit(ctx)
+		if !ok {
 			err := b.downErr()
 			cmd.SetErr(err)
 			return err
@@ -397,7 +416,8 @@ func (b *breaker) ProcessHook(next redis.ProcessHook) redis.ProcessHook {
 
 func (b *breaker) ProcessPipelineHook(next redis.ProcessPipelineHook) redis.ProcessPipelineHook {
 	return func(ctx context.Context, cmds []redis.Cmder) error {
-		if !b.allow() {
+		ctx, ok := b.admit(ctx)
+		if !ok {
 			err := b.downErr()
 			for _, c := range cmds {
 				c.SetErr(err)
