@@ -4,7 +4,9 @@ import (
 	"context"
 	"io"
 	"log/slog"
+	"math"
 	"path/filepath"
+	"strings"
 	"testing"
 
 	"github.com/aurora-oss/aurora/internal/kb"
@@ -29,6 +31,40 @@ func TestFuseRRF(t *testing.T) {
 	}
 	if want := 1.0/63 + 1.0/61; got[0].Score != want {
 		t.Fatalf("score %v, want %v", got[0].Score, want)
+	}
+}
+
+// Relative score fusion keeps margins: a passage far ahead in one list
+// and absent from the other beats one ranked second in both, which rank
+// fusion would put first.
+func TestFuseRelative(t *testing.T) {
+	t.Parallel()
+	h := func(id string, score float64) kb.Hit { return kb.Hit{Chunk: kb.Chunk{ID: id}, Score: score} }
+	lex := []kb.Hit{h("a", 10), h("b", 2), h("c", 1)}
+	vec := []kb.Hit{h("d", 0.9), h("b", 0.3), h("c", 0.2), h("e", -0.1)}
+	got := kb.DefaultFusion.Fuse(10, lex, vec)
+	var ids []string
+	for _, x := range got {
+		ids = append(ids, x.Chunk.ID)
+	}
+	// a: .5·1 = .5; d: .5·1 = .5 (a first: first seen); b: .5·.2 + .5·(.3/.9) ≈ .267;
+	// c: .5·.1 + .5·(.2/.9) ≈ .161; e: negative cosine counts 0.
+	if strings.Join(ids, ",") != "a,d,b,c,e" {
+		t.Fatalf("fused order %v, want a,d,b,c,e", ids)
+	}
+	if math.Abs(got[2].Score-(0.1+0.5*0.3/0.9)) > 1e-12 || got[4].Score != 0 {
+		t.Fatalf("scores %+v", got)
+	}
+	rrf := kb.Fusion{Method: kb.FusionRRF, Alpha: 0.5}.Fuse(2, lex, vec)
+	if rrf[0].Chunk.ID != "b" || len(rrf) != 2 {
+		t.Fatalf("rrf %+v: b, second in both lists, ranks first", rrf)
+	}
+	// Alpha weighs the vector list: at 1 only it counts.
+	if v := (kb.Fusion{Method: kb.FusionRelative, Alpha: 1}).Fuse(1, lex, vec); v[0].Chunk.ID != "d" {
+		t.Fatalf("alpha 1: %+v", v)
+	}
+	if len(kb.DefaultFusion.Fuse(3, nil, nil)) != 0 {
+		t.Fatal("fusing nothing gave hits")
 	}
 }
 
