@@ -470,7 +470,8 @@ var (
 		regexp.MustCompile(`(?i)exec user process caused:? "?(exec format error)`),
 		regexp.MustCompile(`(?i)(exec format error)`),
 	}
-	logsConnsWords = regexp.MustCompile(`(?i)sorry, too many clients already|too many connections|remaining connection slots are reserved|max number of clients reached|too many open files|\bEMFILE\b`)
+	logsConnsWords = regexp.MustCompile(`(?i)sorry, too many clients already|too many connections|remaining connection slots are reserved|max number of clients reached`)
+	logsFDWords    = regexp.MustCompile(`(?i)too many open files|\bEMFILE\b`)
 	logsHostKV     = regexp.MustCompile(`(?i)\bhost=([A-Za-z0-9._-]+)`)
 	logsConnsHost  = []*regexp.Regexp{
 		logsPgAtRE,
@@ -835,7 +836,22 @@ func init() {
 			},
 		},
 		{
-			id: "too_many_connections", keys: []string{"too many", "remaining connection slots", "max number of clients", "emfile"},
+			// File descriptors exhausted (ulimit -n): every socket and file
+			// the process opens fails until descriptors are released.
+			id: "too_many_open_files", keys: []string{"too many open files", "emfile"},
+			category: CategorySaturation, specific: true,
+			match: func(c *logsCtx, i int) []logsMatch {
+				if !logsFDWords.MatchString(c.text(i)) {
+					return nil
+				}
+				return []logsMatch{{culprit: "too many open files"}}
+			},
+			say: func(logsMatch) string {
+				return "the process ran out of file descriptors (too many open files: its open-files limit is exhausted, typically by leaked connections or files)"
+			},
+		},
+		{
+			id: "too_many_connections", keys: []string{"too many", "remaining connection slots", "max number of clients"},
 			category: CategorySaturation,
 			match: func(c *logsCtx, i int) []logsMatch {
 				s := c.text(i)

@@ -27,8 +27,11 @@ func FocusOf(a *alert.Alert) analyze.Focus {
 		}
 		f.Names = append(f.Names, v)
 	}
+	// Datadog's Kubernetes tags (pod_name, kube_deployment, …) name the
+	// same objects as kube-state-metrics' labels.
 	for _, k := range []string{"pod", "deployment", "statefulset", "daemonset", "replicaset", "job_name", "cronjob",
-		"horizontalpodautoscaler", "persistentvolumeclaim", "ingress", "node"} {
+		"horizontalpodautoscaler", "persistentvolumeclaim", "ingress", "node", "resourcequota",
+		"pod_name", "kube_deployment", "kube_stateful_set", "kube_daemon_set", "kube_replica_set", "kube_job", "kube_cronjob"} {
 		if v := a.Labels[k]; v != "" && !scraperName(v) {
 			add(v)
 		}
@@ -36,7 +39,7 @@ func FocusOf(a *alert.Alert) analyze.Focus {
 	if len(f.Names) > 0 {
 		return f
 	}
-	for _, k := range []string{"service", "job", "app", "app_kubernetes_io_name", "container"} {
+	for _, k := range []string{"service", "job", "app", "app_kubernetes_io_name", "container", "kube_container_name"} {
 		if v := a.Labels[k]; v != "" && !scraperName(v) {
 			add(v)
 		}

@@ -29,6 +29,10 @@ func TestFocusOf(t *testing.T) {
 		{"node alert from kubelet",
 			&alert.Alert{Service: "kubelet", Labels: map[string]string{"node": "worker-3", "service": "kubelet", "job": "node-exporter"}},
 			analyze.Focus{Names: []string{"worker-3"}}},
+		{"datadog kubernetes tags name the object",
+			&alert.Alert{Namespace: "edge", Service: "edge-proxy", Labels: map[string]string{
+				"kube_namespace": "edge", "kube_deployment": "edge-proxy", "service": "edge-proxy", "env": "prod"}},
+			analyze.Focus{Namespace: "edge", Names: []string{"edge-proxy"}}},
 		{"only exporter labels",
 			&alert.Alert{Namespace: "web", Labels: map[string]string{"job": "kube-state-metrics", "container": "kube-rbac-proxy-main"}},
 			analyze.Focus{Namespace: "web"}},
