@@ -127,7 +127,9 @@ func TestRedisSentinelChatFailover(t *testing.T) {
 	sf, _ := cb.waitFor(0, 15*time.Second, "session", isType("session"))
 	sid := sf.str("id")
 	cb.waitFor(0, 60*time.Second, "first tool_call", isType("tool_call"))
-	testenv.Eventually(t, 15*time.Second, "the worker's frames announced through the Sentinels' primary", func() bool { return w.count("chat:"+sid) > 0 })
+	// One wake-up is chatbot B's (the question's frames); the others are
+	// the worker's, one per frame it stored.
+	testenv.Eventually(t, 15*time.Second, "the worker's frames announced through the Sentinels' primary", func() bool { return w.count("chat:"+sid) >= 2 })
 	if findFrame(seqFrames(cb), isType("done")) != nil {
 		t.Fatal("the turn finished before the primary was killed")
 	}
@@ -145,13 +147,18 @@ func TestRedisSentinelChatFailover(t *testing.T) {
 	// did Aurora's three listeners.
 	w2 := watchWakeups(t, s.URL)
 	testenv.Eventually(t, 60*time.Second, "the server and both chatbots to subscribe on the new primary", func() bool { return numSub(t, s.Replica.Addr) >= 4 })
-	for _, p := range []*testenv.Process{server, b} {
+	// The worker too: it has no subscription, only its publishes find the
+	// new primary.
+	for _, p := range []*testenv.Process{server, b, c.workers[0]} {
 		testenv.Eventually(t, 30*time.Second, p.Name+": aurora_redis_up 1 after the failover", func() bool { return metricValue(t, p, "aurora_redis_up") == "1" })
 	}
 	// The next turn on B: its frames are announced through the new primary.
 	from := len(cb.all())
 	sid2, turn := cb.ask(map[string]any{"text": chatQuestion}, 90*time.Second)
-	testenv.Eventually(t, 15*time.Second, "the next turn announced through the new primary", func() bool { return w2.count("chat:"+sid2) > 0 })
+	if !waitUntil(15*time.Second, func() bool { return w2.count("chat:"+sid2) >= 2 }) {
+		t.Errorf("the next turn's worker frames were not announced through the new primary: %d wake-ups; worker aurora_redis_up %s\n%s",
+			w2.count("chat:"+sid2), metricValue(t, c.workers[0], "aurora_redis_up"), c.workers[0].Output())
+	}
 	if findFrame(turn, isType("done")) == nil || len(cb.all()) <= from {
 		t.Errorf("second turn: %s", dump(turn))
 	}
@@ -176,8 +183,13 @@ func TestRedisClusterChat(t *testing.T) {
 	cb := connectTo(t, "client@B", server, b, user)
 	sid, _ := cb.ask(map[string]any{"text": chatQuestion}, 90*time.Second)
 	time.Sleep(300 * time.Millisecond)
-	checkAnswer(t, seqFrames(cb))
-	testenv.Eventually(t, 15*time.Second, "the worker's frames announced through the cluster", func() bool { return w.count("chat:"+sid) > 0 })
+	fs := seqFrames(cb)
+	checkAnswer(t, fs)
+	// Chatbot B stores the question's two frames and announces them once;
+	// the worker announces each frame it stores: every one went through
+	// the cluster.
+	want := 1 + len(fs) - 2
+	testenv.Eventually(t, 15*time.Second, "every worker frame announced through the cluster", func() bool { return w.count("chat:"+sid) >= want })
 
 	// The question was counted by the rate limiter in the cluster.
 	opt, _, err := redisx.Parse(url, redisx.TLS{})
@@ -205,4 +217,15 @@ func TestRedisClusterChat(t *testing.T) {
 			t.Errorf("%s: aurora_redis_up = %s on a cluster", p.Name, v)
 		}
 	}
+}
+
+func waitUntil(d time.Duration, cond func() bool) bool {
+	deadline := time.Now().Add(d)
+	for time.Now().Before(deadline) {
+		if cond() {
+			return true
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+	return cond()
 }
