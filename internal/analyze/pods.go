@@ -29,6 +29,7 @@ func KubeAnalyzers() []Analyzer {
 		hpaAnalyzer{},
 		volumeAnalyzer{},
 		evictionAnalyzer{},
+		quotaAnalyzer{},
 	}
 }
 

@@ -584,3 +584,133 @@ func hpaRecovered(evs []KubeEvent) bool {
 	}
 	return failAge >= 0 && rescaleAge >= 0 && rescaleAge < failAge
 }
+
+// ---------------------------------------------------------------------------
+// ResourceQuotas
+
+type quotaAnalyzer struct{}
+
+func (quotaAnalyzer) Name() string { return "kube-quota" }
+
+// quotaUsage is one resource of a ResourceQuota: used and hard as printed.
+type quotaUsage struct{ resource, used, hard string }
+
+// quotaUsages reads a quota's resources from describe ("Resource  Used
+// Hard" table), -o json/yaml (status.used, status.hard) or `kubectl get
+// resourcequota` ("REQUEST"/"LIMIT" columns of "res: used/hard").
+func (o *kubeObj) quotaUsages() []quotaUsage {
+	var out []quotaUsage
+	switch {
+	case o.doc != nil:
+		var lines []string
+		for _, n := range o.doc.Root.Children {
+			if n.Key != "" {
+				continue
+			}
+			if len(lines) == 0 && !(strings.HasPrefix(n.Value, "Resource") && strings.Contains(n.Value, "Hard")) {
+				continue
+			}
+			lines = append(lines, n.Value)
+		}
+		for _, r := range ParseTable(strings.Join(lines, "\n")) {
+			if r["Resource"] != "" && r["Hard"] != "" {
+				out = append(out, quotaUsage{r["Resource"], r["Used"], r["Hard"]})
+			}
+		}
+	case o.obj != nil:
+		var st struct {
+			Hard map[string]string `json:"hard"`
+			Used map[string]string `json:"used"`
+		}
+		_ = json.Unmarshal(o.obj.Status, &st)
+		for _, k := range sortedKeys(st.Hard) {
+			out = append(out, quotaUsage{k, st.Used[k], st.Hard[k]})
+		}
+	case o.row != nil:
+		for _, col := range []string{"REQUEST", "LIMIT"} {
+			for _, part := range strings.Split(o.row[col], ", ") {
+				k, v, ok := strings.Cut(part, ": ")
+				used, hard, ok2 := strings.Cut(v, "/")
+				if ok && ok2 {
+					out = append(out, quotaUsage{strings.TrimSpace(k), used, hard})
+				}
+			}
+		}
+	}
+	return out
+}
+
+func sortedKeys(m map[string]string) []string {
+	keys := make([]string, 0, len(m))
+	for k := range m {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	return keys
+}
+
+// parseQuantity reads a Kubernetes quantity ("500m", "12Gi", "1.5", "2k").
+func parseQuantity(s string) (float64, bool) {
+	s = strings.TrimSpace(s)
+	mult := 1.0
+	for _, u := range []struct {
+		suffix string
+		m      float64
+	}{{"Ki", 1 << 10}, {"Mi", 1 << 20}, {"Gi", 1 << 30}, {"Ti", 1 << 40}, {"Pi", 1 << 50},
+		{"m", 1e-3}, {"k", 1e3}, {"M", 1e6}, {"G", 1e9}, {"T", 1e12}, {"P", 1e15}} {
+		if strings.HasSuffix(s, u.suffix) {
+			s, mult = strings.TrimSuffix(s, u.suffix), u.m
+			break
+		}
+	}
+	v, err := strconv.ParseFloat(s, 64)
+	if err != nil {
+		return 0, false
+	}
+	return v * mult, true
+}
+
+// Analyze reports ResourceQuotas whose use of a resource has reached the
+// hard limit. A full quota is not by itself a failure (a namespace may be
+// sized exactly), so it is only a candidate (LIKELY) unless what could not
+// be created names it: those findings lead here.
+func (a quotaAnalyzer) Analyze(in *Input) []Finding {
+	var fs []Finding
+	for _, o := range objectsOf(in, "resourcequota") {
+		var full []string
+		for _, u := range o.quotaUsages() {
+			used, ok1 := parseQuantity(u.used)
+			hard, ok2 := parseQuantity(u.hard)
+			if ok1 && ok2 && used >= hard {
+				full = append(full, fmt.Sprintf("%s %s of %s", u.resource, u.used, u.hard))
+			}
+		}
+		if len(full) == 0 || len(o.ids) == 0 {
+			continue
+		}
+		culprit := strings.Fields(full[0])[0]
+		sum := fmt.Sprintf("ResourceQuota %s is exhausted: %s used; nothing more of it can be created in namespace %s until usage drops or the quota is raised",
+			o.path(), strings.Join(full, ", "), o.ns)
+		// The controllers it refuses, when their events are in evidence.
+		ids := append([]int(nil), o.ids...)
+		var blocked []string
+		for _, kind := range []string{"replicaset", "statefulset", "daemonset", "job"} {
+			for _, c := range objectsOf(in, kind) {
+				for _, e := range c.warnings("FailedCreate") {
+					if m := quotaRe.FindStringSubmatch(e.Message); m != nil && m[1] == o.name && c.ns == o.ns {
+						if w := kind + " " + c.name; !containsStr(blocked, w) {
+							blocked = append(blocked, w)
+						}
+						ids = addID(ids, e.Item)
+					}
+				}
+			}
+		}
+		if len(blocked) > 0 {
+			sum += "; it refuses the pods of " + strings.Join(blocked, ", ")
+		}
+		fs = append(fs, Finding{Analyzer: a.Name(), Category: CategoryQuota, Object: o.ref(),
+			Summary: sum, Culprit: culprit, Evidence: ids, Direct: true, Score: 0.6})
+	}
+	return finishFindings(fs)
+}

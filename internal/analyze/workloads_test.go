@@ -127,6 +127,26 @@ func TestWorkloadAnalyzers(t *testing.T) {
 			summary: []string{"only events show it"},
 		},
 		{
+			name: "full quota describe names the controllers it refuses", analyzer: quotaAnalyzer{},
+			items: []func(*testing.T) Item{item(2, describe, "quota-full.describe.txt", "kind", "resourcequota"),
+				item(5, describe, "rs-quota.describe.txt", "kind", "replicaset")},
+			want:    []wantFinding{{CategoryQuota, "resourcequota/shop/shop-compute", "limits.memory", true, []int{2, 5}}},
+			summary: []string{"limits.memory 4Gi of 4Gi", "refuses the pods of replicaset cart-9f8e7d"},
+		},
+		{
+			name: "full quota json", analyzer: quotaAnalyzer{},
+			items: []func(*testing.T) Item{func(t *testing.T) Item {
+				return Item{ID: 3, Tool: get, Args: map[string]any{"kind": "quota", "output": "json"},
+					Output: `{"kind":"ResourceQuota","metadata":{"name":"team-a","namespace":"a"},"spec":{"hard":{"pods":"10"}},"status":{"hard":{"pods":"10","requests.cpu":"4"},"used":{"pods":"10","requests.cpu":"1500m"}}}`}
+			}},
+			want: []wantFinding{{CategoryQuota, "resourcequota/a/team-a", "pods", true, []int{3}}},
+		},
+		{
+			name: "quota table: only the full one", analyzer: quotaAnalyzer{},
+			items: []func(*testing.T) Item{item(4, get, "quota-table.txt", "kind", "resourcequota", "namespace", "shop")},
+			want:  []wantFinding{{CategoryQuota, "resourcequota/shop/shop-compute", "limits.memory", true, []int{4}}},
+		},
+		{
 			name: "pods are not workloads", analyzer: rolloutAnalyzer{},
 			items: []func(*testing.T) Item{item(1, describe, "pod-oom.describe.txt", "kind", "pod")},
 		},
@@ -145,5 +165,21 @@ func TestWorkloadAnalyzers(t *testing.T) {
 				}
 			}
 		})
+	}
+}
+
+// A controller that cannot create pods leads to the ResourceQuota it
+// names; when the evidence shows that quota full, the quota is the cause.
+func TestQuotaChain(t *testing.T) {
+	rs := kubeItem(t, 5, describe, "rs-quota.describe.txt", "kind", "replicaset")
+	quota := kubeItem(t, 2, describe, "quota-full.describe.txt", "kind", "resourcequota")
+	focus := Focus{Namespace: "shop", Names: []string{"cart"}}
+	c := Run(All(), &Input{Items: []Item{rs, quota}}, focus)
+	if c.Root == nil || c.Root.Object != "resourcequota/shop/shop-compute" || c.Verdict != VerdictConfirmed {
+		t.Fatalf("with the quota shown: root = %+v, verdict %s", c.Root, c.Verdict)
+	}
+	c = Run(All(), &Input{Items: []Item{rs}}, focus)
+	if c.Root == nil || c.Root.Object != "replicaset/shop/cart-9f8e7d" || c.Root.Category != CategoryQuota || c.Verdict != VerdictConfirmed {
+		t.Fatalf("without the quota: root = %+v, verdict %s", c.Root, c.Verdict)
 	}
 }
