@@ -14,6 +14,11 @@ func SplitIdentifiers(text string) []string {
 	var out []string
 	for _, f := range strings.FieldsFunc(text, func(r rune) bool { return !unicode.IsLetter(r) && !unicode.IsDigit(r) }) {
 		out = append(out, strings.ToLower(f))
+		// Most words have no capital after their first letter: skip the
+		// split (and its allocations) for them.
+		if !strings.ContainsFunc(f[1:], unicode.IsUpper) {
+			continue
+		}
 		parts := camelParts(f)
 		if len(parts) > 1 {
 			for _, p := range parts {
