@@ -520,7 +520,17 @@ func (p *podInfo) tableReason() string {
 func exitMeaning(s ctrState) (meaning string, direct bool) {
 	if s.Reason == "StartError" || s.Reason == "ContainerCannotRun" {
 		if s.Message != "" {
-			return fmt.Sprintf("it could not start (%s: %q)", s.Reason, clip(s.Message, 160)), true
+			// The runtime wraps the reason in layers of context
+			// ("failed to create containerd task: … unable to start
+			// container process: exec: "/app": exec format error"): quote
+			// the innermost.
+			msg := s.Message
+			for _, k := range []string{"unable to start container process: ", "error during container init: "} {
+				if i := strings.LastIndex(msg, k); i >= 0 {
+					msg = msg[i+len(k):]
+				}
+			}
+			return fmt.Sprintf("it could not start (%s: %q)", s.Reason, clip(msg, 160)), true
 		}
 		return "it could not start (" + s.Reason + ")", false
 	}
@@ -675,7 +685,15 @@ func (a crashLoopAnalyzer) Analyze(in *Input) []Finding {
 					direct, score = true, 0.85
 				}
 			}
-			fs = append(fs, Finding{Analyzer: a.Name(), Category: CategoryCrashloop, Object: p.ref(),
+			// A command that cannot be found or executed (exit 126/127, a
+			// runtime StartError naming exec format or a missing file) is the
+			// image's or the spec's fault, not a crash of the application:
+			// the restart loop is only its consequence.
+			cat := CategoryCrashloop
+			if direct && cannotExec(c.Last) {
+				cat = CategoryApplicationErr
+			}
+			fs = append(fs, Finding{Analyzer: a.Name(), Category: cat, Object: p.ref(),
 				Summary: sum + restartsText(c.Restarts), Culprit: c.Name, Evidence: ids, Direct: direct,
 				Score: score, Related: p.related()})
 		}
@@ -701,6 +719,16 @@ func (a crashLoopAnalyzer) Analyze(in *Input) []Finding {
 		}
 	}
 	return finishFindings(fs)
+}
+
+// cannotExec is true when a terminated state says the container's command
+// could not be run at all.
+func cannotExec(s ctrState) bool {
+	if s.HasExit && (s.ExitCode == 126 || s.ExitCode == 127) && s.Reason != "StartError" {
+		return true
+	}
+	return (s.Reason == "StartError" || s.Reason == "ContainerCannotRun") &&
+		containsAny(s.Message, "exec format error", "executable file not found", "no such file or directory", "permission denied")
 }
 
 // lastRunLogLine returns the last non-empty line of the logs of container
@@ -892,7 +920,18 @@ func (configErrorAnalyzer) Name() string { return "kube-config" }
 var (
 	missingObj = regexp.MustCompile(`(configmap|secret)s? "([^"\\]+)\\?" not found`)
 	missingKey = regexp.MustCompile(`couldn't find key (\S+) in (ConfigMap|Secret) ([^/\s]+)/([^\s"]+)`)
+	// A volume's items name a key the object lacks (the kubelet does not
+	// say which object: the volume's).
+	missingVolKey = regexp.MustCompile(`(?:for volume "([^"]+)" : )?references non-existent (secret|config map) key: (\S+)`)
 )
+
+// withRelated prepends rel to related unless it is empty.
+func withRelated(rel string, related []string) []string {
+	if rel == "" {
+		return related
+	}
+	return append([]string{rel}, related...)
+}
 
 // missingConfig finds the ConfigMap, Secret or key a message says is missing.
 func missingConfig(msg, ns string) (culprit, related, what string, ok bool) {
@@ -900,6 +939,14 @@ func missingConfig(msg, ns string) (culprit, related, what string, ok bool) {
 		kind := strings.ToLower(m[2])
 		return fmt.Sprintf("%s/%s key %s", kind, m[4], m[1]), ObjectRef(kind, m[3], m[4]),
 			fmt.Sprintf("key %q is missing from %s %s/%s", m[1], m[2], m[3], m[4]), true
+	}
+	if m := missingVolKey.FindStringSubmatch(msg); m != nil {
+		kind := strings.ReplaceAll(m[2], " ", "")
+		what := fmt.Sprintf("key %q is missing from the %s of volume %q", m[3], m[2], m[1])
+		if m[1] == "" {
+			what = fmt.Sprintf("key %q is missing from a %s the pod mounts", m[3], m[2])
+		}
+		return fmt.Sprintf("%s key %s", kind, m[3]), "", what, true
 	}
 	if m := missingObj.FindStringSubmatch(msg); m != nil {
 		kind := strings.ToLower(m[1])
@@ -936,7 +983,7 @@ func (a configErrorAnalyzer) Analyze(in *Input) []Finding {
 					fs = append(fs, Finding{Analyzer: a.Name(), Category: CategoryMissingConfig, Object: p.ref(),
 						Summary: fmt.Sprintf("container %q of pod %s cannot be created (CreateContainerConfigError): %s",
 							c.Name, p.path(), what),
-						Culprit: cul, Evidence: ids, Direct: true, Score: 0.9, Related: append([]string{rel}, p.related()...)})
+						Culprit: cul, Evidence: ids, Direct: true, Score: 0.9, Related: withRelated(rel, p.related())})
 					found = true
 					break
 				}
@@ -973,7 +1020,7 @@ func (a configErrorAnalyzer) Analyze(in *Input) []Finding {
 			fs = append(fs, Finding{Analyzer: a.Name(), Category: CategoryMissingConfig, Object: p.ref(),
 				Summary: fmt.Sprintf("pod %s cannot start: %s (%s: %q)", p.path(), what, e.Reason, clip(e.Message, 160)),
 				Culprit: cul, Evidence: addID(append([]int(nil), p.IDs...), e.Item), Direct: direct, Score: score,
-				Related: append([]string{rel}, p.related()...)})
+				Related: withRelated(rel, p.related())})
 		}
 	}
 	return finishFindings(fs)

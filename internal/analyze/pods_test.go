@@ -62,8 +62,40 @@ func TestPodAnalyzers(t *testing.T) {
 		{
 			name: "crashloop exit 127 json list", analyzer: crashLoopAnalyzer{},
 			items:   []func(*testing.T) Item{pod(8, get, "pod-crash-127.json")},
-			want:    []wantFinding{{CategoryCrashloop, "pod/batch/worker-6b7c8d9e0f-abcde", "worker", true, []int{8}}},
+			// A command not found is the image's or spec's fault: the loop is
+			// its consequence.
+			want:    []wantFinding{{CategoryApplicationErr, "pod/batch/worker-6b7c8d9e0f-abcde", "worker", true, []int{8}}},
 			summary: []string{"command was not found (exit 127)", "restarted 5 times"},
+		},
+		{
+			name: "StartError exec format error is an application error", analyzer: crashLoopAnalyzer{},
+			items: []func(*testing.T) Item{func(t *testing.T) Item {
+				return Item{ID: 2, Tool: describe, Args: map[string]any{"kind": "pod"}, Output: "Name:         app-1\nNamespace:    ns\nNode:         w1/10.0.0.1\nStatus:       Running\n" +
+					"Containers:\n  app:\n    Image:          example.com/app:1\n    State:          Waiting\n      Reason:       CrashLoopBackOff\n" +
+					"    Last State:     Terminated\n      Reason:       StartError\n      Message:      failed to create containerd task: failed to create shim task: OCI runtime create failed: runc create failed: unable to start container process: exec: \"/app/server\": exec format error: unknown\n      Exit Code:    128\n" +
+					"    Ready:          False\n    Restart Count:  4\n"}
+			}},
+			want:    []wantFinding{{CategoryApplicationErr, "pod/ns/app-1", "app", true, []int{2}}},
+			summary: []string{"exec format error"},
+		},
+		{
+			name: "StartError for another reason stays a crash loop", analyzer: crashLoopAnalyzer{},
+			items: []func(*testing.T) Item{func(t *testing.T) Item {
+				return Item{ID: 2, Tool: describe, Args: map[string]any{"kind": "pod"}, Output: "Name:         app-1\nNamespace:    ns\nNode:         w1/10.0.0.1\nStatus:       Running\n" +
+					"Containers:\n  app:\n    Image:          example.com/app:1\n    State:          Waiting\n      Reason:       CrashLoopBackOff\n" +
+					"    Last State:     Terminated\n      Reason:       StartError\n      Message:      failed to create containerd task: failed to create shim task: OCI runtime create failed: runc create failed: unable to start container process: error during container init: error setting cgroup config for procHooks process: unable to set memory limit to 4Mi (current usage: 5Mi, peak usage: 6Mi): unknown\n      Exit Code:    128\n" +
+					"    Ready:          False\n    Restart Count:  4\n"}
+			}},
+			want: []wantFinding{{CategoryCrashloop, "pod/ns/app-1", "app", true, []int{2}}},
+		},
+		{
+			name: "secret volume key missing", analyzer: configErrorAnalyzer{},
+			items: []func(*testing.T) Item{func(t *testing.T) Item {
+				return Item{ID: 3, Tool: events, Args: map[string]any{"namespace": "edge"}, Output: "LAST SEEN   TYPE      REASON        OBJECT            MESSAGE\n" +
+					"2m          Warning   FailedMount   pod/gw-5c7d-x1    MountVolume.SetUp failed for volume \"tls\" : references non-existent secret key: tls.crt\n"}
+			}},
+			want:    []wantFinding{{CategoryMissingConfig, "pod/edge/gw-5c7d-x1", "secret key tls.crt", true, []int{3}}},
+			summary: []string{`key "tls.crt" is missing from the secret of volume "tls"`},
 		},
 		{
 			name: "crashloop from get pods table and events", analyzer: crashLoopAnalyzer{},
