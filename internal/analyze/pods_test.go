@@ -61,7 +61,7 @@ func TestPodAnalyzers(t *testing.T) {
 		},
 		{
 			name: "crashloop exit 127 json list", analyzer: crashLoopAnalyzer{},
-			items:   []func(*testing.T) Item{pod(8, get, "pod-crash-127.json")},
+			items: []func(*testing.T) Item{pod(8, get, "pod-crash-127.json")},
 			// A command not found is the image's or spec's fault: the loop is
 			// its consequence.
 			want:    []wantFinding{{CategoryApplicationErr, "pod/batch/worker-6b7c8d9e0f-abcde", "worker", true, []int{8}}},
