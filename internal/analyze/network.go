@@ -68,7 +68,19 @@ type netPolicy struct {
 	// not blaming the policy).
 	peers      []netPeer
 	ingressAny bool // a rule admits every source
-	ids        []int
+	// Egress: whether the policy isolates its pods for egress, and the
+	// rules that let traffic out.
+	egressTypes bool
+	egress      []netEgressRule
+	ids         []int
+}
+
+// netEgressRule is one egress rule: the ports it opens ("" entries never;
+// empty means every port) and the destinations (anyDest: every one).
+type netEgressRule struct {
+	ports   []string
+	peers   []netPeer
+	anyDest bool
 }
 
 // netPeer is one "from" entry of an ingress rule.
@@ -148,6 +160,7 @@ func (netAnalyzer) Analyze(in *Input) []Finding {
 	fs = append(fs, m.ingressFindings()...)
 	fs = append(fs, m.policyFindings()...)
 	fs = append(fs, m.allowListFindings()...)
+	fs = append(fs, m.egressFindings()...)
 	fs = append(fs, m.dnsFindings()...)
 	for i := range fs {
 		fs[i].Analyzer = "network"
@@ -266,7 +279,12 @@ var (
 	netEPAddr             = regexp.MustCompile(`^\s+(NotReadyAddresses|Addresses):\s+(.*)$`)
 	netIngBackend         = regexp.MustCompile(`(?:^|\s)([a-z0-9](?:[-a-z0-9.]*[a-z0-9])?):([\w-]+) \(([^)]*)\)`)
 	netPolicyTypesIngress = regexp.MustCompile(`Policy Types:.*\bIngress\b`)
-	netIngEPErr           = regexp.MustCompile(`<error: endpoints? "([^"]+)" not found>`)
+	netPolicyTypesEgress  = regexp.MustCompile(`Policy Types:.*\bEgress\b`)
+	// A DNS lookup's error ("lookup db on 10.96.0.10:53: … i/o timeout")
+	// names the DNS server, not the dependency ("price lookup failed" is
+	// not one).
+	netDNSLookupLine = regexp.MustCompile(`\blookup [A-Za-z0-9._-]+(?: on \S+)?: `)
+	netIngEPErr      = regexp.MustCompile(`<error: endpoints? "([^"]+)" not found>`)
 )
 
 // netDescribeDocs splits describe output into documents (each starting with
@@ -481,6 +499,8 @@ func (m *netModel) readDescribe(it Item, kind string, out string) {
 				}
 			}
 			pol.peers, pol.ingressAny = netDescribePeers(d.lines)
+			pol.egressTypes = netPolicyTypesEgress.MatchString(text)
+			pol.egress = netDescribeEgress(d.lines)
 			m.policies[netKey(ns, name)] = pol
 		}
 	}
@@ -777,6 +797,13 @@ func (m *netModel) readJSONObj(it Item, o netJSONObj) {
 		}
 		pol := &netPolicy{ns: ns, name: name, ids: []int{it.ID}, selector: spec.PodSelector.MatchLabels, ingressRules: len(spec.Ingress)}
 		pol.peers, pol.ingressAny = netJSONPeers(spec.Ingress)
+		pol.egress = netJSONEgress(spec.Egress)
+		pol.egressTypes = len(spec.PolicyTypes) == 0 && len(spec.Egress) > 0
+		for _, t := range spec.PolicyTypes {
+			if t == "Egress" {
+				pol.egressTypes = true
+			}
+		}
 		if pol.selector == nil {
 			pol.selector = map[string]string{}
 		}
@@ -850,7 +877,7 @@ func (m *netModel) readLogs(it Item) {
 		if !netRefusedOrTimeout(lower) {
 			continue
 		}
-		if netRefusedWords.MatchString(l) && !strings.Contains(l, "lookup ") {
+		if netRefusedWords.MatchString(l) && !netDNSLookupLine.MatchString(l) {
 			addr := ""
 			if d := logsDialRE.FindStringSubmatch(l); d != nil {
 				addr = d[1]
@@ -861,7 +888,7 @@ func (m *netModel) readLogs(it Item) {
 				m.refused = append(m.refused, netTimeout{ns: ns, pod: pod, addr: addr, line: l, id: it.ID})
 			}
 		}
-		if netTimeoutWords.MatchString(l) && !strings.Contains(l, "lookup ") {
+		if netTimeoutWords.MatchString(l) && !netDNSLookupLine.MatchString(l) {
 			addr := ""
 			if d := logsDialRE.FindStringSubmatch(l); d != nil {
 				addr = d[1]
@@ -1216,6 +1243,15 @@ func (m *netModel) policyFindings() []Finding {
 		for _, t := range m.timeouts {
 			host, _ := logsSplitAddr(t.addr)
 			ref := logsServiceRef(host, t.ns)
+			if ref == "" {
+				// An IP the evidence shows is a service's: judge by it.
+				for _, r := range m.resolve(t.addr) {
+					if strings.HasPrefix(r, "service/") {
+						ref = r
+						break
+					}
+				}
+			}
 			inNS := false
 			if ref != "" {
 				parts := strings.Split(ref, "/")

@@ -198,6 +198,42 @@ func TestNetworkFindings(t *testing.T) {
 			contains: []string{"2 times"},
 		},
 		{
+			// A default-deny baseline in the client's namespace that only
+			// lets DNS out: the egress policy is blamed (the ingress half of
+			// the same policy is not: the dependency is elsewhere).
+			name: "egress policy that lets only DNS out",
+			items: func(t *testing.T) []Item {
+				return []Item{
+					netItem(t, 1, netDescribe, "svc_pricing_describe.txt", netArgs("kind", "service", "name", "pricing", "namespace", "catalog")),
+					netItem(t, 2, netDescribe, "netpol_egress_describe.txt", netArgs("kind", "networkpolicy", "name", "default-deny-all", "namespace", "reports")),
+					{ID: 3, Tool: netLogs, Args: netArgs("pod", "builder-1", "namespace", "reports"),
+						Output: `level=ERROR msg="price lookup failed" err="Get \"http://pricing.catalog.svc:8080/v1/prices\": dial tcp 172.20.14.9:8080: i/o timeout"` + "\n"},
+				}
+			},
+			want: []Finding{
+				{Category: CategoryNetworkPolicy, Object: "networkpolicy/reports/default-deny-all", Culprit: "default-deny-all", Evidence: []int{2, 3}, Score: 0.75},
+				{Category: CategoryNetworkPolicy, Object: "service/catalog/pricing", Culprit: "default-deny-all", Evidence: []int{3}, Score: 0.6,
+					Related: []string{"networkpolicy/reports/default-deny-all"}},
+			},
+			contains: []string{"for egress and lets out only port 53 to pods k8s-app=kube-dns", "on port 8080"},
+		},
+		{
+			name: "egress policy json without the dependency's port",
+			items: func(t *testing.T) []Item {
+				return []Item{
+					{ID: 1, Tool: netGet, Args: netArgs("kind", "service", "namespace", "data"), Output: `{"kind":"Service","metadata":{"name":"redis","namespace":"data"},"spec":{"selector":{"app":"redis"},"clusterIP":"10.96.7.7","ports":[{"port":6379,"targetPort":6379}]}}`},
+					{ID: 2, Tool: netGet, Args: netArgs("kind", "networkpolicy"), Output: `{"kind":"NetworkPolicy","metadata":{"name":"api-egress","namespace":"web"},"spec":{"podSelector":{},"policyTypes":["Egress"],"egress":[{"to":[{"namespaceSelector":{"matchLabels":{"kubernetes.io/metadata.name":"data"}}}],"ports":[{"port":5432,"protocol":"TCP"}]}]}}`},
+					{ID: 3, Tool: netLogs, Args: netArgs("pod", "api-1", "namespace", "web"), Output: "redis: dial tcp 10.96.7.7:6379: i/o timeout\n"},
+				}
+			},
+			want: []Finding{
+				{Category: CategoryNetworkPolicy, Object: "networkpolicy/web/api-egress", Culprit: "api-egress", Evidence: []int{2, 3}, Score: 0.75},
+				{Category: CategoryNetworkPolicy, Object: "service/data/redis", Culprit: "api-egress", Evidence: []int{3}, Score: 0.6,
+					Related: []string{"networkpolicy/web/api-egress"}},
+			},
+			contains: []string{"port 5432 to in namespaces kubernetes.io/metadata.name=data"},
+		},
+		{
 			name: "coredns upstream timeouts",
 			items: func(t *testing.T) []Item {
 				return []Item{netItem(t, 9, netLogs, "coredns.log", netArgs("pod", "coredns-5d78c9869d-4xk2p", "namespace", "kube-system"))}
@@ -272,6 +308,16 @@ func TestNetworkHealthyProducesNothing(t *testing.T) {
 			netItem(t, 1, netDescribe, "svc_postgres_describe.txt", netArgs("kind", "service", "name", "postgres", "namespace", "data")),
 			netItem(t, 2, netDescribe, "netpol_allowlist_describe.txt", netArgs("kind", "networkpolicy", "name", "postgres-ingress", "namespace", "data")),
 			{ID: 3, Tool: netLogs, Args: netArgs("pod", "orders-api-1", "namespace", "orders"), Output: "dial tcp 172.20.91.14:5432: i/o timeout\n"},
+		},
+		"egress policy that lets the dependency's port out": {
+			{ID: 1, Tool: netGet, Args: netArgs("kind", "service", "namespace", "data"), Output: `{"kind":"Service","metadata":{"name":"redis","namespace":"data"},"spec":{"selector":{"app":"redis"},"clusterIP":"10.96.7.7","ports":[{"port":6379,"targetPort":6379}]}}`},
+			{ID: 2, Tool: netGet, Args: netArgs("kind", "networkpolicy"), Output: `{"kind":"NetworkPolicy","metadata":{"name":"api-egress","namespace":"web"},"spec":{"podSelector":{},"policyTypes":["Egress"],"egress":[{"to":[{"namespaceSelector":{"matchLabels":{"kubernetes.io/metadata.name":"data"}}}],"ports":[{"port":6379}]}]}}`},
+			{ID: 3, Tool: netLogs, Args: netArgs("pod", "api-1", "namespace", "web"), Output: "redis: dial tcp 10.96.7.7:6379: i/o timeout\n"},
+		},
+		"egress policy with an IP block": {
+			{ID: 1, Tool: netGet, Args: netArgs("kind", "service", "namespace", "data"), Output: `{"kind":"Service","metadata":{"name":"redis","namespace":"data"},"spec":{"selector":{"app":"redis"},"clusterIP":"10.96.7.7","ports":[{"port":6379,"targetPort":6379}]}}`},
+			{ID: 2, Tool: netGet, Args: netArgs("kind", "networkpolicy"), Output: `{"kind":"NetworkPolicy","metadata":{"name":"api-egress","namespace":"web"},"spec":{"podSelector":{},"policyTypes":["Egress"],"egress":[{"to":[{"ipBlock":{"cidr":"10.0.0.0/8"}}]}]}}`},
+			{ID: 3, Tool: netLogs, Args: netArgs("pod", "api-1", "namespace", "web"), Output: "redis: dial tcp 10.96.7.7:6379: i/o timeout\n"},
 		},
 		"healthy ingress backends": {
 			{ID: 1, Tool: netDescribe, Args: netArgs("kind", "ingress"), Output: strings.Replace(netMustRead(t, "network/ingress_describe.txt"), `(<error: endpoints "cart-v2" not found>)`, "(10.244.1.3:8080)", 1)},
