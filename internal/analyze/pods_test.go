@@ -494,3 +494,19 @@ func TestKubeAnalyzersAllPods(t *testing.T) {
 		t.Errorf("probe findings on pods without probe failures: %+v", again)
 	}
 }
+
+// An eviction the evidence cannot date (the pod's status only, no event)
+// may be days old: it is confirmed only when the alert points at the pod.
+func TestUndatedEvictionNeedsFocus(t *testing.T) {
+	it := kubeItem(t, 4, get, "pod-evicted-ephemeral.json", "kind", "pod")
+	fs := runKube(evictionAnalyzer{}, it)
+	if len(fs) != 1 || fs[0].Score != 0.65 || !fs[0].Direct {
+		t.Fatalf("findings = %+v", fs)
+	}
+	if c := Rank(fs, Focus{Namespace: "media", Names: []string{"renderer-5d8f7c6b9-x2v4q"}}); c.Verdict != VerdictConfirmed {
+		t.Errorf("focused: verdict %s", c.Verdict)
+	}
+	if c := Rank(fs, Focus{Namespace: "media", Names: []string{"transcoder"}}); c.Verdict != VerdictLikely {
+		t.Errorf("unfocused: verdict %s", c.Verdict)
+	}
+}

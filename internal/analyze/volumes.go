@@ -233,10 +233,12 @@ func (a evictionAnalyzer) Analyze(in *Input) []Finding {
 			continue // the pod (or a namesake) runs: the event is history
 		}
 		// The pod's own status naming the reason is the cause itself; an
-		// eviction the evidence cannot date may be old.
+		// eviction the evidence cannot date may be old (evicted pods linger
+		// for days): it stays a candidate, ahead of nothing more recent,
+		// unless the alert points at the pod.
 		score := 0.9
 		if !recent {
-			score = 0.8
+			score = 0.65
 		}
 		f := Finding{Analyzer: a.Name(), Object: p.ref(), Evidence: ids, Direct: true, Score: score, Related: p.related()}
 		q := fmt.Sprintf("%q", clip(msg, 240))
