@@ -1,14 +1,18 @@
 package incident_test
 
 import (
+	"bytes"
 	"context"
 	"fmt"
 	"io"
 	"log/slog"
+	"os"
 	"path/filepath"
 	"runtime"
 	"strconv"
+	"strings"
 	"sync/atomic"
+	"syscall"
 	"testing"
 	"time"
 
@@ -34,6 +38,10 @@ type ingestStack struct {
 	next  atomic.Int64 // next request index of gen
 	// seeded deliveries were stored before the timer started.
 	seeded int
+	// CPU time used before the timer started: this process's, and on
+	// PostgreSQL its server backends' (by pid; see pgBackendCPU).
+	cpu0   time.Duration
+	pgCPU0 map[int]time.Duration
 }
 
 func newIngestStack(b *testing.B, dialect storage.Dialect) *ingestStack {
@@ -92,8 +100,62 @@ func newIngestStack(b *testing.B, dialect storage.Dialect) *ingestStack {
 		}
 	}
 	s.seeded = seedDeliveries
+	s.cpu0 = processCPU()
+	s.pgCPU0 = s.pgBackendCPU()
 	return s
 }
+
+// processCPU is the CPU time (user and system) this process used so far.
+func processCPU() time.Duration {
+	var ru syscall.Rusage
+	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
+		return 0
+	}
+	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
+}
+
+// pgBackendCPU reads the CPU time of each server backend of the benchmark's
+// database from /proc, by pid; nil on SQLite, or when the server is not on
+// this machine (no /proc entries). On a shared machine CPU time per delivery
+// varies far less than wall-clock rates, which other processes' load
+// dominates.
+func (s *ingestStack) pgBackendCPU() map[int]time.Duration {
+	if s.db.Dialect != storage.Postgres {
+		return nil
+	}
+	rows, err := s.db.W.QueryContext(context.Background(), `SELECT pid FROM pg_stat_activity WHERE datname = current_database()`)
+	if err != nil {
+		return nil
+	}
+	defer rows.Close()
+	out := map[int]time.Duration{}
+	for rows.Next() {
+		var pid int
+		if rows.Scan(&pid) != nil {
+			return nil
+		}
+		b, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
+		if err != nil {
+			return nil
+		}
+		// Fields 14 and 15 (utime, stime, in clock ticks) follow the
+		// parenthesised command name.
+		f := strings.Fields(string(b[bytes.LastIndexByte(b, ')')+1:]))
+		if len(f) < 13 {
+			return nil
+		}
+		ut, _ := strconv.ParseInt(f[11], 10, 64)
+		st, _ := strconv.ParseInt(f[12], 10, 64)
+		out[pid] = time.Duration(ut+st) * time.Second / clockTicks
+	}
+	if rows.Err() != nil {
+		return nil
+	}
+	return out
+}
+
+// clockTicks is USER_HZ, the unit of /proc/<pid>/stat times: 100 on Linux.
+const clockTicks = 100
 
 // seedDeliveries are ingested before timing starts.
 const seedDeliveries = 200
@@ -126,6 +188,16 @@ func (s *ingestStack) check(b *testing.B) {
 	sent := int(s.next.Load())
 	if el := b.Elapsed(); el > 0 {
 		b.ReportMetric(float64((sent-s.seeded)*benchGroup)/el.Seconds(), "alerts/s")
+	}
+	if n := sent - s.seeded; n > 0 {
+		b.ReportMetric(float64(processCPU()-s.cpu0)/float64(time.Microsecond)/float64(n), "cpu-µs/op")
+		if end := s.pgBackendCPU(); s.pgCPU0 != nil && end != nil {
+			var d time.Duration
+			for pid, t := range end {
+				d += t - s.pgCPU0[pid] // a backend started since counts from 0
+			}
+			b.ReportMetric(float64(d)/float64(time.Microsecond)/float64(n), "pg-cpu-µs/op")
+		}
 	}
 	ctx := context.Background()
 	var alerts, incidents, jobs int

@@ -106,7 +106,9 @@ func (s *Service) Ingest(ctx context.Context, req Request) (Result, error) {
 	var err error
 	for attempt := 0; attempt < 3; attempt++ {
 		var wrote bool
-		wrote, err = s.Store.InTx(ctx, func(tx *storage.Tx) error {
+		// Concurrent deliveries may share a transaction (SQLite); each is
+		// answered only after the transaction that stores it committed.
+		wrote, err = s.Store.InTxGrouped(ctx, func(tx *storage.Tx) error {
 			var e error
 			res, e = s.ingestTx(ctx, tx, req)
 			return e

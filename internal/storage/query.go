@@ -117,6 +117,8 @@ func DecodeCursor(s string) (*Cursor, error) {
 type Store struct {
 	DB   *DB
 	kick chan struct{}
+	// group queues InTxGrouped's callers on SQLite (see group.go).
+	group groupCommit
 }
 
 // NewStore wraps a DB.
