@@ -378,6 +378,14 @@ func TestPodAnalyzers(t *testing.T) {
 			summary: []string{"cannot be mounted", "mount.nfs: Connection timed out"},
 		},
 		{
+			name: "a mount timeout caused by a missing secret is not a storage claim", analyzer: volumeAnalyzer{},
+			items: []func(*testing.T) Item{func(t *testing.T) Item {
+				return Item{ID: 3, Tool: events, Args: map[string]any{"namespace": "edge"}, Output: "LAST SEEN   TYPE      REASON        OBJECT            MESSAGE\n" +
+					"3m          Warning   FailedMount   pod/gw-5c7d-x1    MountVolume.SetUp failed for volume \"tls\" : secret \"gw-tls\" not found\n" +
+					"1m          Warning   FailedMount   pod/gw-5c7d-x1    Unable to attach or mount volumes: unmounted volumes=[tls], unattached volumes=[], failed to process volumes=[]: timed out waiting for the condition\n"}
+			}},
+		},
+		{
 			name: "no volume claim for a running pod", analyzer: volumeAnalyzer{},
 			items: []func(*testing.T) Item{pod(2, describe, "pod-healthy.describe.txt"), pod(3, events, "events-all.txt")},
 		},

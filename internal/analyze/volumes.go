@@ -76,8 +76,10 @@ func (a volumeAnalyzer) Analyze(in *Input) []Finding {
 		// driver's attach or mount error, then the kubelet's timeout.
 		var best *Finding
 		rank := 0
+		configMissing := false
 		for _, e := range evs {
 			if _, _, _, ok := missingConfig(e.Message, p.Namespace); ok {
+				configMissing = true
 				continue // a missing ConfigMap or Secret (kube-config)
 			}
 			f := Finding{Analyzer: a.Name(), Category: CategoryStorage, Object: p.ref(), Direct: true, Score: 0.9,
@@ -138,6 +140,9 @@ func (a volumeAnalyzer) Analyze(in *Input) []Finding {
 			} else if best != nil {
 				best.Evidence = addID(best.Evidence, e.Item)
 			}
+		}
+		if best != nil && rank == 1 && configMissing {
+			best = nil // the timeout is the missing ConfigMap's or Secret's
 		}
 		if best != nil {
 			// The kubelet's own timeout is the same story: cite it too.
