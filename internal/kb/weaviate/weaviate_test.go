@@ -68,7 +68,7 @@ func TestParseSpace(t *testing.T) {
 }
 
 // TestHybrid runs the production hybrid search (kb.Searcher: Weaviate
-// BM25 and HNSW, fused by RRF) on the labelled set's documents.
+// BM25 and HNSW, fused by kb.DefaultFusion) on the labelled set's documents.
 func TestHybrid(t *testing.T) {
 	s := newStore(t, "AuroraHybrid")
 	ctx := context.Background()
