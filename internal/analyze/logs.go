@@ -472,6 +472,8 @@ var (
 	}
 	logsConnsWords = regexp.MustCompile(`(?i)sorry, too many clients already|too many connections|remaining connection slots are reserved|max number of clients reached`)
 	logsFDWords    = regexp.MustCompile(`(?i)too many open files|\bEMFILE\b`)
+	logsPoolWords  = regexp.MustCompile(`(?i)Connection is not available, request timed out after \d+ ?ms|connection pool (?:is )?exhausted|\bpool exhausted|QueuePool limit of size \d+ overflow \d+ reached|timeout (?:exceeded )?(?:while )?acquiring (?:a )?connection|timed out (?:waiting|trying) to acquire (?:a )?connection|Timeout waiting for idle object|Unable to acquire JDBC Connection`)
+	logsPoolName   = regexp.MustCompile(`\b(HikariPool-\d+|[\w-]+Pool-\d+)\b`)
 	logsHostKV     = regexp.MustCompile(`(?i)\bhost=([A-Za-z0-9._-]+)`)
 	logsConnsHost  = []*regexp.Regexp{
 		logsPgAtRE,
@@ -848,6 +850,29 @@ func init() {
 			},
 			say: func(logsMatch) string {
 				return "the process ran out of file descriptors (too many open files: its open-files limit is exhausted, typically by leaked connections or files)"
+			},
+		},
+		{
+			// The application's own connection pool (to a database, a
+			// cache) has no free connection: requests queue and time out.
+			// Not specific: a slow dependency holding connections looks the
+			// same.
+			id: "pool_exhausted", keys: []string{"connection is not available", "pool exhausted", "queuepool limit", "acquiring connection", "acquiring a connection", "acquire connection", "acquire a connection", "idle object", "jdbc connection"},
+			category: CategorySaturation,
+			match: func(c *logsCtx, i int) []logsMatch {
+				s := c.text(i)
+				w := logsPoolWords.FindString(s)
+				if w == "" {
+					return nil
+				}
+				m := logsMatch{culprit: "connection pool", detail: w}
+				if p := logsPoolName.FindString(s); p != "" {
+					m.culprit = p
+				}
+				return []logsMatch{m}
+			},
+			say: func(m logsMatch) string {
+				return fmt.Sprintf("its connection pool %q is exhausted (%s): every connection is in use, so requests wait and time out", m.culprit, m.detail)
 			},
 		},
 		{

@@ -59,6 +59,7 @@ func TestLogSignatures(t *testing.T) {
 		{"disk_full.log", nil, CategorySaturation, "/var/lib/ingest/wal/000123.log", true, 0.85, "", "no space left"},
 		{"disk_full_pg.log", prev, CategorySaturation, "pg_wal/xlogtemp.57", true, 0.85, "", "No space left"},
 		{"too_many_open_files.log", nil, CategorySaturation, "too many open files", true, 0.85, "", "file descriptors"},
+		{"pool_exhausted.log", nil, CategorySaturation, "HikariPool-1", false, 0.4, "", "connection pool"},
 		{"too_many_conns.log", nil, CategorySaturation, "pg-main.shop.svc", false, 0.55, "service/shop/pg-main", "too many clients"},
 		{"panic_go.log", nil, CategoryApplicationErr, "panic: runtime error: invalid memory address or nil pointer dereference at /src/internal/handler/cart.go:142", false, 0.75, "", "cart.go:142"},
 		{"panic_java.log", prev, CategoryApplicationErr, "java.lang.IllegalStateException: Unknown currency code: XBT at Prices.java:88", true, 0.75, "", "XBT"},

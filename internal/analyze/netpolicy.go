@@ -309,3 +309,89 @@ func (m *netModel) allowListFindings() []Finding {
 	}
 	return fs
 }
+
+// backendLinks connects a service that clients' logs time out on (or are
+// refused by) to the pods behind it, so that what is wrong with those pods
+// (a saturated pool, exhausted file descriptors, an OOM kill) is followed
+// as the deeper cause. The link claims nothing itself: its score is far
+// below any candidate's, and a boost from its clients keeps it below one.
+func (m *netModel) backendLinks() []Finding {
+	type link struct {
+		clients, backends []string
+		ids               []int
+	}
+	links := map[string]*link{}
+	var order []string
+	for _, t := range append(append([]netTimeout(nil), m.timeouts...), m.refused...) {
+		ref := ""
+		host, _ := logsSplitAddr(t.addr)
+		if r := logsServiceRef(host, t.ns); r != "" {
+			ref = r
+		} else {
+			for _, r := range m.resolve(t.addr) {
+				if strings.HasPrefix(r, "service/") {
+					ref = r
+					break
+				}
+			}
+		}
+		parts := strings.Split(ref, "/")
+		if len(parts) != 3 {
+			continue
+		}
+		svc := m.services[netKey(parts[1], parts[2])]
+		if svc == nil {
+			continue
+		}
+		var backends []string
+		for _, k := range slices.Sorted(maps.Keys(m.pods)) {
+			p := m.pods[k]
+			if p.ns != svc.ns || p.name == t.pod && p.ns == t.ns {
+				continue
+			}
+			behind := netMatches(svc.selector, p.labels)
+			for _, a := range svc.addrs {
+				if p.ip != "" && netAddrIP(a) == p.ip {
+					behind = true
+				}
+			}
+			if behind {
+				backends = append(backends, "pod/"+p.ns+"/"+p.name)
+			}
+		}
+		if len(backends) == 0 {
+			continue
+		}
+		l := links[ref]
+		if l == nil {
+			l = &link{ids: append([]int(nil), svc.ids...)}
+			links[ref] = l
+			order = append(order, ref)
+		}
+		for _, b := range backends {
+			l.backends = netAddStr(l.backends, b)
+		}
+		if t.pod != "" {
+			l.clients = netAddStr(l.clients, t.ns+"/"+t.pod)
+		}
+		l.ids = netAddID(l.ids, t.id)
+	}
+	var fs []Finding
+	for _, ref := range order {
+		l := links[ref]
+		who := "clients"
+		if len(l.clients) > 0 {
+			who = "pod " + strings.Join(l.clients, ", ")
+		}
+		var names []string
+		for _, b := range l.backends {
+			names = append(names, strings.TrimPrefix(b, "pod/"))
+		}
+		fs = append(fs, Finding{
+			Category: CategoryDependency, Object: ref,
+			Summary:  fmt.Sprintf("%s cannot get answers from service %s, whose pods are %s", who, strings.TrimPrefix(ref, "service/"), strings.Join(names, ", ")),
+			Evidence: netSortedIDs(l.ids), Score: 0.1, Related: l.backends,
+		})
+	}
+	return fs
+}

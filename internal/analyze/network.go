@@ -161,6 +161,16 @@ func (netAnalyzer) Analyze(in *Input) []Finding {
 	fs = append(fs, m.policyFindings()...)
 	fs = append(fs, m.allowListFindings()...)
 	fs = append(fs, m.egressFindings()...)
+	// A service with a finding of its own is the cause, not a way through.
+	found := map[string]bool{}
+	for _, f := range fs {
+		found[f.Object] = true
+	}
+	for _, l := range m.backendLinks() {
+		if !found[l.Object] {
+			fs = append(fs, l)
+		}
+	}
 	fs = append(fs, m.dnsFindings()...)
 	for i := range fs {
 		fs[i].Analyzer = "network"

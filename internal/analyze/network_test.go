@@ -234,6 +234,20 @@ func TestNetworkFindings(t *testing.T) {
 			contains: []string{"port 5432 to in namespaces kubernetes.io/metadata.name=data"},
 		},
 		{
+			// Clients time out on a service whose pods the evidence shows:
+			// a link (that claims nothing) leads on to those pods.
+			name: "client timeouts link the service to its pods",
+			items: func(t *testing.T) []Item {
+				return []Item{
+					netItem(t, 1, netDescribe, "svc_pricing_describe.txt", netArgs("kind", "service", "name", "pricing", "namespace", "catalog")),
+					{ID: 2, Tool: netGet, Args: netArgs("kind", "pods", "namespace", "catalog", "output", "wide"), Output: "NAME          READY   STATUS    RESTARTS   AGE   IP           NODE\npricing-a-1   1/1     Running   0          2d    10.12.4.7    n1\nother-b-2     1/1     Running   0          2d    10.12.9.9    n1\n"},
+					{ID: 3, Tool: netLogs, Args: netArgs("pod", "web-1", "namespace", "shop"), Output: "price: dial tcp 172.20.14.9:8080: i/o timeout\n"},
+				}
+			},
+			want: []Finding{{Category: CategoryDependency, Object: "service/catalog/pricing", Evidence: []int{1, 3}, Score: 0.1, Related: []string{"pod/catalog/pricing-a-1"}}},
+			contains: []string{"pod shop/web-1 cannot get answers from service catalog/pricing, whose pods are catalog/pricing-a-1"},
+		},
+		{
 			name: "coredns upstream timeouts",
 			items: func(t *testing.T) []Item {
 				return []Item{netItem(t, 9, netLogs, "coredns.log", netArgs("pod", "coredns-5d78c9869d-4xk2p", "namespace", "kube-system"))}
@@ -364,4 +378,25 @@ func netMustRead(t *testing.T, rel string) string {
 		t.Fatal(err)
 	}
 	return string(b)
+}
+
+// A client timing out on a service leads on to what is wrong with the pods
+// behind it; when nothing is, the client's own finding stays the answer.
+func TestBackendChain(t *testing.T) {
+	items := []Item{
+		netItem(t, 1, netDescribe, "svc_pricing_describe.txt", netArgs("kind", "service", "name", "pricing", "namespace", "catalog")),
+		{ID: 2, Tool: netGet, Args: netArgs("kind", "pods", "namespace", "catalog", "output", "wide"), Output: "NAME          READY   STATUS    RESTARTS   AGE   IP           NODE\npricing-a-1   1/1     Running   0          2d    10.12.4.7    n1\n"},
+		{ID: 3, Tool: netLogs, Args: netArgs("pod", "web-1", "namespace", "shop"), Output: strings.Repeat("level=error msg=\"price\" err=\"dial tcp 172.20.14.9:8080: i/o timeout\"\n", 5)},
+	}
+	focus := Focus{Namespace: "shop", Names: []string{"web"}}
+	c := Run(All(), &Input{Items: items}, focus)
+	if c.Root == nil || c.Root.Object != "pod/shop/web-1" || c.Root.Category != CategoryDependency {
+		t.Fatalf("healthy backend: root = %+v", c.Root)
+	}
+	backend := Item{ID: 4, Tool: netLogs, Args: netArgs("pod", "pricing-a-1", "namespace", "catalog"),
+		Output: strings.Repeat("level=error msg=\"accept\" err=\"accept tcp [::]:8080: accept4: too many open files\"\n", 5)}
+	c = Run(All(), &Input{Items: append(items, backend)}, focus)
+	if c.Root == nil || c.Root.Object != "pod/catalog/pricing-a-1" || c.Root.Category != CategorySaturation {
+		t.Fatalf("saturated backend: root = %+v", c.Root)
+	}
 }
