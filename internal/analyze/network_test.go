@@ -244,7 +244,7 @@ func TestNetworkFindings(t *testing.T) {
 					{ID: 3, Tool: netLogs, Args: netArgs("pod", "web-1", "namespace", "shop"), Output: "price: dial tcp 172.20.14.9:8080: i/o timeout\n"},
 				}
 			},
-			want: []Finding{{Category: CategoryDependency, Object: "service/catalog/pricing", Evidence: []int{1, 3}, Score: 0.1, Related: []string{"pod/catalog/pricing-a-1"}}},
+			want:     []Finding{{Category: CategoryDependency, Object: "service/catalog/pricing", Evidence: []int{1, 3}, Score: 0.1, Related: []string{"pod/catalog/pricing-a-1"}}},
 			contains: []string{"pod shop/web-1 cannot get answers from service catalog/pricing, whose pods are catalog/pricing-a-1"},
 		},
 		{
