@@ -788,6 +788,9 @@ var pullReasons = []string{"ImagePullBackOff", "ErrImagePull", "InvalidImageName
 // pullCause classifies an image pull error message.
 func pullCause(msg string) string {
 	switch {
+	case containsAny(msg, "no match for platform in manifest", "no matching manifest for"):
+		// The image exists, but not for the node's OS/architecture.
+		return "the image has no build for the node's platform (OS/architecture)"
 	case containsAny(msg, "toomanyrequests", "429 Too Many Requests", "pull rate limit"):
 		// Docker Hub's anonymous/free pull limit, or a registry's rate limit.
 		return "the registry is rate-limiting pulls (429 Too Many Requests: pull rate limit reached)"
@@ -807,7 +810,7 @@ func pullCause(msg string) string {
 
 // pullSnippet quotes the most telling part of a pull error.
 func pullSnippet(msg string) string {
-	for _, k := range []string{"toomanyrequests", "manifest unknown", "not found", "repository does not exist", "pull access denied",
+	for _, k := range []string{"no match for platform", "no matching manifest", "toomanyrequests", "manifest unknown", "not found", "repository does not exist", "pull access denied",
 		"unauthorized", "authentication required", "no such host", "i/o timeout", "dial tcp", "connection refused", "denied"} {
 		i := strings.Index(strings.ToLower(msg), k)
 		if i < 0 {

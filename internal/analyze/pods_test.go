@@ -310,6 +310,15 @@ func TestPodAnalyzers(t *testing.T) {
 			summary: []string{"rate-limiting pulls", "toomanyrequests"},
 		},
 		{
+			name: "image without a build for the node's platform", analyzer: imagePullAnalyzer{},
+			items: []func(*testing.T) Item{func(t *testing.T) Item {
+				return Item{ID: 4, Tool: events, Args: map[string]any{"namespace": "ml"}, Output: "LAST SEEN   TYPE      REASON   OBJECT               MESSAGE\n" +
+					"2m          Warning   Failed   pod/infer-7c9d-x2    Failed to pull image \"ghcr.io/acme/infer:2.1\": rpc error: code = NotFound desc = failed to pull and unpack image \"ghcr.io/acme/infer:2.1\": no match for platform in manifest: not found\n"}
+			}},
+			want:    []wantFinding{{CategoryImagePull, "pod/ml/infer-7c9d-x2", "ghcr.io/acme/infer:2.1", true, []int{4}}},
+			summary: []string{"no build for the node's platform", "no match for platform in manifest"},
+		},
+		{
 			name: "runAsNonRoot with a non-numeric image user json", analyzer: configErrorAnalyzer{},
 			items:   []func(*testing.T) Item{pod(2, get, "pod-runasnonroot.json")},
 			want:    []wantFinding{{CategoryMissingConfig, "pod/monitoring/exporter-7c9d8b6f5-4kq2m", "runAsNonRoot", true, []int{2}}},
