@@ -1298,7 +1298,9 @@ func logsAnalyzeItem(analyzer string, it Item) []Finding {
 			times = fmt.Sprintf("%d times", h.count)
 		}
 		switch {
-		case isNear && crashed:
+		case isNear && previous:
+			// Only the previous container's log is known to end where it
+			// stopped; a stack trace in a running pod's log may be caught.
 			times += ", last just before the container stopped"
 		case isNear:
 			times += ", at the end of the log"
