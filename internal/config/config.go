@@ -34,7 +34,7 @@ type Config struct {
 	Vault         Vault         `group:"Vault"`
 	ObjectStorage ObjectStorage `group:"Object storage"`
 	SetupCache    SetupCache    `group:"Setup cache"`
-	LLM           LLM           `group:"LLM" reserved:"true"`
+	LLM           LLM           `group:"LLM"`
 	Embedding     Embedding     `group:"Embeddings"`
 	Toolsets      Toolsets      `group:"Toolsets"`
 	Chat          Chat          `group:"Chat"`
@@ -153,7 +153,7 @@ type SetupCache struct {
 	TTL     time.Duration `env:"AURORA_SETUP_CACHE_TTL" envDefault:"300" unit:"seconds" desc:"Longest a toolset client is reused, in seconds, so credentials changed outside Aurora are picked up."`
 }
 
-// LLM configures the optional language-model agent (reserved).
+// LLM configures the optional language-model agent (docs/llm.md).
 type LLM struct {
 	ProviderMode        string  `env:"LLM_PROVIDER_MODE" desc:"Which provider serves the models: auto (unset), direct (by the model's provider/ prefix), openrouter (everything through OpenRouter), or one of openai, ollama, anthropic, gemini for all."`
 	MainModel           string  `env:"MAIN_MODEL" desc:"Model for chat and general agent work."`
@@ -193,8 +193,7 @@ type KnowledgeBase struct {
 	MaxUploadBytes int `env:"KB_MAX_UPLOAD_BYTES" envDefault:"20971520" check:"min=1" desc:"Largest knowledge-base file accepted (API, CLI and UI); larger uploads get 413."`
 }
 
-// Toolsets configures where investigations gather evidence (SearXNG is
-// reserved).
+// Toolsets configures where investigations gather evidence.
 type Toolsets struct {
 	Kubeconfig    string   `env:"KUBECONFIG" desc:"Kubeconfig file for the Kubernetes toolset; unset inside a cluster uses the pod's service account."`
 	KubeContexts  []string `env:"AURORA_KUBE_CONTEXTS" desc:"Kubeconfig contexts to investigate, comma-separated, one cluster each (the first is the default); unset means the current context."`
