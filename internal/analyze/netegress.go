@@ -204,21 +204,13 @@ func (m *netModel) egressFindings() []Finding {
 			continue
 		}
 		cp := m.pods[netKey(t.ns, t.pod)]
-		host, port := logsSplitAddr(t.addr)
-		ref := logsServiceRef(host, t.ns)
-		if ref == "" {
-			for _, r := range m.resolve(t.addr) {
-				if strings.HasPrefix(r, "service/") {
-					ref = r
-					break
-				}
-			}
-		}
-		parts := strings.Split(ref, "/")
-		if len(parts) != 3 {
+		_, port := logsSplitAddr(t.addr)
+		svcNS, svcName := m.targetService(t)
+		if svcNS == "" {
 			continue
 		}
-		svc := m.services[netKey(parts[1], parts[2])]
+		svc := m.services[netKey(svcNS, svcName)]
+		ref := "service/" + svcNS + "/" + svcName
 		if svc == nil || len(svc.selector) == 0 {
 			continue
 		}
@@ -244,7 +236,7 @@ func (m *netModel) egressFindings() []Finding {
 					continue
 				}
 			}
-			switch pol.allowsTo(parts[1], svc.selector, port, target) {
+			switch pol.allowsTo(svcNS, svc.selector, port, target) {
 			case netAdmitted:
 				verdict = netAdmitted
 			case netUnknown:

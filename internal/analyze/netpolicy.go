@@ -207,26 +207,17 @@ func (m *netModel) allowListFindings() []Finding {
 		if t.pod == "" {
 			continue
 		}
-		host, _ := logsSplitAddr(t.addr)
-		ref := logsServiceRef(host, t.ns)
-		if ref == "" {
-			for _, r := range m.resolve(t.addr) {
-				if strings.HasPrefix(r, "service/") {
-					ref = r
-					break
-				}
-			}
-		}
-		parts := strings.Split(ref, "/")
-		if len(parts) != 3 {
+		svcNS, svcName := m.targetService(t)
+		if svcNS == "" {
 			continue
 		}
-		svc := m.services[netKey(parts[1], parts[2])]
+		svc := m.services[netKey(svcNS, svcName)]
+		ref := "service/" + svcNS + "/" + svcName
 		var pols []*netPolicy
 		verdict := netDenied
 		for _, k := range slices.Sorted(maps.Keys(m.policies)) {
 			pol := m.policies[k]
-			if pol.ns != parts[1] || !pol.ingressTypes {
+			if pol.ns != svcNS || !pol.ingressTypes {
 				continue
 			}
 			if len(pol.selector) > 0 && (svc == nil || len(svc.selector) == 0 || !netSubset(pol.selector, svc.selector)) {
@@ -323,23 +314,12 @@ func (m *netModel) backendLinks() []Finding {
 	links := map[string]*link{}
 	var order []string
 	for _, t := range append(append([]netTimeout(nil), m.timeouts...), m.refused...) {
-		ref := ""
-		host, _ := logsSplitAddr(t.addr)
-		if r := logsServiceRef(host, t.ns); r != "" {
-			ref = r
-		} else {
-			for _, r := range m.resolve(t.addr) {
-				if strings.HasPrefix(r, "service/") {
-					ref = r
-					break
-				}
-			}
-		}
-		parts := strings.Split(ref, "/")
-		if len(parts) != 3 {
+		svcNS, svcName := m.targetService(t)
+		if svcNS == "" {
 			continue
 		}
-		svc := m.services[netKey(parts[1], parts[2])]
+		svc := m.services[netKey(svcNS, svcName)]
+		ref := "service/" + svcNS + "/" + svcName
 		if svc == nil {
 			continue
 		}

@@ -248,6 +248,27 @@ func netAddrIP(a string) string {
 // resolve names the objects an address (ip or ip:port) belongs to, as
 // far as the evidence shows: a Service whose endpoint or cluster IP it is,
 // then a Pod whose IP it is.
+// targetService names the service a timed-out (or refused) address is: by
+// its DNS name, else by an IP the evidence shows is a service's. Empty
+// when neither tells.
+func (m *netModel) targetService(t netTimeout) (ns, name string) {
+	host, _ := logsSplitAddr(t.addr)
+	ref := logsServiceRef(host, t.ns)
+	if ref == "" {
+		for _, r := range m.resolve(t.addr) {
+			if strings.HasPrefix(r, "service/") {
+				ref = r
+				break
+			}
+		}
+	}
+	parts := strings.Split(ref, "/")
+	if len(parts) != 3 {
+		return "", ""
+	}
+	return parts[1], parts[2]
+}
+
 func (m *netModel) resolve(addr string) []string {
 	if addr == "" {
 		return nil
@@ -1251,27 +1272,16 @@ func (m *netModel) policyFindings() []Finding {
 		var hits []netTimeout
 		var related []string
 		for _, t := range m.timeouts {
-			host, _ := logsSplitAddr(t.addr)
-			ref := logsServiceRef(host, t.ns)
-			if ref == "" {
-				// An IP the evidence shows is a service's: judge by it.
-				for _, r := range m.resolve(t.addr) {
-					if strings.HasPrefix(r, "service/") {
-						ref = r
-						break
-					}
-				}
-			}
+			svcNS, svcName := m.targetService(t)
 			inNS := false
-			if ref != "" {
-				parts := strings.Split(ref, "/")
-				if parts[1] == pol.ns {
+			if svcNS != "" {
+				if svcNS == pol.ns {
 					inNS = true
 					if len(pol.selector) > 0 {
-						svc := m.services[netKey(parts[1], parts[2])]
+						svc := m.services[netKey(svcNS, svcName)]
 						inNS = svc == nil || netMatches(pol.selector, svc.selector)
 					}
-					if inNS && !netContains(related, ref) {
+					if ref := "service/" + svcNS + "/" + svcName; inNS && !netContains(related, ref) {
 						related = append(related, ref)
 					}
 				}
