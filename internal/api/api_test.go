@@ -9,7 +9,6 @@ import (
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
-	"path/filepath"
 	"regexp"
 	"strings"
 	"sync/atomic"
@@ -27,6 +26,7 @@ import (
 	"github.com/aurora-oss/aurora/internal/secret"
 	"github.com/aurora-oss/aurora/internal/sns"
 	"github.com/aurora-oss/aurora/internal/storage"
+	"github.com/aurora-oss/aurora/internal/storage/storagetest"
 )
 
 type testBundle struct {
@@ -45,19 +45,8 @@ func setup(t *testing.T) *testBundle {
 	t.Helper()
 	ctx := context.Background()
 	log := slog.New(slog.NewTextHandler(io.Discard, nil))
-	db, err := storage.Open(ctx, storage.Options{SQLitePath: filepath.Join(t.TempDir(), "a.db")})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { db.Close() })
-	if err := db.Migrate(ctx, log); err != nil {
-		t.Fatal(err)
-	}
-	store := storage.NewStore(db)
-	org, err := store.EnsureDefaultOrg(ctx)
-	if err != nil {
-		t.Fatal(err)
-	}
+	store, org := storagetest.SQLite(t)
+	db := store.DB
 	kr, _ := secret.NewKeyring([]secret.Key{{ID: "k1", Bytes: bytes.Repeat([]byte{7}, 32)}})
 	bus := event.NewBus(nil, log)
 	svc := &incident.Service{Store: store, Now: time.Now, Notify: bus.Notify, Cfg: incident.Config{Rules: incident.DefaultRules(30 * time.Minute), ReopenWindow: time.Hour,

@@ -10,7 +10,6 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"net/textproto"
-	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -23,6 +22,7 @@ import (
 	"github.com/aurora-oss/aurora/internal/kb/library"
 	"github.com/aurora-oss/aurora/internal/metric"
 	"github.com/aurora-oss/aurora/internal/storage"
+	"github.com/aurora-oss/aurora/internal/storage/storagetest"
 )
 
 type kbBundle struct {
@@ -38,19 +38,8 @@ func kbSetup(t *testing.T, maxUpload int64) *kbBundle {
 	t.Helper()
 	ctx := context.Background()
 	log := slog.New(slog.NewTextHandler(io.Discard, nil))
-	db, err := storage.Open(ctx, storage.Options{SQLitePath: filepath.Join(t.TempDir(), "a.db")})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { db.Close() })
-	if err := db.Migrate(ctx, log); err != nil {
-		t.Fatal(err)
-	}
-	store := storage.NewStore(db)
-	org, err := store.EnsureDefaultOrg(ctx)
-	if err != nil {
-		t.Fatal(err)
-	}
+	store, org := storagetest.SQLite(t)
+	db := store.DB
 	blobs, err := blob.NewLocal(t.TempDir())
 	if err != nil {
 		t.Fatal(err)

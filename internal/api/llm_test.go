@@ -7,7 +7,6 @@ import (
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
-	"path/filepath"
 	"strings"
 	"testing"
 
@@ -15,7 +14,7 @@ import (
 	"github.com/aurora-oss/aurora/internal/auth"
 	"github.com/aurora-oss/aurora/internal/llm"
 	"github.com/aurora-oss/aurora/internal/metric"
-	"github.com/aurora-oss/aurora/internal/storage"
+	"github.com/aurora-oss/aurora/internal/storage/storagetest"
 )
 
 // setupLLM serves the API with router (nil: no model) and returns the
@@ -24,19 +23,7 @@ func setupLLM(t *testing.T, router *llm.Router) (string, map[auth.Role]string) {
 	t.Helper()
 	ctx := context.Background()
 	log := slog.New(slog.NewTextHandler(io.Discard, nil))
-	db, err := storage.Open(ctx, storage.Options{SQLitePath: filepath.Join(t.TempDir(), "a.db")})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { db.Close() })
-	if err := db.Migrate(ctx, log); err != nil {
-		t.Fatal(err)
-	}
-	store := storage.NewStore(db)
-	org, err := store.EnsureDefaultOrg(ctx)
-	if err != nil {
-		t.Fatal(err)
-	}
+	store, org := storagetest.SQLite(t)
 	srv := httptest.NewServer(api.New(api.Options{Store: store, Metrics: metric.New(store, nil), Log: log, LLM: router, Version: "test"}))
 	t.Cleanup(srv.Close)
 	tokens := map[auth.Role]string{}

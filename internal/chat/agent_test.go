@@ -5,7 +5,6 @@ import (
 	"encoding/json"
 	"io"
 	"log/slog"
-	"path/filepath"
 	"slices"
 	"strings"
 	"sync"
@@ -18,6 +17,7 @@ import (
 	"github.com/aurora-oss/aurora/internal/incident"
 	"github.com/aurora-oss/aurora/internal/llm"
 	"github.com/aurora-oss/aurora/internal/storage"
+	"github.com/aurora-oss/aurora/internal/storage/storagetest"
 	"github.com/aurora-oss/aurora/internal/toolset"
 )
 
@@ -48,7 +48,7 @@ func TestAgentEngine(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()
 	log := slog.New(slog.NewTextHandler(io.Discard, nil))
-	st, org := sqliteStore(t)
+	st, org := storagetest.SQLite(t)
 	svc := &incident.Service{Store: st, Cfg: incident.Config{Rules: incident.DefaultRules(30 * time.Minute)}, Now: time.Now}
 	a := alert.Alert{Source: "generic", Fingerprint: "f1", Status: alert.StatusFiring, Severity: alert.SeverityCritical, Name: "Down", Title: "Checkout down", StartsAt: time.Now()}
 	raw, _ := json.Marshal(a)
@@ -203,7 +203,7 @@ func TestAgentEngineRetry(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()
 	log := slog.New(slog.NewTextHandler(io.Discard, nil))
-	st, org := sqliteStore(t)
+	st, org := storagetest.SQLite(t)
 	eng := &AgentEngine{Agent: agent.New(agent.Config{Model: llm.Model{Provider: &blocking{}, Name: "m", Ref: "scripted/m"}, Purpose: "chat"}), Store: st}
 	r := &Runner{Store: st, Engine: eng, Log: log, Poll: 20 * time.Millisecond}
 	sess, turn, _, err := st.CreateChatTurn(ctx, storage.NewChatTurn{OrgID: org.ID, UserID: "u", Role: "viewer", Mode: ModeAsk, Text: "q"}, nil, nil)
@@ -274,7 +274,7 @@ func TestAgentEngineResumesSteps(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()
 	log := slog.New(slog.NewTextHandler(io.Discard, nil))
-	st, org := sqliteStore(t)
+	st, org := storagetest.SQLite(t)
 	tool := &countTool{}
 	reg, err := toolset.NewRegistry(tool)
 	if err != nil {
@@ -360,25 +360,4 @@ func (b *byHistory) Chat(_ context.Context, req llm.Request, onDelta func(string
 	}
 	return llm.Response{Message: llm.Message{Role: llm.RoleAssistant, ToolCalls: []llm.ToolCall{{ID: "c1", Name: "demo_pods", Arguments: json.RawMessage(`{}`)}}},
 		StopReason: llm.StopToolCalls, Usage: llm.Usage{InputTokens: 100, OutputTokens: 10}}, nil
-}
-
-// sqliteStore is a migrated store on a fresh SQLite database, with the
-// default org.
-func sqliteStore(t *testing.T) (*storage.Store, storage.Org) {
-	t.Helper()
-	ctx := context.Background()
-	db, err := storage.Open(ctx, storage.Options{SQLitePath: filepath.Join(t.TempDir(), "a.db")})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { db.Close() })
-	if err := db.Migrate(ctx, slog.New(slog.NewTextHandler(io.Discard, nil))); err != nil {
-		t.Fatal(err)
-	}
-	st := storage.NewStore(db)
-	org, err := st.EnsureDefaultOrg(ctx)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return st, org
 }

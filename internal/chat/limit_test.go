@@ -2,6 +2,7 @@ package chat
 
 import (
 	"context"
+	"github.com/aurora-oss/aurora/internal/storage/storagetest"
 	"testing"
 	"time"
 
@@ -24,7 +25,7 @@ func TestRateLimiterSlides(t *testing.T) {
 		t.Run(name, func(t *testing.T) {
 			t.Parallel()
 			ctx := context.Background()
-			st, org := sqliteStore(t)
+			st, org := storagetest.SQLite(t)
 			l := &rateLimiter{store: st, perMinute: 3}
 			if withRedis {
 				opt, err := redis.ParseURL(testenv.Redis(t))

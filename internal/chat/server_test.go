@@ -18,6 +18,7 @@ import (
 	"github.com/aurora-oss/aurora/internal/auth"
 	"github.com/aurora-oss/aurora/internal/event"
 	"github.com/aurora-oss/aurora/internal/storage"
+	"github.com/aurora-oss/aurora/internal/storage/storagetest"
 )
 
 // TestSlowClientIsDropped: a client that stops reading is disconnected
@@ -29,7 +30,7 @@ func TestSlowClientIsDropped(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()
 	log := slog.New(slog.NewTextHandler(io.Discard, nil))
-	st, org := sqliteStore(t)
+	st, org := storagetest.SQLite(t)
 	const token = "aur_slow_client_test_token_0123456789"
 	if _, err := st.CreateAPIToken(ctx, org.ID, "t", string(auth.Admin), auth.HashToken(token)); err != nil {
 		t.Fatal(err)

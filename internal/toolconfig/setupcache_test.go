@@ -4,9 +4,6 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
-	"io"
-	"log/slog"
-	"path/filepath"
 	"sync"
 	"testing"
 	"time"
@@ -17,6 +14,7 @@ import (
 	"github.com/aurora-oss/aurora/internal/metric"
 	"github.com/aurora-oss/aurora/internal/secret"
 	"github.com/aurora-oss/aurora/internal/storage"
+	"github.com/aurora-oss/aurora/internal/storage/storagetest"
 	"github.com/aurora-oss/aurora/internal/toolconfig"
 	"github.com/aurora-oss/aurora/internal/toolset"
 )
@@ -25,20 +23,7 @@ import (
 // secrets store.
 func setupCacheStore(t *testing.T) (*storage.Store, string, *secret.Store) {
 	t.Helper()
-	ctx := context.Background()
-	db, err := storage.Open(ctx, storage.Options{SQLitePath: filepath.Join(t.TempDir(), "a.db")})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { db.Close() })
-	if err := db.Migrate(ctx, slog.New(slog.NewTextHandler(io.Discard, nil))); err != nil {
-		t.Fatal(err)
-	}
-	store := storage.NewStore(db)
-	org, err := store.EnsureDefaultOrg(ctx)
-	if err != nil {
-		t.Fatal(err)
-	}
+	store, org := storagetest.SQLite(t)
 	kr, _ := secret.NewKeyring([]secret.Key{{ID: "k1", Bytes: bytes.Repeat([]byte{7}, 32)}})
 	return store, org.ID, &secret.Store{Keys: kr, Backend: store}
 }

@@ -6,7 +6,6 @@ import (
 	"errors"
 	"io"
 	"log/slog"
-	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -18,6 +17,7 @@ import (
 	"github.com/aurora-oss/aurora/internal/kb/kbtool"
 	"github.com/aurora-oss/aurora/internal/kb/library"
 	"github.com/aurora-oss/aurora/internal/storage"
+	"github.com/aurora-oss/aurora/internal/storage/storagetest"
 )
 
 // queue records enqueued jobs instead of running them: the test runs
@@ -42,19 +42,8 @@ func setup(t *testing.T) *testBundle {
 	t.Helper()
 	ctx := context.Background()
 	log := slog.New(slog.NewTextHandler(io.Discard, nil))
-	db, err := storage.Open(ctx, storage.Options{SQLitePath: filepath.Join(t.TempDir(), "a.db")})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { db.Close() })
-	if err := db.Migrate(ctx, log); err != nil {
-		t.Fatal(err)
-	}
-	store := storage.NewStore(db)
-	org, err := store.EnsureDefaultOrg(ctx)
-	if err != nil {
-		t.Fatal(err)
-	}
+	store, org := storagetest.SQLite(t)
+	db := store.DB
 	blobs, _ := blob.NewLocal(t.TempDir())
 	e := kb.NewHashEmbedder(256)
 	chunks := storage.NewKBStore(db)
