@@ -109,7 +109,11 @@ func (p *Process) WaitHealthy(d time.Duration) {
 		}
 		time.Sleep(50 * time.Millisecond)
 	}
-	p.t.Fatalf("%s not healthy after %s\n%s", p.Name, d, trimLog(p.out.String()))
+	why := ""
+	if !strings.Contains(p.out.String(), "msg=listening addr="+p.addr) {
+		why = " (no \"msg=listening addr=" + p.addr + "\" log line yet; AURORA_LOG_LEVEL above info hides it)"
+	}
+	p.t.Fatalf("%s not healthy after %s%s\n%s", p.Name, d, why, trimLog(p.out.String()))
 }
 
 // Stop sends SIGTERM and waits for a clean exit.
