@@ -276,7 +276,13 @@ func (t *Tx) OpenAlerts(ctx context.Context, orgID, source string, fingerprints 
 		return out, nil
 	}
 	list, arg := t.fingerprintList(fingerprints)
-	rows, err := t.query(ctx, `SELECT `+alertCols+` FROM alerts WHERE org_id = $1 AND source = $2 AND fingerprint IN (`+list+`) AND status = 'firing'`, orgID, source, arg)
+	q := `SELECT ` + alertCols + ` FROM alerts WHERE org_id = $1 AND source = $2 AND fingerprint IN (` + list + `) AND status = 'firing'`
+	if t.dialect == Postgres {
+		// One index probe per fingerprint whatever the statistics (see
+		// Tx.Episodes).
+		q = `SELECT a.* FROM (` + list + `) f CROSS JOIN LATERAL (SELECT ` + alertCols + ` FROM alerts WHERE org_id = $1 AND source = $2 AND fingerprint = f.fp AND status = 'firing' LIMIT 1) a`
+	}
+	rows, err := t.query(ctx, q, orgID, source, arg)
 	if err != nil {
 		return nil, fmt.Errorf("find open alerts: %w", err)
 	}
