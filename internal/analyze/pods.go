@@ -21,6 +21,7 @@ func KubeAnalyzers() []Analyzer {
 		crashLoopAnalyzer{},
 		imagePullAnalyzer{},
 		configErrorAnalyzer{},
+		createErrorAnalyzer{},
 		schedulingAnalyzer{},
 		probeAnalyzer{},
 		rolloutAnalyzer{},
