@@ -1343,6 +1343,30 @@ func collectPVCs(in *Input) *pvcSet {
 	return s
 }
 
+// The external-provisioner's ProvisioningFailed message and the gRPC code
+// of the CSI driver's error.
+var (
+	provisionFailed = regexp.MustCompile(`failed to provision volume with StorageClass "([^"]+)"(?:: rpc error: code = (\w+))?`)
+	provisionDesc   = regexp.MustCompile(`desc = `)
+	provisionHint   = map[string]string{
+		"ResourceExhausted": "a quota or capacity limit of the storage backend",
+		"InvalidArgument":   "the backend refuses the StorageClass parameters or the claim's request",
+		"PermissionDenied":  "the driver's credentials may not create volumes",
+		"Unauthenticated":   "the driver's credentials are refused",
+		"DeadlineExceeded":  "the storage backend does not answer in time",
+		"Unavailable":       "the storage backend or driver is unreachable",
+	}
+)
+
+// provisionCause is the innermost description of a provisioning error (after
+// its last "desc = "), else the whole message.
+func provisionCause(msg string) string {
+	if loc := provisionDesc.FindAllStringIndex(msg, -1); len(loc) > 0 {
+		return strings.TrimSpace(msg[loc[len(loc)-1][1]:])
+	}
+	return msg
+}
+
 // pvcFailure is the event that says why a claim is not bound: a missing
 // StorageClass, a failed provisioning, no volume to bind.
 func (v *pvcState) failure() (KubeEvent, bool) {
@@ -1387,6 +1411,24 @@ func (s *pvcSet) findings(analyzer string) []Finding {
 			f.Culprit = "storageclass/" + m[1]
 			f.Related = []string{ObjectRef("storageclass", "", m[1])}
 			f.Summary = fmt.Sprintf("PersistentVolumeClaim %s cannot be provisioned: StorageClass %q is not found (%s)", path, m[1], e.Reason)
+		case failed && provisionFailed.MatchString(e.Message):
+			// A dynamic provisioner (CSI driver) tried and failed: its gRPC
+			// code and innermost description say why.
+			pm := provisionFailed.FindStringSubmatch(e.Message)
+			f.Evidence = addID(f.Evidence, e.Item)
+			f.Culprit = "storageclass/" + pm[1]
+			f.Related = []string{ObjectRef("storageclass", "", pm[1])}
+			f.Summary = fmt.Sprintf("PersistentVolumeClaim %s cannot be provisioned: the provisioner of StorageClass %q fails", path, pm[1])
+			if pm[2] != "" {
+				f.Summary += " with " + pm[2]
+				if hint := provisionHint[pm[2]]; hint != "" {
+					f.Summary += " (" + hint + ")"
+				}
+			}
+			f.Summary += fmt.Sprintf(": %q (%s)", clip(provisionCause(e.Message), 200), e.Reason)
+			if !pending && len(v.blocked) == 0 {
+				f.Score = 0.8 // events only
+			}
 		case failed:
 			f.Evidence = addID(f.Evidence, e.Item)
 			f.Culprit = clip(e.Message, 120)
