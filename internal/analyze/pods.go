@@ -1386,6 +1386,22 @@ func (v *pvcState) failure() (KubeEvent, bool) {
 	return best, found
 }
 
+var externalProvisioner = regexp.MustCompile(`Waiting for a volume to be created,? either by (?:the )?external provisioner "?'?([^"' ]+)'?"? or manually`)
+
+// waitingForProvisioner is the external provisioner the claim waits for
+// (ExternalProvisioning) when no event shows that provisioner acting.
+func (v *pvcState) waitingForProvisioner() (prov string, id int, ok bool) {
+	for _, e := range v.events {
+		if e.Reason == "Provisioning" || e.Reason == "ProvisioningFailed" || e.Reason == "ProvisioningSucceeded" {
+			return "", 0, false
+		}
+		if m := externalProvisioner.FindStringSubmatch(e.Message); m != nil && e.Reason == "ExternalProvisioning" {
+			prov, id, ok = m[1], e.Item, true
+		}
+	}
+	return prov, id, ok
+}
+
 func (s *pvcSet) findings(analyzer string) []Finding {
 	var fs []Finding
 	for _, ref := range s.order {
@@ -1444,6 +1460,14 @@ func (s *pvcSet) findings(analyzer string) []Finding {
 				f.Summary += fmt.Sprintf(" (status %s)", v.status)
 			}
 			f.Score = 0.85
+			if prov, id, ok := v.waitingForProvisioner(); ok {
+				// The controller handed the claim to an external provisioner
+				// that never reported working on it: it is likely not running
+				// or not registered.
+				f.Evidence = addID(f.Evidence, id)
+				f.Culprit = "external provisioner " + prov
+				f.Summary += fmt.Sprintf(": it waits for the external provisioner %q, which shows no attempt to provision it (no Provisioning or ProvisioningFailed event): the provisioner (CSI controller) is likely not running or not registered", prov)
+			}
 			if !pending && len(v.blocked[0].Claims) > 1 {
 				// Which of the pod's claims is unbound is not shown.
 				f.Direct, f.Score = false, 0.6
