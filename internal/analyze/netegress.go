@@ -229,21 +229,14 @@ func (m *netModel) egressFindings() []Finding {
 			}
 			if len(pol.selector) > 0 {
 				if cp == nil || cp.labels == nil {
-					verdict = netUnknown // cannot tell whether it selects the client
+					verdict = netUnion(verdict, netUnknown) // cannot tell whether it selects the client
 					continue
 				}
 				if !netSubset(pol.selector, cp.labels) {
 					continue
 				}
 			}
-			switch pol.allowsTo(svcNS, svc.selector, port, target) {
-			case netAdmitted:
-				verdict = netAdmitted
-			case netUnknown:
-				if verdict == netDenied {
-					verdict = netUnknown
-				}
-			}
+			verdict = netUnion(verdict, pol.allowsTo(svcNS, svc.selector, port, target))
 			pols = append(pols, pol)
 		}
 		if len(pols) == 0 || verdict != netDenied {

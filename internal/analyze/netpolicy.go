@@ -105,6 +105,19 @@ const (
 	netUnknown
 )
 
+// netUnion folds one more policy's answer into the answer of all the
+// policies that select a pod: Kubernetes admits what any of them admits, so
+// one admitting policy admits, and any doubt leaves the union in doubt.
+func netUnion(v, r int) int {
+	switch {
+	case v == netAdmitted || r == netAdmitted:
+		return netAdmitted
+	case v == netUnknown || r == netUnknown:
+		return netUnknown
+	}
+	return netDenied
+}
+
 // netSubset is true when every label of sel is in labels (an empty
 // selector selects everything).
 func netSubset(sel, labels map[string]string) bool {
@@ -230,14 +243,7 @@ func (m *netModel) allowListFindings() []Finding {
 			if cp := m.pods[netKey(t.ns, t.pod)]; cp != nil {
 				labels = cp.labels
 			}
-			switch pol.admits(t.ns, labels) {
-			case netAdmitted:
-				verdict = netAdmitted
-			case netUnknown:
-				if verdict == netDenied {
-					verdict = netUnknown
-				}
-			}
+			verdict = netUnion(verdict, pol.admits(t.ns, labels))
 			pols = append(pols, pol)
 		}
 		if len(pols) == 0 || verdict != netDenied {
