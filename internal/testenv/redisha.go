@@ -160,7 +160,10 @@ func RedisCluster(t testing.TB) (string, []*RedisNode) {
 	var addrs []string
 	for range 3 {
 		dir := t.TempDir()
-		n := StartRedis(t, "--cluster-enabled", "yes", "--cluster-config-file", filepath.Join(dir, "nodes.conf"), "--cluster-node-timeout", "2000")
+		// The bus port defaults to the client port + 10000, which nobody
+		// reserved: another test's spare port may hold it.
+		bus := portOf(FreeAddr(t))
+		n := StartRedis(t, "--cluster-enabled", "yes", "--cluster-port", bus, "--cluster-config-file", filepath.Join(dir, "nodes.conf"), "--cluster-node-timeout", "2000")
 		nodes = append(nodes, n)
 		addrs = append(addrs, n.Addr)
 	}
