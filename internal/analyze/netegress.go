@@ -192,13 +192,7 @@ func (r netEgressRule) String() string {
 // on. Any doubt (client labels not shown, set-based selectors, IP blocks,
 // a service whose selector is not shown) claims nothing.
 func (m *netModel) egressFindings() []Finding {
-	type hit struct {
-		client, dest, port string
-		pols               []*netPolicy
-		ts                 []netTimeout
-	}
-	hits := map[string]*hit{}
-	var order []string
+	var blocked netBlockedSet
 	for _, t := range m.timeouts {
 		if t.pod == "" {
 			continue
@@ -242,23 +236,12 @@ func (m *netModel) egressFindings() []Finding {
 		if len(pols) == 0 || verdict != netDenied {
 			continue
 		}
-		key := t.ns + "/" + t.pod + "\x00" + ref
-		h := hits[key]
-		if h == nil {
-			h = &hit{client: t.ns + "/" + t.pod, dest: ref, port: port, pols: pols}
-			hits[key] = h
-			order = append(order, key)
-		}
-		h.ts = append(h.ts, t)
+		blocked.add(t, ref, port, pols)
 	}
 	var fs []Finding
-	for _, k := range order {
-		h := hits[k]
+	for _, h := range blocked.order {
 		last := h.ts[len(h.ts)-1]
-		var ids []int
-		for _, t := range h.ts {
-			ids = netAddID(ids, t.id)
-		}
+		ids := h.ids()
 		svcName := strings.TrimPrefix(h.dest, "service/")
 		var names, related []string
 		for _, pol := range h.pols {

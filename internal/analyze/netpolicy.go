@@ -118,6 +118,42 @@ func netUnion(v, r int) int {
 	return netDenied
 }
 
+// netBlocked groups the timeouts of one client pod to one service that the
+// policies in pols do not let through, in the order first seen.
+type netBlocked struct {
+	client, dest, port string // pod ns/name, service ref, port (egress only)
+	pols               []*netPolicy
+	ts                 []netTimeout
+}
+
+type netBlockedSet struct {
+	byKey map[string]*netBlocked
+	order []*netBlocked
+}
+
+func (s *netBlockedSet) add(t netTimeout, ref, port string, pols []*netPolicy) {
+	key := t.ns + "/" + t.pod + "\x00" + ref
+	if s.byKey == nil {
+		s.byKey = map[string]*netBlocked{}
+	}
+	h := s.byKey[key]
+	if h == nil {
+		h = &netBlocked{client: t.ns + "/" + t.pod, dest: ref, port: port, pols: pols}
+		s.byKey[key] = h
+		s.order = append(s.order, h)
+	}
+	h.ts = append(h.ts, t)
+}
+
+// ids are the evidence items of the timeouts.
+func (h *netBlocked) ids() []int {
+	var ids []int
+	for _, t := range h.ts {
+		ids = netAddID(ids, t.id)
+	}
+	return ids
+}
+
 // netSubset is true when every label of sel is in labels (an empty
 // selector selects everything).
 func netSubset(sel, labels map[string]string) bool {
@@ -209,13 +245,7 @@ func (p netPeer) String() string {
 // pods must refuse the client; any doubt (a set-based selector, an IP
 // block, labels not shown) and nothing is claimed.
 func (m *netModel) allowListFindings() []Finding {
-	type hit struct {
-		client, dest string // pod ns/name, service ref
-		pols         []*netPolicy
-		ts           []netTimeout
-	}
-	hits := map[string]*hit{}
-	var order []string
+	var blocked netBlockedSet
 	for _, t := range m.timeouts {
 		if t.pod == "" {
 			continue
@@ -249,23 +279,12 @@ func (m *netModel) allowListFindings() []Finding {
 		if len(pols) == 0 || verdict != netDenied {
 			continue
 		}
-		key := t.ns + "/" + t.pod + "\x00" + ref
-		h := hits[key]
-		if h == nil {
-			h = &hit{client: t.ns + "/" + t.pod, dest: ref, pols: pols}
-			hits[key] = h
-			order = append(order, key)
-		}
-		h.ts = append(h.ts, t)
+		blocked.add(t, ref, "", pols)
 	}
 	var fs []Finding
-	for _, k := range order {
-		h := hits[k]
+	for _, h := range blocked.order {
 		last := h.ts[len(h.ts)-1]
-		var ids []int
-		for _, t := range h.ts {
-			ids = netAddID(ids, t.id)
-		}
+		ids := h.ids()
 		svcName := strings.TrimPrefix(h.dest, "service/")
 		var names []string
 		for _, pol := range h.pols {
