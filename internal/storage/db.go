@@ -146,7 +146,7 @@ func openSQLite(ctx context.Context, o Options) (*DB, error) {
 	// checkpoint however often they changed, and checkpointing was a tenth of
 	// the server's CPU time under load (docs/benchmarks.md).
 	pragmas := "?_pragma=busy_timeout(10000)&_pragma=journal_mode(WAL)&_pragma=synchronous(NORMAL)&_pragma=foreign_keys(ON)&_pragma=wal_autocheckpoint(8000)&_txlock=immediate"
-	w, err := sql.Open("sqlite", "file:"+path+pragmas)
+	w, err := openSQLiteDB("file:" + path + pragmas)
 	if err != nil {
 		return nil, fmt.Errorf("open sqlite %s: %w", path, err)
 	}
@@ -160,12 +160,14 @@ func openSQLite(ctx context.Context, o Options) (*DB, error) {
 	// Readers map the file (up to 256 MiB) instead of copying each page in
 	// with a read system call: investigations and the API read many rows,
 	// and that copying was a sixth of the CPU time under load.
-	r, err := sql.Open("sqlite", "file:"+path+"?_pragma=busy_timeout(10000)&_pragma=query_only(1)&_pragma=mmap_size(268435456)")
+	r, err := openSQLiteDB("file:" + path + "?_pragma=busy_timeout(10000)&_pragma=query_only(1)&_pragma=mmap_size(268435456)")
 	if err != nil {
 		w.Close()
 		return nil, fmt.Errorf("open sqlite reader %s: %w", path, err)
 	}
+	// Idle readers stay open: each keeps its prepared statements.
 	r.SetMaxOpenConns(4)
+	r.SetMaxIdleConns(4)
 	return &DB{Dialect: SQLite, W: w, R: r, path: path}, nil
 }
 
