@@ -55,7 +55,7 @@ saved_incidents AS (
   FROM unnest($60::text[], $61::text[], $62::text[], $63::text[], $64::text[], $65::integer[], $66::integer[], $67::text[], $68::bigint[], $69::bigint[],
     $70::bigint[], $71::bigint[])
     AS u(org_id, id, status, severity, title, alert_count, firing_count, investigation_id, updated_at, last_alert_at, acknowledged_at, resolved_at)
-  WHERE i.org_id = u.org_id AND i.id = u.id),
+  WHERE i.id = ANY($61::text[]) AND i.org_id = u.org_id AND i.id = u.id),
 new_events AS (
   INSERT INTO events_pending (org_id, type, data, created_at)
   SELECT org_id, type, data::jsonb, $75 FROM unnest($72::text[], $73::text[], $74::text[]) WITH ORDINALITY AS u(org_id, type, data, n) ORDER BY n)

@@ -81,7 +81,42 @@ type DB struct {
 	replicas    []*replica
 	maxLag      time.Duration
 	stopMonitor context.CancelFunc
+	stopKeeper  context.CancelFunc
 	log         *slog.Logger
+}
+
+// poolIdleTime closes PostgreSQL connections unused this long.
+const poolIdleTime = 5 * time.Minute
+
+// keepWarm holds n connections of db open while ctx lasts: database/sql
+// keeps no minimum, so every poolIdleTime/2 it takes n connections at once
+// (opening what is missing) and hands them back, which also restarts their
+// idle clocks.
+func keepWarm(ctx context.Context, db *sql.DB, n int) {
+	for {
+		func() {
+			cctx, cancel := context.WithTimeout(ctx, 10*time.Second)
+			defer cancel()
+			conns := make([]*sql.Conn, 0, n)
+			defer func() {
+				for _, c := range conns {
+					c.Close()
+				}
+			}()
+			for range n {
+				c, err := db.Conn(cctx)
+				if err != nil {
+					return // the database is away; the next round tries again
+				}
+				conns = append(conns, c)
+			}
+		}()
+		select {
+		case <-ctx.Done():
+			return
+		case <-time.After(poolIdleTime / 2):
+		}
+	}
 }
 
 // Open connects to the configured database. It does not migrate.
@@ -111,9 +146,15 @@ func openPostgres(ctx context.Context, o Options) (*DB, error) {
 	}
 	w := sql.OpenDB(stdlib.GetConnector(*cc))
 	poolMax := max(o.PoolMax, 1)
+	// Connections stay open between uses (up to DB_POOL_MAX), and are
+	// closed after 5 minutes unused, down to DB_POOL_MIN (keepWarm). With
+	// fewer idle connections kept than requests in flight, every burst
+	// closed and reopened connections: PostgreSQL forks a backend per
+	// connection and every statement is prepared again on it, which under
+	// intake load took half of PostgreSQL's CPU time (docs/benchmarks.md).
 	w.SetMaxOpenConns(poolMax)
-	w.SetMaxIdleConns(max(o.PoolMin, 1))
-	w.SetConnMaxIdleTime(5 * time.Minute)
+	w.SetMaxIdleConns(poolMax)
+	w.SetConnMaxIdleTime(poolIdleTime)
 	pctx, cancel := context.WithTimeout(ctx, 10*time.Second)
 	defer cancel()
 	if err := w.PingContext(pctx); err != nil {
@@ -121,6 +162,11 @@ func openPostgres(ctx context.Context, o Options) (*DB, error) {
 		return nil, fmt.Errorf("connect to postgres: %w", err)
 	}
 	db := &DB{Dialect: Postgres, W: w, R: w, directURL: direct, log: o.Log}
+	if o.PoolMin > 0 {
+		kctx, stop := context.WithCancel(context.WithoutCancel(ctx))
+		db.stopKeeper = stop
+		go keepWarm(kctx, w, min(o.PoolMin, poolMax))
+	}
 	if len(o.ReadReplicaURLs) > 0 {
 		if err := db.openReaders(ctx, o, cc); err != nil {
 			w.Close()
@@ -175,6 +221,9 @@ func openSQLite(ctx context.Context, o Options) (*DB, error) {
 func (db *DB) Close() error {
 	if db.stopMonitor != nil {
 		db.stopMonitor()
+	}
+	if db.stopKeeper != nil {
+		db.stopKeeper()
 	}
 	for _, r := range db.replicas {
 		r.probe.Close()

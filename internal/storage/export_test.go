@@ -7,3 +7,6 @@ func GroupStats(s *Store) (groups, deliveries, queued int) {
 	defer s.group.mu.Unlock()
 	return s.group.groups, s.group.deliveries, len(s.group.queue)
 }
+
+// SequenceBatch is how many events one statement of SequenceEvents moves.
+const SequenceBatch = sequenceBatch

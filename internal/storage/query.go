@@ -242,6 +242,9 @@ func (t *Tx) flushEvents(ctx context.Context) error {
 	return nil
 }
 
+// sequenceBatch bounds the events one statement of SequenceEvents moves.
+const sequenceBatch = 5000
+
 // SequenceEvents moves committed pending events to the event stream, in the
 // order they committed, and NOTIFYs their orgs (delivered at commit). It
 // returns the orgs that got events. Every process that writes events runs
@@ -260,24 +263,37 @@ func (s *Store) SequenceEvents(ctx context.Context) ([]string, error) {
 		return nil, fmt.Errorf("sequence events: lock: %w", err)
 	}
 	// Read after taking the lock: every row committed before now is seen,
-	// and moved before anything committed later.
-	rows, err := tx.QueryContext(ctx, `WITH moved AS (DELETE FROM events_pending RETURNING id, org_id, type, data, created_at)
-INSERT INTO events (org_id, type, data, created_at) SELECT org_id, type, data, created_at FROM moved ORDER BY id RETURNING org_id`)
-	if err != nil {
-		return nil, fmt.Errorf("sequence events: %w", err)
-	}
+	// and moved before anything committed later. The rows are found
+	// through the primary key, in batches: a scan of the table would read
+	// every row deleted since the last VACUUM, and this table is all
+	// deleted rows (under intake load, with autovacuum off or behind, that
+	// scan was a quarter of PostgreSQL's CPU time); the index skips them
+	// once a scan has marked them dead.
 	orgs := map[string]bool{}
-	for rows.Next() {
-		var org string
-		if err := rows.Scan(&org); err != nil {
-			rows.Close()
-			return nil, err
+	for {
+		rows, err := tx.QueryContext(ctx, `WITH moved AS (DELETE FROM events_pending WHERE id IN (SELECT id FROM events_pending ORDER BY id LIMIT $1)
+  RETURNING id, org_id, type, data, created_at)
+INSERT INTO events (org_id, type, data, created_at) SELECT org_id, type, data, created_at FROM moved ORDER BY id RETURNING org_id`, sequenceBatch)
+		if err != nil {
+			return nil, fmt.Errorf("sequence events: %w", err)
 		}
-		orgs[org] = true
-	}
-	rows.Close()
-	if err := rows.Err(); err != nil {
-		return nil, fmt.Errorf("sequence events: %w", err)
+		n := 0
+		for rows.Next() {
+			var org string
+			if err := rows.Scan(&org); err != nil {
+				rows.Close()
+				return nil, err
+			}
+			orgs[org] = true
+			n++
+		}
+		rows.Close()
+		if err := rows.Err(); err != nil {
+			return nil, fmt.Errorf("sequence events: %w", err)
+		}
+		if n < sequenceBatch {
+			break
+		}
 	}
 	out := make([]string, 0, len(orgs))
 	for org := range orgs {
