@@ -139,8 +139,7 @@ func (e forbiddenError) Error() string { return e.msg }
 // integration).
 func (s *Server) webhookPrincipal(r *http.Request, source, tok string) (orgID string, integ *storage.Integration, err error) {
 	ctx := r.Context()
-	in, err := s.Store.IntegrationByTokenHash(ctx, auth.HashToken(tok))
-	if errors.Is(err, storage.ErrNotFound) {
+	viaAPIToken := func() (string, *storage.Integration, error) {
 		p, err := s.apiPrincipal(ctx, tok)
 		if err != nil {
 			return "", nil, err
@@ -149,6 +148,23 @@ func (s *Server) webhookPrincipal(r *http.Request, source, tok string) (orgID st
 			return "", nil, forbiddenError{fmt.Sprintf("an API token with role %s cannot send alerts (needs editor)", p.Role)}
 		}
 		return p.OrgID, nil, nil
+	}
+	// One lookup per delivery: a token that does not look like an
+	// integration's (aurwh_…) is looked up as an API token first. Either
+	// kind is still found if it lacks its prefix (AURORA_ADMIN_TOKEN is
+	// any string the operator chose).
+	if !strings.HasPrefix(tok, auth.IntegrationTokenPrefix) {
+		orgID, integ, err := viaAPIToken()
+		if !errors.Is(err, storage.ErrNotFound) {
+			return orgID, integ, err
+		}
+	}
+	in, err := s.Store.IntegrationByTokenHash(ctx, auth.HashToken(tok))
+	if errors.Is(err, storage.ErrNotFound) {
+		if strings.HasPrefix(tok, auth.IntegrationTokenPrefix) {
+			return viaAPIToken()
+		}
+		return "", nil, err
 	}
 	if err != nil {
 		return "", nil, err

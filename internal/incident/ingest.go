@@ -104,13 +104,20 @@ type Result struct {
 func (s *Service) Ingest(ctx context.Context, req Request) (Result, error) {
 	var res Result
 	var err error
+	// Encoded before the transaction: on SQLite the transaction runs on
+	// the single writer, which every other delivery waits for.
+	enc := make(map[*alert.Alert]*storage.AlertFields, len(req.Alerts))
+	for i := range req.Alerts {
+		a := &req.Alerts[i]
+		enc[a] = storage.EncodeAlertFields(a.Labels, a.Annotations, a.Links)
+	}
 	for attempt := 0; attempt < 3; attempt++ {
 		var wrote bool
 		// Concurrent deliveries may share a transaction (SQLite); each is
 		// answered only after the transaction that stores it committed.
 		wrote, err = s.Store.InTxGrouped(ctx, func(tx *storage.Tx) error {
 			var e error
-			res, e = s.ingestTx(ctx, tx, req)
+			res, e = s.ingestTx(ctx, tx, req, enc)
 			return e
 		})
 		if err == nil {
@@ -132,6 +139,7 @@ type ingestTx struct {
 	s         *Service
 	tx        *storage.Tx
 	req       Request
+	enc       map[*alert.Alert]*storage.AlertFields // each alert's labels, annotations and links, encoded
 	now       time.Time
 	rawID     string
 	incidents map[string]*storage.Incident // touched in this tx, by id
@@ -145,7 +153,7 @@ type ingestTx struct {
 // episodeKey names a fingerprint's episodes.
 type episodeKey struct{ source, fingerprint string }
 
-func (s *Service) ingestTx(ctx context.Context, tx *storage.Tx, req Request) (Result, error) {
+func (s *Service) ingestTx(ctx context.Context, tx *storage.Tx, req Request, enc map[*alert.Alert]*storage.AlertFields) (Result, error) {
 	now := s.Now().UTC()
 	// Lock every fingerprint and group key this delivery touches.
 	var locks []int64
@@ -172,7 +180,7 @@ func (s *Service) ingestTx(ctx context.Context, tx *storage.Tx, req Request) (Re
 	if err != nil {
 		return Result{}, err
 	}
-	it := &ingestTx{s: s, tx: tx, req: req, now: now, rawID: rawID,
+	it := &ingestTx{s: s, tx: tx, req: req, enc: enc, now: now, rawID: rawID,
 		incidents: map[string]*storage.Incident{}, created: map[string]bool{}, changed: map[string]bool{}}
 	if err := it.lookUpEpisodes(ctx); err != nil {
 		return Result{}, err
@@ -557,10 +565,14 @@ func (it *ingestTx) newRecord(a *alert.Alert) *storage.Alert {
 	if starts.IsZero() {
 		starts = it.now
 	}
-	return &storage.Alert{OrgID: it.req.OrgID, Source: a.Source, IntegrationID: it.req.IntegrationID, Fingerprint: a.Fingerprint,
+	st := &storage.Alert{OrgID: it.req.OrgID, Source: a.Source, IntegrationID: it.req.IntegrationID, Fingerprint: a.Fingerprint,
 		Status: string(alert.StatusFiring), Severity: string(a.Severity), Name: a.Name, Title: a.Title, Description: a.Description,
 		Service: a.Service, Environment: a.Environment, Namespace: a.Namespace, Labels: a.Labels, Annotations: a.Annotations, Links: a.Links,
 		StartsAt: starts, FirstReceivedAt: it.now, LastReceivedAt: it.now, ReceivedCount: 1, RawPayloadID: it.rawID}
+	if f := it.enc[a]; f != nil {
+		st.SetEncoded(f)
+	}
+	return st
 }
 
 // incident loads an incident once per transaction.

@@ -214,8 +214,9 @@ func (t *Tx) insertAlerts(ctx context.Context, alerts []*Alert) error {
 				b.WriteByte(',')
 			}
 			placeholders(&b, len(args), cols)
+			f := a.fields()
 			args = append(args, a.ID, a.OrgID, a.Source, emptyNull(a.IntegrationID), a.Fingerprint, a.Status, a.Severity, a.Name, a.Title, a.Description, a.Service, a.Environment, a.Namespace,
-				mustJSON(a.Labels), mustJSON(a.Annotations), mustJSON(a.Links), Micro(a.StartsAt), microPtr(a.EndsAt), Micro(a.FirstReceivedAt), Micro(a.LastReceivedAt),
+				f.Labels, f.Annotations, f.Links, Micro(a.StartsAt), microPtr(a.EndsAt), Micro(a.FirstReceivedAt), Micro(a.LastReceivedAt),
 				a.ReceivedCount, emptyNull(a.IncidentID), emptyNull(a.RawPayloadID), a.CorrelationRule, a.CorrelationReason)
 		}
 		if _, err := t.execNow(ctx, b.String(), args...); err != nil {

@@ -118,7 +118,8 @@ func (t *Tx) writePG(ctx context.Context, update []*Incident, events bool) error
 		for i, a := range alerts {
 			id[i], org[i], source[i], integ[i], fp[i], status[i], sev[i], name[i], title[i], desc[i], service[i], env[i], ns[i] = a.ID, a.OrgID, a.Source,
 				nonEmpty(a.IntegrationID), a.Fingerprint, a.Status, a.Severity, a.Name, a.Title, a.Description, a.Service, a.Environment, a.Namespace
-			labels[i], annotations[i], links[i] = mustJSON(a.Labels), mustJSON(a.Annotations), mustJSON(a.Links)
+			f := a.fields()
+			labels[i], annotations[i], links[i] = f.Labels, f.Annotations, f.Links
 			starts[i], ends[i], first[i], last[i], count[i] = Micro(a.StartsAt), microPtr64(a.EndsAt), Micro(a.FirstReceivedAt), Micro(a.LastReceivedAt), int32(a.ReceivedCount)
 			inc[i], raw[i], rule[i], reason[i] = nonEmpty(a.IncidentID), nonEmpty(a.RawPayloadID), a.CorrelationRule, a.CorrelationReason
 		}

@@ -88,9 +88,10 @@ func (t *Tx) InsertAlert(ctx context.Context, a *Alert) error {
 	if a.Links == nil {
 		a.Links = []alert.Link{}
 	}
+	f := a.fields()
 	_, err := t.exec(ctx, `INSERT INTO alerts (`+alertCols+`) VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11,$12,$13,$14,$15,$16,$17,$18,$19,$20,$21,$22,$23,$24,$25)`,
 		a.ID, a.OrgID, a.Source, emptyNull(a.IntegrationID), a.Fingerprint, a.Status, a.Severity, a.Name, a.Title, a.Description, a.Service, a.Environment, a.Namespace,
-		mustJSON(a.Labels), mustJSON(a.Annotations), mustJSON(a.Links), Micro(a.StartsAt), microPtr(a.EndsAt), Micro(a.FirstReceivedAt), Micro(a.LastReceivedAt),
+		f.Labels, f.Annotations, f.Links, Micro(a.StartsAt), microPtr(a.EndsAt), Micro(a.FirstReceivedAt), Micro(a.LastReceivedAt),
 		a.ReceivedCount, emptyNull(a.IncidentID), emptyNull(a.RawPayloadID), a.CorrelationRule, a.CorrelationReason)
 	if err != nil {
 		return fmt.Errorf("store alert: %w", err)
@@ -246,7 +247,13 @@ func (t *Tx) InsertTimeline(ctx context.Context, orgID, incidentID, kind, messag
 // InsertEvent adds an event to the live event stream. It is written when
 // the transaction ends (see flushEvents), so ids follow commit order.
 func (t *Tx) InsertEvent(_ context.Context, orgID, typ string, data any) error {
-	t.events = append(t.events, pendingEvent{orgID: orgID, typ: typ, data: mustJSON(data)})
+	var enc string
+	if a, ok := data.(*Alert); ok {
+		enc = a.eventJSON()
+	} else {
+		enc = mustJSON(data)
+	}
+	t.events = append(t.events, pendingEvent{orgID: orgID, typ: typ, data: enc})
 	return nil
 }
 

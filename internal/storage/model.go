@@ -1,6 +1,7 @@
 package storage
 
 import (
+	"encoding/json"
 	"time"
 
 	"github.com/aurora-oss/aurora/internal/alert"
@@ -125,6 +126,83 @@ type Alert struct {
 	RawPayloadID      string            `json:"raw_payload_id,omitempty"`
 	CorrelationRule   string            `json:"correlation_rule"`
 	CorrelationReason string            `json:"correlation_reason"`
+
+	// enc holds Labels, Annotations and Links encoded, when the caller
+	// encoded them ahead (SetEncoded): intake writes each alert twice (its
+	// row and its alert.received event), and on SQLite encoding inside the
+	// single writer's transaction holds up every other delivery.
+	enc *AlertFields
+}
+
+// AlertFields are an alert's labels, annotations and links as JSON.
+type AlertFields struct{ Labels, Annotations, Links string }
+
+// EncodeAlertFields encodes an alert's labels, annotations and links, as
+// stored: none is {} or [], never null.
+func EncodeAlertFields(labels, annotations map[string]string, links []alert.Link) *AlertFields {
+	f := &AlertFields{Labels: "{}", Annotations: "{}", Links: "[]"}
+	if len(labels) > 0 {
+		f.Labels = mustJSON(labels)
+	}
+	if len(annotations) > 0 {
+		f.Annotations = mustJSON(annotations)
+	}
+	if len(links) > 0 {
+		f.Links = mustJSON(links)
+	}
+	return f
+}
+
+// SetEncoded records f as the encoding of a's labels, annotations and
+// links, which must not change afterwards.
+func (a *Alert) SetEncoded(f *AlertFields) { a.enc = f }
+
+// fields returns the alert's labels, annotations and links as JSON.
+func (a *Alert) fields() *AlertFields {
+	if a.enc == nil {
+		return EncodeAlertFields(a.Labels, a.Annotations, a.Links)
+	}
+	return a.enc
+}
+
+// alertWire is Alert as encoding/json writes it, field for field, with the
+// maps already encoded: the same bytes without encoding them again.
+type alertWire struct {
+	ID                string          `json:"id"`
+	OrgID             string          `json:"org_id"`
+	Source            string          `json:"source"`
+	IntegrationID     string          `json:"integration_id,omitempty"`
+	Fingerprint       string          `json:"fingerprint"`
+	Status            string          `json:"status"`
+	Severity          string          `json:"severity"`
+	Name              string          `json:"name"`
+	Title             string          `json:"title"`
+	Description       string          `json:"description"`
+	Service           string          `json:"service"`
+	Environment       string          `json:"environment"`
+	Namespace         string          `json:"namespace"`
+	Labels            json.RawMessage `json:"labels"`
+	Annotations       json.RawMessage `json:"annotations"`
+	Links             json.RawMessage `json:"links"`
+	StartsAt          time.Time       `json:"starts_at"`
+	EndsAt            *time.Time      `json:"ends_at,omitempty"`
+	FirstReceivedAt   time.Time       `json:"first_received_at"`
+	LastReceivedAt    time.Time       `json:"last_received_at"`
+	ReceivedCount     int             `json:"received_count"`
+	IncidentID        string          `json:"incident_id,omitempty"`
+	RawPayloadID      string          `json:"raw_payload_id,omitempty"`
+	CorrelationRule   string          `json:"correlation_rule"`
+	CorrelationReason string          `json:"correlation_reason"`
+}
+
+// eventJSON encodes a as json.Marshal(a) would, reusing its encoded fields.
+func (a *Alert) eventJSON() string {
+	f := a.fields()
+	return mustJSON(alertWire{ID: a.ID, OrgID: a.OrgID, Source: a.Source, IntegrationID: a.IntegrationID, Fingerprint: a.Fingerprint, Status: a.Status,
+		Severity: a.Severity, Name: a.Name, Title: a.Title, Description: a.Description, Service: a.Service, Environment: a.Environment,
+		Namespace: a.Namespace, Labels: json.RawMessage(f.Labels), Annotations: json.RawMessage(f.Annotations), Links: json.RawMessage(f.Links),
+		StartsAt: a.StartsAt, EndsAt: a.EndsAt, FirstReceivedAt: a.FirstReceivedAt, LastReceivedAt: a.LastReceivedAt, ReceivedCount: a.ReceivedCount,
+		IncidentID: a.IncidentID, RawPayloadID: a.RawPayloadID, CorrelationRule: a.CorrelationRule, CorrelationReason: a.CorrelationReason})
 }
 
 // TimelineEvent is one change in an incident's life.

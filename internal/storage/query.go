@@ -242,6 +242,9 @@ func (t *Tx) flushEvents(ctx context.Context) error {
 	return nil
 }
 
+// sequencePause is the least time between two runs of the sequencer.
+const sequencePause = 10 * time.Millisecond
+
 // sequenceBatch bounds the events one statement of SequenceEvents moves.
 const sequenceBatch = 5000
 
@@ -341,6 +344,14 @@ func (s *Store) RunSequencer(ctx context.Context, log *slog.Logger, onEvents fun
 		}
 		for _, org := range orgs {
 			onEvents(org)
+		}
+		// Each run is a transaction of its own with a commit to flush;
+		// under a stream of deliveries, a pause lets one run move the
+		// events of several (at most sequencePause later to readers).
+		select {
+		case <-ctx.Done():
+			return
+		case <-time.After(sequencePause):
 		}
 	}
 }
