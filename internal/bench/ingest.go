@@ -252,6 +252,9 @@ func RunIngest(ctx context.Context, o IngestOptions) (*Report, error) {
 // run sends gen.Requests() requests with o.Concurrency workers.
 func run(ctx context.Context, client *http.Client, target string, o IngestOptions, gen Generator, deadline time.Time, body func(int) []byte) *Phase {
 	n := gen.Requests()
+	if deadline.IsZero() { // a capped run may send a fraction of n
+		body = prebuilt(n, body)
+	}
 	next := make(chan int)
 	// feedCtx ends the feeder once the workers are done, including when the
 	// duration cap stopped them early.
@@ -328,6 +331,25 @@ func run(ctx context.Context, client *http.Client, target string, o IngestOption
 	}
 	slices.Sort(p.Latencies)
 	return p
+}
+
+// maxPrebuilt bounds the request bodies built before a phase starts.
+const maxPrebuilt = 256 << 20
+
+// prebuilt builds every request body before the clock starts, when they
+// fit in maxPrebuilt: the load generator shares the machine with Aurora,
+// and encoding payloads while timing took CPU from the server measured.
+// Larger runs, and runs capped by --duration, build each body as it is
+// sent.
+func prebuilt(n int, body func(int) []byte) func(int) []byte {
+	if n == 0 || n*len(body(0)) > maxPrebuilt {
+		return body
+	}
+	all := make([][]byte, n)
+	for r := range n {
+		all[r] = body(r)
+	}
+	return func(r int) []byte { return all[r] }
 }
 
 // post sends one request, appends its latency and returns the status and,

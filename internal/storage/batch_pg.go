@@ -58,7 +58,7 @@ saved_incidents AS (
   WHERE i.id = ANY($61::text[]) AND i.org_id = u.org_id AND i.id = u.id),
 new_events AS (
   INSERT INTO events_pending (org_id, type, data, created_at)
-  SELECT org_id, type, data::jsonb, $75 FROM unnest($72::text[], $73::text[], $74::text[]) WITH ORDINALITY AS u(org_id, type, data, n) ORDER BY n)
+  SELECT org_id, type, data::json, $75 FROM unnest($72::text[], $73::text[], $74::text[]) WITH ORDINALITY AS u(org_id, type, data, n) ORDER BY n)
 SELECT 1`
 
 // writePG writes every queued row, updates the given incidents (which must

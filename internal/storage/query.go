@@ -10,6 +10,7 @@ import (
 	"log/slog"
 	"strconv"
 	"strings"
+	"sync/atomic"
 	"time"
 
 	"github.com/google/uuid"
@@ -119,6 +120,9 @@ type Store struct {
 	kick chan struct{}
 	// group queues InTxGrouped's callers on SQLite (see group.go).
 	group groupCommit
+	// moved counts events this process's sequencer moved since it last
+	// vacuumed events_pending (PostgreSQL).
+	moved atomic.Int64
 }
 
 // NewStore wraps a DB.
@@ -242,6 +246,23 @@ func (t *Tx) flushEvents(ctx context.Context) error {
 	return nil
 }
 
+// vacuumAfter is how many events a sequencer moves before it vacuums
+// events_pending. Every row of that table is deleted within milliseconds of
+// its insert, so it is almost all dead rows; without VACUUM (autovacuum
+// off, or behind under an alert storm) it grew by a megabyte per thousand
+// alerts, every byte of it new file blocks for the kernel to write back.
+// Vacuumed, its space is reused and it stays a few pages long.
+const vacuumAfter = 5000
+
+// vacuumPending reclaims the space of sequenced events (a VACUUM already
+// running elsewhere is not waited for).
+func (s *Store) vacuumPending(ctx context.Context) error {
+	if _, err := s.DB.W.ExecContext(ctx, `VACUUM (SKIP_LOCKED) events_pending`); err != nil {
+		return fmt.Errorf("vacuum events_pending: %w", err)
+	}
+	return nil
+}
+
 // sequencePause is the least time between two runs of the sequencer.
 const sequencePause = 10 * time.Millisecond
 
@@ -294,6 +315,7 @@ INSERT INTO events (org_id, type, data, created_at) SELECT org_id, type, data, c
 		if err := rows.Err(); err != nil {
 			return nil, fmt.Errorf("sequence events: %w", err)
 		}
+		s.moved.Add(int64(n))
 		if n < sequenceBatch {
 			break
 		}
@@ -326,6 +348,7 @@ func (s *Store) KickSequencer() {
 // its commit and its sequencing are moved too. onEvents is told which orgs
 // got events (to wake readers). It returns when ctx ends.
 func (s *Store) RunSequencer(ctx context.Context, log *slog.Logger, onEvents func(orgID string)) {
+	noVacuum := false
 	tick := time.NewTicker(time.Second)
 	defer tick.Stop()
 	for {
@@ -344,6 +367,14 @@ func (s *Store) RunSequencer(ctx context.Context, log *slog.Logger, onEvents fun
 		}
 		for _, org := range orgs {
 			onEvents(org)
+		}
+		if s.moved.Load() >= vacuumAfter && !noVacuum {
+			s.moved.Store(0)
+			if err := s.vacuumPending(ctx); err != nil && ctx.Err() == nil {
+				// Not the table's owner, say: autovacuum is left to it.
+				log.Info("event sequencer: cannot vacuum events_pending; leaving it to autovacuum", "err", err)
+				noVacuum = true
+			}
 		}
 		// Each run is a transaction of its own with a commit to flush;
 		// under a stream of deliveries, a pause lets one run move the
