@@ -37,7 +37,7 @@ new_investigations AS (
 new_alerts AS (
   INSERT INTO alerts (` + alertCols + `)
   SELECT id, org_id, source, integration_id, fingerprint, status, severity, name, title, description, service, environment, namespace,
-    labels::jsonb, annotations::jsonb, links::jsonb, starts_at, ends_at, first_received_at, last_received_at, received_count, incident_id, raw_payload_id,
+    labels::json, annotations::json, links::json, starts_at, ends_at, first_received_at, last_received_at, received_count, incident_id, raw_payload_id,
     correlation_rule, correlation_reason
   FROM unnest($28::text[], $29::text[], $30::text[], $31::text[], $32::text[], $33::text[], $34::text[], $35::text[], $36::text[], $37::text[],
     $38::text[], $39::text[], $40::text[], $41::text[], $42::text[], $43::text[], $44::bigint[], $45::bigint[], $46::bigint[], $47::bigint[],
@@ -47,7 +47,7 @@ new_alerts AS (
     correlation_rule, correlation_reason)),
 new_timeline AS (
   INSERT INTO timeline_events (id, org_id, incident_id, at, kind, message, data)
-  SELECT id, org_id, incident_id, at, kind, message, data::jsonb
+  SELECT id, org_id, incident_id, at, kind, message, data::json
   FROM unnest($53::text[], $54::text[], $55::text[], $56::bigint[], $57::text[], $58::text[], $59::text[]) AS u(id, org_id, incident_id, at, kind, message, data)),
 saved_incidents AS (
   UPDATE incidents i SET status = u.status, severity = u.severity, title = u.title, alert_count = u.alert_count, firing_count = u.firing_count,
