@@ -82,11 +82,16 @@ type DB struct {
 	maxLag      time.Duration
 	stopMonitor context.CancelFunc
 	stopKeeper  context.CancelFunc
-	log         *slog.Logger
+	// stopCheckpointer ends the SQLite checkpointer and waits for it.
+	stopCheckpointer func()
+	log              *slog.Logger
 }
 
-// poolIdleTime closes PostgreSQL connections unused this long.
-const poolIdleTime = 5 * time.Minute
+// poolIdleTime closes PostgreSQL connections unused this long (down to
+// DB_POOL_MIN): long enough to span the pauses of a stream of alerts, short
+// enough that a burst's connections do not stay taken from PostgreSQL's
+// max_connections, which all processes share.
+const poolIdleTime = time.Minute
 
 // keepWarm holds n connections of db open while ctx lasts: database/sql
 // keeps no minimum, so every poolIdleTime/2 it takes n connections at once
@@ -147,7 +152,7 @@ func openPostgres(ctx context.Context, o Options) (*DB, error) {
 	w := sql.OpenDB(stdlib.GetConnector(*cc))
 	poolMax := max(o.PoolMax, 1)
 	// Connections stay open between uses (up to DB_POOL_MAX), and are
-	// closed after 5 minutes unused, down to DB_POOL_MIN (keepWarm). With
+	// closed after poolIdleTime unused, down to DB_POOL_MIN (keepWarm). With
 	// fewer idle connections kept than requests in flight, every burst
 	// closed and reopened connections: PostgreSQL forks a backend per
 	// connection and every statement is prepared again on it, which under
@@ -214,7 +219,51 @@ func openSQLite(ctx context.Context, o Options) (*DB, error) {
 	// Idle readers stay open: each keeps its prepared statements.
 	r.SetMaxOpenConns(4)
 	r.SetMaxIdleConns(4)
-	return &DB{Dialect: SQLite, W: w, R: r, path: path}, nil
+	ck, err := openSQLiteDB("file:" + path + "?_pragma=busy_timeout(10000)")
+	if err != nil {
+		w.Close()
+		r.Close()
+		return nil, fmt.Errorf("open sqlite checkpointer %s: %w", path, err)
+	}
+	ck.SetMaxOpenConns(1)
+	db := &DB{Dialect: SQLite, W: w, R: r, path: path}
+	cctx, stop := context.WithCancel(context.WithoutCancel(ctx))
+	done := make(chan struct{})
+	db.stopCheckpointer = func() {
+		stop()
+		<-done
+		ck.Close()
+	}
+	go func() {
+		defer close(done)
+		checkpointLoop(cctx, ck)
+	}()
+	return db, nil
+}
+
+// checkpointInterval is how often the checkpointer copies the WAL back into
+// the database file.
+const checkpointInterval = 2 * time.Second
+
+// checkpointLoop checkpoints the WAL from a connection of its own, beside
+// the writer. Left to the writer (wal_autocheckpoint), every checkpoint ran
+// inside the commit of whichever transaction crossed the threshold, on the
+// single writer every delivery waits for; here it runs on the other core
+// while the writer goes on. PASSIVE never waits for the writer or readers:
+// what it cannot copy now, the next round does. The writer's own
+// wal_autocheckpoint stays as the backstop.
+func checkpointLoop(ctx context.Context, ck *sql.DB) {
+	t := time.NewTicker(checkpointInterval)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		}
+		var busy, logFrames, done int
+		_ = ck.QueryRowContext(ctx, "PRAGMA wal_checkpoint(PASSIVE)").Scan(&busy, &logFrames, &done)
+	}
 }
 
 // Close closes both pools.
@@ -224,6 +273,9 @@ func (db *DB) Close() error {
 	}
 	if db.stopKeeper != nil {
 		db.stopKeeper()
+	}
+	if db.stopCheckpointer != nil {
+		db.stopCheckpointer()
 	}
 	for _, r := range db.replicas {
 		r.probe.Close()

@@ -4,8 +4,10 @@ import (
 	"context"
 	"database/sql"
 	"fmt"
+	"os"
 	"path/filepath"
 	"testing"
+	"time"
 )
 
 // prepared reports how many statements conn's cache prepared so far.
@@ -137,5 +139,42 @@ func TestSQLiteStatementCache(t *testing.T) {
 	mustExec(`INSERT INTO t (k, v) VALUES (20, 'a'); INSERT INTO t (k, v) VALUES (21, 'b')`)
 	if err := conn.QueryRowContext(ctx, `SELECT count(*) FROM t WHERE k >= ?`, 0).Scan(&count); err != nil || count != 8 {
 		t.Fatalf("rows at the end: %d, %v; want 8", count, err)
+	}
+}
+
+// The WAL is copied back into the database file in the background, not
+// only when the writer's WAL reaches wal_autocheckpoint.
+func TestSQLiteBackgroundCheckpoint(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	path := filepath.Join(t.TempDir(), "ck.db")
+	db, err := Open(ctx, Options{SQLitePath: path})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	if _, err := db.W.ExecContext(ctx, `CREATE TABLE blob (b BLOB)`); err != nil {
+		t.Fatal(err)
+	}
+	size := func() int64 {
+		fi, err := os.Stat(path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return fi.Size()
+	}
+	before := size()
+	// 2 MB: well under the writer's own threshold (8,000 pages, 32 MB).
+	for range 64 {
+		if _, err := db.W.ExecContext(ctx, `INSERT INTO blob VALUES (randomblob(32768))`); err != nil {
+			t.Fatal(err)
+		}
+	}
+	deadline := time.Now().Add(3*checkpointInterval + 5*time.Second)
+	for size() < before+2<<20 {
+		if time.Now().After(deadline) {
+			t.Fatalf("database file %d bytes after 2 MB written and %s: the WAL was not checkpointed", size(), 3*checkpointInterval)
+		}
+		time.Sleep(50 * time.Millisecond)
 	}
 }

@@ -53,7 +53,10 @@ type Env map[string]string
 // cleanup if still running; its output is logged when the test failed.
 func Start(t testing.TB, name string, env Env, args ...string) *Process {
 	t.Helper()
-	full := Env{"PATH": os.Getenv("PATH"), "HOME": os.Getenv("HOME"), "AURORA_LOG_LEVEL": "debug"}
+	// DB_POOL_MAX: the processes of tests running in parallel share one
+	// PostgreSQL (max_connections 100 in CI), and each keeps the
+	// connections it used open for a while.
+	full := Env{"PATH": os.Getenv("PATH"), "HOME": os.Getenv("HOME"), "AURORA_LOG_LEVEL": "debug", "DB_POOL_MAX": "10"}
 	for k, v := range env {
 		full[k] = v
 	}
