@@ -170,48 +170,53 @@ func TestEventsNumberedInCommitOrder(t *testing.T) {
 
 // The sequencer moves pending events in batches; a backlog larger than one
 // batch is moved whole, in order, by one call.
+// (PostgreSQL only: SQLite numbers events as they are written.)
 func TestSequenceEventsBacklog(t *testing.T) {
 	t.Parallel()
-	backends(t, func(t *testing.T, s *storage.Store) {
-		if s.DB.Dialect != storage.Postgres {
-			t.Skip("SQLite numbers events as they are written; nothing to sequence")
-		}
-		ctx := context.Background()
-		org, _ := s.EnsureDefaultOrg(ctx)
-		const n = storage.SequenceBatch*2 + 7
-		if _, err := s.InTx(ctx, func(tx *storage.Tx) error {
-			for i := range n {
-				if err := tx.InsertEvent(ctx, org.ID, "backlog", i); err != nil {
-					return err
-				}
+	ctx := context.Background()
+	db, err := storage.Open(ctx, storage.Options{PostgresURL: testenv.Postgres(t), PoolMax: 4})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	if err := db.Migrate(ctx, slog.New(slog.NewTextHandler(io.Discard, nil))); err != nil {
+		t.Fatal(err)
+	}
+	s := storage.NewStore(db)
+	org, _ := s.EnsureDefaultOrg(ctx)
+	const n = storage.SequenceBatch*2 + 7
+	if _, err := s.InTx(ctx, func(tx *storage.Tx) error {
+		for i := range n {
+			if err := tx.InsertEvent(ctx, org.ID, "backlog", i); err != nil {
+				return err
 			}
-			return nil
-		}); err != nil {
+		}
+		return nil
+	}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.SequenceEvents(ctx); err != nil {
+		t.Fatal(err)
+	}
+	var after int64
+	seen := 0
+	for {
+		evs, err := s.EventsAfter(ctx, org.ID, after, 500)
+		if err != nil {
 			t.Fatal(err)
 		}
-		if _, err := s.SequenceEvents(ctx); err != nil {
-			t.Fatal(err)
+		if len(evs) == 0 {
+			break
 		}
-		var after int64
-		seen := 0
-		for {
-			evs, err := s.EventsAfter(ctx, org.ID, after, 500)
-			if err != nil {
-				t.Fatal(err)
+		for _, e := range evs {
+			if string(e.Data) != fmt.Sprint(seen) {
+				t.Fatalf("event %d holds %s: out of order", seen, e.Data)
 			}
-			if len(evs) == 0 {
-				break
-			}
-			for _, e := range evs {
-				if string(e.Data) != fmt.Sprint(seen) {
-					t.Fatalf("event %d holds %s: out of order", seen, e.Data)
-				}
-				seen++
-				after = e.ID
-			}
+			seen++
+			after = e.ID
 		}
-		if seen != n {
-			t.Fatalf("%d events moved by one call, want %d", seen, n)
-		}
-	})
+	}
+	if seen != n {
+		t.Fatalf("%d events moved by one call, want %d", seen, n)
+	}
 }
