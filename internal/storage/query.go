@@ -264,7 +264,7 @@ func (s *Store) vacuumPending(ctx context.Context) error {
 }
 
 // sequencePause is the least time between two runs of the sequencer.
-const sequencePause = 10 * time.Millisecond
+const sequencePause = 25 * time.Millisecond
 
 // sequenceBatch bounds the events one statement of SequenceEvents moves.
 const sequenceBatch = 5000
@@ -293,23 +293,29 @@ func (s *Store) SequenceEvents(ctx context.Context) ([]string, error) {
 	// deleted rows (under intake load, with autovacuum off or behind, that
 	// scan was a quarter of PostgreSQL's CPU time); the index skips them
 	// once a scan has marked them dead.
+	// The orgs that got events are notified by the same statement
+	// (delivered at commit), one round trip fewer per run.
 	orgs := map[string]bool{}
 	for {
 		rows, err := tx.QueryContext(ctx, `WITH moved AS (DELETE FROM events_pending WHERE id IN (SELECT id FROM events_pending ORDER BY id LIMIT $1)
-  RETURNING id, org_id, type, data, created_at)
-INSERT INTO events (org_id, type, data, created_at) SELECT org_id, type, data, created_at FROM moved ORDER BY id RETURNING org_id`, sequenceBatch)
+  RETURNING id, org_id, type, data, created_at),
+ins AS (INSERT INTO events (org_id, type, data, created_at) SELECT org_id, type, data, created_at FROM moved ORDER BY id RETURNING org_id),
+n AS (SELECT org_id, count(*) AS c FROM ins GROUP BY org_id)
+SELECT org_id, c, pg_notify('aurora_events', org_id) FROM n`, sequenceBatch)
 		if err != nil {
 			return nil, fmt.Errorf("sequence events: %w", err)
 		}
 		n := 0
 		for rows.Next() {
 			var org string
-			if err := rows.Scan(&org); err != nil {
+			var c int
+			var notified any
+			if err := rows.Scan(&org, &c, &notified); err != nil {
 				rows.Close()
 				return nil, err
 			}
 			orgs[org] = true
-			n++
+			n += c
 		}
 		rows.Close()
 		if err := rows.Err(); err != nil {
@@ -323,9 +329,6 @@ INSERT INTO events (org_id, type, data, created_at) SELECT org_id, type, data, c
 	out := make([]string, 0, len(orgs))
 	for org := range orgs {
 		out = append(out, org)
-		if _, err := tx.ExecContext(ctx, `SELECT pg_notify('aurora_events', $1)`, org); err != nil {
-			return nil, fmt.Errorf("sequence events: notify: %w", err)
-		}
 	}
 	if err := tx.Commit(); err != nil {
 		return nil, fmt.Errorf("sequence events: commit: %w", err)
