@@ -83,7 +83,7 @@ func open(ctx context.Context, cfg *config.Config, log *slog.Logger, out io.Writ
 	a := &app{cfg: cfg, log: log, out: out, processID: processID(role)}
 	db, err := storage.Open(ctx, storage.Options{PostgresURL: cfg.PostgresURL(), ReadReplicaURLs: cfg.PostgresReadURLs(),
 		ReplicaMaxLag: cfg.Database.ReplicaMaxLag, DirectURL: cfg.Database.DirectURL, Log: log,
-		DataDir: cfg.Server.DataDir, PoolMin: cfg.Database.PoolMin, PoolMax: cfg.Database.PoolMax})
+		DataDir: cfg.Server.DataDir, PoolMin: cfg.Database.PoolMin, PoolMax: cfg.Database.PoolMax, PoolMaxIdle: cfg.Database.PoolMaxIdle})
 	if err != nil {
 		return nil, err
 	}

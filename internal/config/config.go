@@ -74,6 +74,7 @@ type Database struct {
 	ReplicaMaxLag       time.Duration `env:"POSTGRES_READ_REPLICA_MAX_LAG" envDefault:"10s" desc:"A read replica further behind the primary than this is skipped until it catches up; 0: no bound."`
 	PoolMin             int           `env:"DB_POOL_MIN" envDefault:"2" check:"min=0" desc:"Connections each process keeps open to PostgreSQL even when idle."`
 	PoolMax             int           `env:"DB_POOL_MAX" envDefault:"20" check:"min=1" desc:"Most connections each process opens to PostgreSQL; at least DB_POOL_MIN."`
+	PoolMaxIdle         int           `env:"DB_POOL_MAX_IDLE" envDefault:"0" check:"min=0" desc:"Most unused connections each process keeps open (for up to 10 s); more are closed when handed back. 0: DB_POOL_MAX."`
 }
 
 // Security holds the admin bootstrap and the key that encrypts stored secrets.

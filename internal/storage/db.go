@@ -60,6 +60,8 @@ type Options struct {
 	DataDir string
 	PoolMin int
 	PoolMax int
+	// PoolMaxIdle bounds the unused connections kept open (0: PoolMax).
+	PoolMaxIdle int
 	// SQLitePath overrides the SQLite file (tests); ":memory:" is not supported
 	// because the reader and writer pools must share one database.
 	SQLitePath string
@@ -87,11 +89,21 @@ type DB struct {
 	log              *slog.Logger
 }
 
+// maxIdle is how many unused connections a pool keeps: DB_POOL_MAX_IDLE,
+// else all of them, and never fewer than DB_POOL_MIN.
+func maxIdle(o Options, poolMax int) int {
+	n := poolMax
+	if o.PoolMaxIdle > 0 {
+		n = min(o.PoolMaxIdle, poolMax)
+	}
+	return max(n, o.PoolMin, 1)
+}
+
 // poolIdleTime closes PostgreSQL connections unused this long (down to
-// DB_POOL_MIN): long enough to span the pauses of a stream of alerts, short
-// enough that a burst's connections do not stay taken from PostgreSQL's
-// max_connections, which all processes share.
-const poolIdleTime = time.Minute
+// DB_POOL_MIN): under a stream of alerts a connection is reused within
+// milliseconds, while the connections a burst opened go back within
+// seconds to the budget (max_connections) that every process shares.
+const poolIdleTime = 10 * time.Second
 
 // keepWarm holds n connections of db open while ctx lasts: database/sql
 // keeps no minimum, so every poolIdleTime/2 it takes n connections at once
@@ -158,7 +170,7 @@ func openPostgres(ctx context.Context, o Options) (*DB, error) {
 	// connection and every statement is prepared again on it, which under
 	// intake load took half of PostgreSQL's CPU time (docs/benchmarks.md).
 	w.SetMaxOpenConns(poolMax)
-	w.SetMaxIdleConns(poolMax)
+	w.SetMaxIdleConns(maxIdle(o, poolMax))
 	w.SetConnMaxIdleTime(poolIdleTime)
 	pctx, cancel := context.WithTimeout(ctx, 10*time.Second)
 	defer cancel()

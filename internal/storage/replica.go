@@ -259,7 +259,7 @@ func (db *DB) openReaders(ctx context.Context, o Options, primary *pgx.ConnConfi
 	}
 	r := sql.OpenDB(pool)
 	r.SetMaxOpenConns(max(o.PoolMax, 1))
-	r.SetMaxIdleConns(max(o.PoolMax, 1))
+	r.SetMaxIdleConns(maxIdle(o, max(o.PoolMax, 1)))
 	// Connections are re-placed now and then, so a replica that recovers
 	// takes reads again and a new one gets its share.
 	r.SetConnMaxLifetime(time.Minute)

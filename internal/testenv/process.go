@@ -53,10 +53,11 @@ type Env map[string]string
 // cleanup if still running; its output is logged when the test failed.
 func Start(t testing.TB, name string, env Env, args ...string) *Process {
 	t.Helper()
-	// DB_POOL_MAX: the processes of tests running in parallel share one
-	// PostgreSQL (max_connections 100 in CI), and each keeps the
-	// connections it used open for a while.
-	full := Env{"PATH": os.Getenv("PATH"), "HOME": os.Getenv("HOME"), "AURORA_LOG_LEVEL": "debug", "DB_POOL_MAX": "10"}
+	// DB_POOL_*: the processes of tests running in parallel (two dozen at
+	// times) share one PostgreSQL, max_connections 100 in CI, with the
+	// in-process tests of other packages: each keeps one connection open
+	// and at most two unused.
+	full := Env{"PATH": os.Getenv("PATH"), "HOME": os.Getenv("HOME"), "AURORA_LOG_LEVEL": "debug", "DB_POOL_MIN": "1", "DB_POOL_MAX_IDLE": "2"}
 	for k, v := range env {
 		full[k] = v
 	}
