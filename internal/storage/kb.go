@@ -170,15 +170,32 @@ func (s *KBStore) SearchVector(ctx context.Context, q kb.Query) ([]kb.Hit, error
 		best[i] = heap.Pop(top).(scored)
 	}
 	hits := make([]kb.Hit, 0, len(best))
+	if len(best) == 0 {
+		return hits, tx.Commit()
+	}
+	// The top hits' texts in one query (it was one per hit: up to 30
+	// round trips per search), in the same snapshot.
+	ph := make([]string, len(best))
+	ids := make([]any, len(best))
+	for i, b := range best {
+		ph[i], ids[i] = "$"+strconv.Itoa(i+1), b.id
+	}
+	rows, err = tx.QueryContext(ctx, `SELECT `+chunkCols+` FROM kb_chunks c WHERE id IN (`+strings.Join(ph, ",")+`)`, ids...)
+	if err != nil {
+		return nil, fmt.Errorf("search kb by vector: %w", err)
+	}
+	chunks, err := collect(rows, scanChunk)
+	if err != nil {
+		return nil, fmt.Errorf("search kb by vector: %w", err)
+	}
+	byID := make(map[string]kb.Chunk, len(chunks))
+	for _, c := range chunks {
+		byID[c.ID] = c
+	}
 	for _, b := range best {
-		c, err := scanChunk(tx.QueryRowContext(ctx, `SELECT `+chunkCols+` FROM kb_chunks c WHERE id = $1`, b.id))
-		if errors.Is(err, sql.ErrNoRows) {
-			continue
+		if c, ok := byID[b.id]; ok {
+			hits = append(hits, kb.Hit{Chunk: c, Score: b.score})
 		}
-		if err != nil {
-			return nil, fmt.Errorf("search kb by vector: %w", err)
-		}
-		hits = append(hits, kb.Hit{Chunk: c, Score: b.score})
 	}
 	return hits, tx.Commit()
 }
