@@ -110,28 +110,37 @@ const poolIdleTime = 10 * time.Second
 // (opening what is missing) and hands them back, which also restarts their
 // idle clocks.
 func keepWarm(ctx context.Context, db *sql.DB, n int) {
-	for {
-		func() {
-			cctx, cancel := context.WithTimeout(ctx, 10*time.Second)
-			defer cancel()
-			conns := make([]*sql.Conn, 0, n)
-			defer func() {
-				for _, c := range conns {
-					c.Close()
-				}
-			}()
-			for range n {
-				c, err := db.Conn(cctx)
-				if err != nil {
-					return // the database is away; the next round tries again
-				}
-				conns = append(conns, c)
+	hold := func() {
+		cctx, cancel := context.WithTimeout(ctx, 10*time.Second)
+		defer cancel()
+		conns := make([]*sql.Conn, 0, n)
+		defer func() {
+			for _, c := range conns {
+				c.Close()
 			}
 		}()
+		for range n {
+			c, err := db.Conn(cctx)
+			if err != nil {
+				return // the database is away; the next round tries again
+			}
+			conns = append(conns, c)
+		}
+	}
+	hold()
+	every(ctx, poolIdleTime/2, hold)
+}
+
+// every runs fn every d until ctx ends (the first time after d).
+func every(ctx context.Context, d time.Duration, fn func()) {
+	t := time.NewTicker(d)
+	defer t.Stop()
+	for {
 		select {
 		case <-ctx.Done():
 			return
-		case <-time.After(poolIdleTime / 2):
+		case <-t.C:
+			fn()
 		}
 	}
 }
@@ -265,17 +274,10 @@ const checkpointInterval = 2 * time.Second
 // what it cannot copy now, the next round does. The writer's own
 // wal_autocheckpoint stays as the backstop.
 func checkpointLoop(ctx context.Context, ck *sql.DB) {
-	t := time.NewTicker(checkpointInterval)
-	defer t.Stop()
-	for {
-		select {
-		case <-ctx.Done():
-			return
-		case <-t.C:
-		}
+	every(ctx, checkpointInterval, func() {
 		var busy, logFrames, done int
 		_ = ck.QueryRowContext(ctx, "PRAGMA wal_checkpoint(PASSIVE)").Scan(&busy, &logFrames, &done)
-	}
+	})
 }
 
 // Close closes both pools.

@@ -186,15 +186,8 @@ func checkReplica(ctx context.Context, r *replica, maxLag time.Duration) {
 }
 
 // monitorReplicas re-checks every replica until ctx ends.
-func (db *DB) monitorReplicas(ctx context.Context, every time.Duration) {
-	t := time.NewTicker(every)
-	defer t.Stop()
-	for {
-		select {
-		case <-ctx.Done():
-			return
-		case <-t.C:
-		}
+func (db *DB) monitorReplicas(ctx context.Context, interval time.Duration) {
+	every(ctx, interval, func() {
 		for _, r := range db.replicas {
 			was := r.usable()
 			checkReplica(ctx, r, db.maxLag)
@@ -206,7 +199,7 @@ func (db *DB) monitorReplicas(ctx context.Context, every time.Duration) {
 				}
 			}
 		}
-	}
+	})
 }
 
 // Replicas reports each configured read replica's health (empty without
