@@ -76,8 +76,6 @@ type DB struct {
 	W       *sql.DB
 	R       *sql.DB
 	path    string
-	// stmts keeps the SQLite writer's statements prepared.
-	stmts stmtCache
 	// directURL is where session state (advisory locks, LISTEN) must go.
 	directURL   string
 	replicas    []*replica
@@ -294,7 +292,6 @@ func (db *DB) Close() error {
 	for _, r := range db.replicas {
 		r.probe.Close()
 	}
-	db.stmts.close()
 	err := db.W.Close()
 	if db.R != db.W {
 		err = errors.Join(err, db.R.Close())

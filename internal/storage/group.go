@@ -2,7 +2,6 @@ package storage
 
 import (
 	"context"
-	"database/sql"
 	"sync"
 )
 
@@ -124,21 +123,16 @@ func (s *Store) runTogether(batch []*groupReq) bool {
 	// may end it (database/sql rolls a transaction back when its context
 	// ends). Each fn still runs its statements with its caller's context.
 	ctx := context.Background()
-	stmts := &s.DB.stmts
-	if stmts.pending() {
-		stmts.prepareWanted(ctx, s.DB.W)
-	}
 	sqlTx, err := s.DB.W.BeginTx(ctx, nil)
 	if err != nil {
 		return false
 	}
-	bound := map[string]*sql.Stmt{}
 	for _, r := range batch {
 		if r.ctx.Err() != nil {
 			_ = sqlTx.Rollback()
 			return false
 		}
-		tx := &Tx{tx: sqlTx, dialect: SQLite, stmts: stmts, bound: bound}
+		tx := &Tx{tx: sqlTx, dialect: SQLite}
 		err := r.fn(tx)
 		if err == nil {
 			err = tx.FlushPending(r.ctx)

@@ -132,10 +132,6 @@ func NewStore(db *DB) *Store { return &Store{DB: db, kick: make(chan struct{}, 1
 type Tx struct {
 	tx      *sql.Tx
 	dialect Dialect
-	// stmts is the writer's statement cache (SQLite only; nil otherwise) and
-	// bound its statements bound to this transaction so far.
-	stmts *stmtCache
-	bound map[string]*sql.Stmt
 	// events are written at the end of the transaction (see flushEvents);
 	// the first eventsDone of them were written earlier (see SaveIncidents).
 	events     []pendingEvent
@@ -164,18 +160,11 @@ func (t *Tx) Dialect() Dialect { return t.dialect }
 // InTx runs fn in a write transaction, committing when it returns nil. It
 // reports whether an event was written (so listeners should be woken).
 func (s *Store) InTx(ctx context.Context, fn func(*Tx) error) (wroteEvents bool, err error) {
-	var stmts *stmtCache
-	if s.DB.Dialect == SQLite {
-		stmts = &s.DB.stmts
-		if stmts.pending() {
-			stmts.prepareWanted(ctx, s.DB.W)
-		}
-	}
 	sqlTx, err := s.DB.W.BeginTx(ctx, nil)
 	if err != nil {
 		return false, fmt.Errorf("begin: %w", err)
 	}
-	tx := &Tx{tx: sqlTx, dialect: s.DB.Dialect, stmts: stmts}
+	tx := &Tx{tx: sqlTx, dialect: s.DB.Dialect}
 	if err := fn(tx); err != nil {
 		_ = sqlTx.Rollback()
 		if tx.pendingErr != nil && !errors.Is(err, tx.pendingErr) {
