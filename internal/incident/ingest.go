@@ -104,12 +104,17 @@ type Result struct {
 func (s *Service) Ingest(ctx context.Context, req Request) (Result, error) {
 	var res Result
 	var err error
-	// Encoded before the transaction: on SQLite the transaction runs on
-	// the single writer, which every other delivery waits for.
-	enc := make(map[*alert.Alert]*storage.AlertFields, len(req.Alerts))
-	for i := range req.Alerts {
-		a := &req.Alerts[i]
-		enc[a] = storage.EncodeAlertFields(a.Labels, a.Annotations, a.Links)
+	// On SQLite the transaction runs on the single writer, which every
+	// other delivery waits for: labels and annotations are encoded before
+	// it. On PostgreSQL they are encoded in the transaction, and only for
+	// the alerts it stores: a re-delivered alert never uses them.
+	var enc map[*alert.Alert]*storage.AlertFields
+	if s.Store.DB.Dialect == storage.SQLite {
+		enc = make(map[*alert.Alert]*storage.AlertFields, len(req.Alerts))
+		for i := range req.Alerts {
+			a := &req.Alerts[i]
+			enc[a] = storage.EncodeAlertFields(a.Labels, a.Annotations, a.Links)
+		}
 	}
 	for attempt := 0; attempt < 3; attempt++ {
 		var wrote bool

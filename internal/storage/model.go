@@ -127,9 +127,9 @@ type Alert struct {
 	CorrelationRule   string            `json:"correlation_rule"`
 	CorrelationReason string            `json:"correlation_reason"`
 
-	// enc holds Labels, Annotations and Links encoded, when the caller
-	// encoded them ahead (SetEncoded): intake writes each alert twice (its
-	// row and its alert.received event), and on SQLite encoding inside the
+	// enc holds Labels, Annotations and Links encoded, once: intake writes
+	// each alert twice (its row and its alert.received event). On SQLite
+	// the caller encodes them ahead (SetEncoded), since encoding inside the
 	// single writer's transaction holds up every other delivery.
 	enc *AlertFields
 }
@@ -157,10 +157,11 @@ func EncodeAlertFields(labels, annotations map[string]string, links []alert.Link
 // links, which must not change afterwards.
 func (a *Alert) SetEncoded(f *AlertFields) { a.enc = f }
 
-// fields returns the alert's labels, annotations and links as JSON.
+// fields returns the alert's labels, annotations and links as JSON,
+// encoding them on first use (the row and the event share one encoding).
 func (a *Alert) fields() *AlertFields {
 	if a.enc == nil {
-		return EncodeAlertFields(a.Labels, a.Annotations, a.Links)
+		a.enc = EncodeAlertFields(a.Labels, a.Annotations, a.Links)
 	}
 	return a.enc
 }
