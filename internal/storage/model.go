@@ -1,7 +1,6 @@
 package storage
 
 import (
-	"encoding/json"
 	"time"
 
 	"github.com/aurora-oss/aurora/internal/alert"
@@ -142,13 +141,13 @@ type AlertFields struct{ Labels, Annotations, Links string }
 func EncodeAlertFields(labels, annotations map[string]string, links []alert.Link) *AlertFields {
 	f := &AlertFields{Labels: "{}", Annotations: "{}", Links: "[]"}
 	if len(labels) > 0 {
-		f.Labels = mustJSON(labels)
+		f.Labels = string(appendJSONStringMap(nil, labels))
 	}
 	if len(annotations) > 0 {
-		f.Annotations = mustJSON(annotations)
+		f.Annotations = string(appendJSONStringMap(nil, annotations))
 	}
 	if len(links) > 0 {
-		f.Links = mustJSON(links)
+		f.Links = string(appendJSONLinks(nil, links))
 	}
 	return f
 }
@@ -164,46 +163,6 @@ func (a *Alert) fields() *AlertFields {
 		a.enc = EncodeAlertFields(a.Labels, a.Annotations, a.Links)
 	}
 	return a.enc
-}
-
-// alertWire is Alert as encoding/json writes it, field for field, with the
-// maps already encoded: the same bytes without encoding them again.
-type alertWire struct {
-	ID                string          `json:"id"`
-	OrgID             string          `json:"org_id"`
-	Source            string          `json:"source"`
-	IntegrationID     string          `json:"integration_id,omitempty"`
-	Fingerprint       string          `json:"fingerprint"`
-	Status            string          `json:"status"`
-	Severity          string          `json:"severity"`
-	Name              string          `json:"name"`
-	Title             string          `json:"title"`
-	Description       string          `json:"description"`
-	Service           string          `json:"service"`
-	Environment       string          `json:"environment"`
-	Namespace         string          `json:"namespace"`
-	Labels            json.RawMessage `json:"labels"`
-	Annotations       json.RawMessage `json:"annotations"`
-	Links             json.RawMessage `json:"links"`
-	StartsAt          time.Time       `json:"starts_at"`
-	EndsAt            *time.Time      `json:"ends_at,omitempty"`
-	FirstReceivedAt   time.Time       `json:"first_received_at"`
-	LastReceivedAt    time.Time       `json:"last_received_at"`
-	ReceivedCount     int             `json:"received_count"`
-	IncidentID        string          `json:"incident_id,omitempty"`
-	RawPayloadID      string          `json:"raw_payload_id,omitempty"`
-	CorrelationRule   string          `json:"correlation_rule"`
-	CorrelationReason string          `json:"correlation_reason"`
-}
-
-// eventJSON encodes a as json.Marshal(a) would, reusing its encoded fields.
-func (a *Alert) eventJSON() string {
-	f := a.fields()
-	return mustJSON(alertWire{ID: a.ID, OrgID: a.OrgID, Source: a.Source, IntegrationID: a.IntegrationID, Fingerprint: a.Fingerprint, Status: a.Status,
-		Severity: a.Severity, Name: a.Name, Title: a.Title, Description: a.Description, Service: a.Service, Environment: a.Environment,
-		Namespace: a.Namespace, Labels: json.RawMessage(f.Labels), Annotations: json.RawMessage(f.Annotations), Links: json.RawMessage(f.Links),
-		StartsAt: a.StartsAt, EndsAt: a.EndsAt, FirstReceivedAt: a.FirstReceivedAt, LastReceivedAt: a.LastReceivedAt, ReceivedCount: a.ReceivedCount,
-		IncidentID: a.IncidentID, RawPayloadID: a.RawPayloadID, CorrelationRule: a.CorrelationRule, CorrelationReason: a.CorrelationReason})
 }
 
 // TimelineEvent is one change in an incident's life.
