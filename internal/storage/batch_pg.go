@@ -5,6 +5,10 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"regexp"
+	"strconv"
+	"strings"
+	"sync"
 	"time"
 )
 
@@ -14,52 +18,112 @@ import (
 // scheduler; a 10-alert delivery used to take 14 of them. Here the queued
 // rows of every table, the incidents' updates and the transaction's events
 // are written by one statement of data-modifying WITH clauses, each reading
-// its rows from arrays (unnest): the statement's text does not depend on
-// the number of rows, so pgx prepares it once per connection.
+// its rows from arrays (unnest): the statement's text depends only on which
+// kinds of rows there are, not on how many, so pgx prepares each of its few
+// forms once per connection.
 //
 // The clauses of one statement do not see each other's rows, so an incident
 // is never both inserted and updated by the same statement (SaveIncidents
 // updates only incidents already written); foreign keys are checked at the
 // end of the statement, when every clause has run.
 
-// pgWriteSQL writes queued incidents ($1–$18), investigations ($19–$27),
-// alerts ($28–$52), timeline entries ($53–$59), incident updates
-// ($60–$71) and events ($72–$75).
-const pgWriteSQL = `WITH
-new_incidents AS (
+// The statement's clauses, each numbering its parameters from $1 (renumbered
+// when composed, see pgWriteStatement).
+const (
+	pgNewIncidents = `new_incidents AS (
   INSERT INTO incidents (id, org_id, status, severity, title, service, namespace, alert_name, group_key, correlation_rule, alert_count, firing_count,
     investigation_id, created_at, updated_at, last_alert_at, acknowledged_at, resolved_at)
   SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[], $7::text[], $8::text[], $9::text[], $10::text[],
-    $11::integer[], $12::integer[], $13::text[], $14::bigint[], $15::bigint[], $16::bigint[], $17::bigint[], $18::bigint[])),
-new_investigations AS (
+    $11::integer[], $12::integer[], $13::text[], $14::bigint[], $15::bigint[], $16::bigint[], $17::bigint[], $18::bigint[]))`
+	pgNewInvestigations = `new_investigations AS (
   INSERT INTO investigations (id, org_id, incident_id, status, trigger, created_at, updated_at, rate_limited, scheduled_at)
-  SELECT * FROM unnest($19::text[], $20::text[], $21::text[], $22::text[], $23::text[], $24::bigint[], $25::bigint[], $26::boolean[], $27::bigint[])),
-new_alerts AS (
+  SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::bigint[], $7::bigint[], $8::boolean[], $9::bigint[]))`
+	pgNewAlerts = `new_alerts AS (
   INSERT INTO alerts (` + alertCols + `)
   SELECT id, org_id, source, integration_id, fingerprint, status, severity, name, title, description, service, environment, namespace,
     labels::json, annotations::json, links::json, starts_at, ends_at, first_received_at, last_received_at, received_count, incident_id, raw_payload_id,
     correlation_rule, correlation_reason
-  FROM unnest($28::text[], $29::text[], $30::text[], $31::text[], $32::text[], $33::text[], $34::text[], $35::text[], $36::text[], $37::text[],
-    $38::text[], $39::text[], $40::text[], $41::text[], $42::text[], $43::text[], $44::bigint[], $45::bigint[], $46::bigint[], $47::bigint[],
-    $48::integer[], $49::text[], $50::text[], $51::text[], $52::text[])
+  FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[], $7::text[], $8::text[], $9::text[], $10::text[],
+    $11::text[], $12::text[], $13::text[], $14::text[], $15::text[], $16::text[], $17::bigint[], $18::bigint[], $19::bigint[], $20::bigint[],
+    $21::integer[], $22::text[], $23::text[], $24::text[], $25::text[])
     AS u(id, org_id, source, integration_id, fingerprint, status, severity, name, title, description, service, environment, namespace,
     labels, annotations, links, starts_at, ends_at, first_received_at, last_received_at, received_count, incident_id, raw_payload_id,
-    correlation_rule, correlation_reason)),
-new_timeline AS (
+    correlation_rule, correlation_reason))`
+	pgNewTimeline = `new_timeline AS (
   INSERT INTO timeline_events (id, org_id, incident_id, at, kind, message, data)
   SELECT id, org_id, incident_id, at, kind, message, data::json
-  FROM unnest($53::text[], $54::text[], $55::text[], $56::bigint[], $57::text[], $58::text[], $59::text[]) AS u(id, org_id, incident_id, at, kind, message, data)),
-saved_incidents AS (
+  FROM unnest($1::text[], $2::text[], $3::text[], $4::bigint[], $5::text[], $6::text[], $7::text[]) AS u(id, org_id, incident_id, at, kind, message, data))`
+	// One incident (the usual delivery) is updated through its primary
+	// key; the form for several joins their arrays, which a generic plan
+	// may do by scanning a small incidents table.
+	pgSaveIncident = `saved_incidents AS (
+  UPDATE incidents SET status = $3, severity = $4, title = $5, alert_count = $6, firing_count = $7,
+    investigation_id = $8, updated_at = $9, last_alert_at = $10, acknowledged_at = $11, resolved_at = $12
+  WHERE org_id = $1 AND id = $2)`
+	pgSaveIncidents = `saved_incidents AS (
   UPDATE incidents i SET status = u.status, severity = u.severity, title = u.title, alert_count = u.alert_count, firing_count = u.firing_count,
     investigation_id = u.investigation_id, updated_at = u.updated_at, last_alert_at = u.last_alert_at, acknowledged_at = u.acknowledged_at, resolved_at = u.resolved_at
-  FROM unnest($60::text[], $61::text[], $62::text[], $63::text[], $64::text[], $65::integer[], $66::integer[], $67::text[], $68::bigint[], $69::bigint[],
-    $70::bigint[], $71::bigint[])
+  FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::integer[], $7::integer[], $8::text[], $9::bigint[], $10::bigint[],
+    $11::bigint[], $12::bigint[])
     AS u(org_id, id, status, severity, title, alert_count, firing_count, investigation_id, updated_at, last_alert_at, acknowledged_at, resolved_at)
-  WHERE i.id = ANY($61::text[]) AND i.org_id = u.org_id AND i.id = u.id),
-new_events AS (
+  WHERE i.id = ANY($2::text[]) AND i.org_id = u.org_id AND i.id = u.id)`
+	pgNewEvents = `new_events AS (
   INSERT INTO events_pending (org_id, type, data, created_at)
-  SELECT org_id, type, data::json, $75 FROM unnest($72::text[], $73::text[], $74::text[]) WITH ORDINALITY AS u(org_id, type, data, n) ORDER BY n)
-SELECT 1`
+  SELECT org_id, type, data::json, $4 FROM unnest($1::text[], $2::text[], $3::text[]) WITH ORDINALITY AS u(org_id, type, data, n) ORDER BY n)`
+)
+
+// Which clauses a write needs, as bits of pgWriteParts' index.
+const (
+	pgPartIncidents = 1 << iota
+	pgPartInvestigations
+	pgPartAlerts
+	pgPartTimeline
+	pgPartSaveOne
+	pgPartSaveMany
+	pgPartEvents
+	pgParts = iota
+)
+
+// pgWriteParts are the clauses, in statement order.
+var pgWriteParts = [pgParts]string{pgNewIncidents, pgNewInvestigations, pgNewAlerts, pgNewTimeline, pgSaveIncident, pgSaveIncidents, pgNewEvents}
+
+var pgParamRef = regexp.MustCompile(`\$(\d+)`)
+
+// pgWriteStatements caches the composed statements by their parts.
+var pgWriteStatements sync.Map // int → string
+
+// pgWriteStatement is the statement of the clauses in the set parts, their
+// parameters numbered in that order. A delivery writes only what it has:
+// an INSERT of no rows still opens its table and every index of it, and
+// most deliveries create no incident. Each distinct statement is prepared
+// once per connection; a handful occur.
+func pgWriteStatement(parts int) string {
+	if s, ok := pgWriteStatements.Load(parts); ok {
+		return s.(string)
+	}
+	var b strings.Builder
+	b.WriteString("WITH\n")
+	offset, n := 0, 0
+	for i, part := range pgWriteParts {
+		if parts&(1<<i) == 0 {
+			continue
+		}
+		if n > 0 {
+			b.WriteString(",\n")
+		}
+		n++
+		most := 0
+		b.WriteString(pgParamRef.ReplaceAllStringFunc(part, func(ref string) string {
+			k, _ := strconv.Atoi(ref[1:])
+			most = max(most, k)
+			return "$" + strconv.Itoa(k+offset)
+		}))
+		offset += most
+	}
+	b.WriteString("\nSELECT 1")
+	s, _ := pgWriteStatements.LoadOrStore(parts, b.String())
+	return s.(string)
+}
 
 // writePG writes every queued row, updates the given incidents (which must
 // not be queued) and, with events, the transaction's events not yet
@@ -74,11 +138,12 @@ func (t *Tx) writePG(ctx context.Context, update []*Incident, events bool) error
 	if len(incidents)+len(investigations)+len(alerts)+len(timeline)+len(update)+len(evs) == 0 {
 		return nil
 	}
-	args := make([]any, 0, 75)
+	args := make([]any, 0, 64)
+	parts := 0
 
 	// Incidents.
-	{
-		n := len(incidents)
+	if n := len(incidents); n > 0 {
+		parts |= pgPartIncidents
 		id, org, status, sev, title, service, ns, name, group, rule, invID := col[string](n), col[string](n), col[string](n), col[string](n), col[string](n), col[string](n),
 			col[string](n), col[string](n), col[string](n), col[string](n), col[*string](n)
 		alertCount, firing := col[int32](n), col[int32](n)
@@ -95,8 +160,8 @@ func (t *Tx) writePG(ctx context.Context, update []*Incident, events bool) error
 		args = append(args, id, org, status, sev, title, service, ns, name, group, rule, alertCount, firing, invID, created, updated, last, acked, resolved)
 	}
 	// Investigations.
-	{
-		n := len(investigations)
+	if n := len(investigations); n > 0 {
+		parts |= pgPartInvestigations
 		id, org, inc, status, trigger := col[string](n), col[string](n), col[string](n), col[string](n), col[string](n)
 		created, updated, scheduled := col[int64](n), col[int64](n), col[*int64](n)
 		limited := col[bool](n)
@@ -107,8 +172,8 @@ func (t *Tx) writePG(ctx context.Context, update []*Incident, events bool) error
 		args = append(args, id, org, inc, status, trigger, created, updated, limited, scheduled)
 	}
 	// Alerts.
-	{
-		n := len(alerts)
+	if n := len(alerts); n > 0 {
+		parts |= pgPartAlerts
 		id, org, source, integ, fp, status, sev, name, title, desc, service, env, ns, labels, annotations, links := col[string](n), col[string](n), col[string](n),
 			col[*string](n), col[string](n), col[string](n), col[string](n), col[string](n), col[string](n), col[string](n), col[string](n), col[string](n),
 			col[string](n), col[string](n), col[string](n), col[string](n)
@@ -127,8 +192,8 @@ func (t *Tx) writePG(ctx context.Context, update []*Incident, events bool) error
 			count, inc, raw, rule, reason)
 	}
 	// Timeline.
-	{
-		n := len(timeline)
+	if n := len(timeline); n > 0 {
+		parts |= pgPartTimeline
 		id, org, inc, kind, msg, data := col[string](n), col[string](n), col[string](n), col[string](n), col[string](n), col[string](n)
 		at := col[int64](n)
 		for i, r := range timeline {
@@ -137,8 +202,17 @@ func (t *Tx) writePG(ctx context.Context, update []*Incident, events bool) error
 		args = append(args, id, org, inc, at, kind, msg, data)
 	}
 	// Incident updates.
-	{
-		n := len(update)
+	if len(update) == 1 {
+		parts |= pgPartSaveOne
+		in := update[0]
+		var invID *string
+		if in.Investigation != nil {
+			invID = &in.Investigation.ID
+		}
+		args = append(args, in.OrgID, in.ID, in.Status, in.Severity, in.Title, int32(in.AlertCount), int32(in.FiringCount), invID,
+			Micro(in.UpdatedAt), Micro(in.LastAlertAt), microPtr64(in.AcknowledgedAt), microPtr64(in.ResolvedAt))
+	} else if n := len(update); n > 0 {
+		parts |= pgPartSaveMany
 		org, id, status, sev, title, invID := col[string](n), col[string](n), col[string](n), col[string](n), col[string](n), col[*string](n)
 		alertCount, firing := col[int32](n), col[int32](n)
 		updated, last, acked, resolved := col[int64](n), col[int64](n), col[*int64](n), col[*int64](n)
@@ -153,15 +227,15 @@ func (t *Tx) writePG(ctx context.Context, update []*Incident, events bool) error
 		args = append(args, org, id, status, sev, title, alertCount, firing, invID, updated, last, acked, resolved)
 	}
 	// Events, in the order they were added.
-	{
-		n := len(evs)
+	if n := len(evs); n > 0 {
+		parts |= pgPartEvents
 		org, typ, data := col[string](n), col[string](n), col[string](n)
 		for i, e := range evs {
 			org[i], typ[i], data[i] = e.orgID, e.typ, e.data
 		}
 		args = append(args, org, typ, data, Micro(time.Now()))
 	}
-	if _, err := t.execNow(ctx, pgWriteSQL, args...); err != nil {
+	if _, err := t.execNow(ctx, pgWriteStatement(parts), args...); err != nil {
 		return fmt.Errorf("store %d alerts, %d timeline entries, %d incidents: %w", len(alerts), len(timeline), len(incidents)+len(update), err)
 	}
 	if events {
