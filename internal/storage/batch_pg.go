@@ -69,7 +69,7 @@ const (
   WHERE i.id = ANY($2::text[]) AND i.org_id = u.org_id AND i.id = u.id)`
 	pgNewEvents = `new_events AS (
   INSERT INTO events_pending (org_id, type, data, created_at)
-  SELECT org_id, type, data::json, $4 FROM unnest($1::text[], $2::text[], $3::text[]) WITH ORDINALITY AS u(org_id, type, data, n) ORDER BY n)`
+  SELECT org_id, type, data, $4 FROM unnest($1::text[], $2::text[], $3::text[]) WITH ORDINALITY AS u(org_id, type, data, n) ORDER BY n)`
 )
 
 // Which clauses a write needs, as bits of pgWriteParts' index.
