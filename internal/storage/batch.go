@@ -112,7 +112,7 @@ func (t *Tx) QueueTimeline(orgID, incidentID, kind, message string, data map[str
 		data = map[string]any{}
 	}
 	t.pendingTimeline = append(t.pendingTimeline, pendingTimeline{id: NewID(), orgID: orgID, incidentID: incidentID,
-		kind: kind, message: message, data: mustJSON(data), at: Micro(at)})
+		kind: kind, message: message, data: dataJSON(data), at: Micro(at)})
 }
 
 // FlushPending writes the queued rows now. A failure is also remembered, so

@@ -237,7 +237,7 @@ func (t *Tx) InsertTimeline(ctx context.Context, orgID, incidentID, kind, messag
 		data = map[string]any{}
 	}
 	_, err := t.exec(ctx, `INSERT INTO timeline_events (id, org_id, incident_id, at, kind, message, data) VALUES ($1,$2,$3,$4,$5,$6,$7)`,
-		NewID(), orgID, incidentID, Micro(at), kind, message, mustJSON(data))
+		NewID(), orgID, incidentID, Micro(at), kind, message, dataJSON(data))
 	if err != nil {
 		return fmt.Errorf("store timeline event: %w", err)
 	}

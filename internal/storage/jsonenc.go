@@ -189,3 +189,41 @@ func (a *Alert) eventJSON() string {
 	b = append(b, '}')
 	return string(b)
 }
+
+// dataJSON encodes a timeline entry's data as json.Marshal does. Intake
+// writes several entries per delivery, each a small map of strings (ids,
+// rules, reasons) and flags, which are encoded by hand; any other value
+// sends the whole map through encoding/json.
+func dataJSON(m map[string]any) string {
+	if m == nil {
+		return "null"
+	}
+	keys := make([]string, 0, len(m))
+	for k, v := range m {
+		switch v.(type) {
+		case string, bool, nil:
+		default:
+			return mustJSON(m)
+		}
+		keys = append(keys, k)
+	}
+	slices.Sort(keys)
+	b := make([]byte, 0, 128)
+	b = append(b, '{')
+	for i, k := range keys {
+		if i > 0 {
+			b = append(b, ',')
+		}
+		b = appendJSONString(b, k)
+		b = append(b, ':')
+		switch v := m[k].(type) {
+		case string:
+			b = appendJSONString(b, v)
+		case bool:
+			b = strconv.AppendBool(b, v)
+		default:
+			b = append(b, "null"...)
+		}
+	}
+	return string(append(b, '}'))
+}

@@ -74,3 +74,24 @@ func FuzzAlertJSON(f *testing.F) {
 		}
 	})
 }
+
+// Timeline data is encoded as encoding/json would, by hand or not.
+func TestDataJSONMatchesMarshal(t *testing.T) {
+	t.Parallel()
+	for name, m := range map[string]map[string]any{
+		"nil":     nil,
+		"empty":   {},
+		"strings": {"alert_id": "a1", "rule": "default", "reason": "same <alertname> & \u2028", "actor": ""},
+		"scalars": {"investigation_id": "v", "rate_limited": true, "other": false, "gone": nil, "bad": "\xff"},
+		"numbers": {"n": 3, "f": 1.5, "s": "x"},                      // through encoding/json
+		"nested":  {"labels": map[string]string{"a": "b"}, "s": "x"}, // through encoding/json
+	} {
+		want, err := json.Marshal(m)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got := dataJSON(m); got != string(want) {
+			t.Errorf("%s:\n got %s\nwant %s", name, got, want)
+		}
+	}
+}
