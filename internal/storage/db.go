@@ -210,12 +210,16 @@ func openSQLite(ctx context.Context, o Options) (*DB, error) {
 	}
 	// busy_timeout lets a second process (e.g. `aurora users create` while the
 	// server runs) wait for the writer instead of failing at once.
-	// wal_autocheckpoint: the writer copies the WAL back into the database
-	// every 8000 pages (32 MiB) instead of SQLite's 1000: the pages intake
-	// changes most (index leaves, the open incidents) are copied once per
-	// checkpoint however often they changed, and checkpointing was a tenth of
-	// the server's CPU time under load (docs/benchmarks.md).
-	pragmas := "?_pragma=busy_timeout(10000)&_pragma=journal_mode(WAL)&_pragma=synchronous(NORMAL)&_pragma=foreign_keys(ON)&_pragma=wal_autocheckpoint(8000)&_txlock=immediate"
+	// wal_autocheckpoint: the checkpointer (checkpointLoop) copies the WAL
+	// back into the database every checkpointInterval from a connection of
+	// its own; the writer checkpoints itself, inside a commit every delivery
+	// waits for, only past 65536 pages (256 MiB), a backstop. At SQLite's
+	// 1000 pages, or the 8000 this was, an alert storm filled that much WAL
+	// in a fraction of a second and the writer checkpointed (and waited for
+	// the disk's fsync) itself (docs/benchmarks.md, round 5).
+	// journal_size_limit: the WAL file is cut back to 64 MiB when it restarts,
+	// so a burst does not leave a 256 MiB file behind.
+	pragmas := "?_pragma=busy_timeout(10000)&_pragma=journal_mode(WAL)&_pragma=synchronous(NORMAL)&_pragma=foreign_keys(ON)&_pragma=wal_autocheckpoint(65536)&_pragma=journal_size_limit(67108864)&_txlock=immediate"
 	w, err := openSQLiteDB("file:" + path + pragmas)
 	if err != nil {
 		return nil, fmt.Errorf("open sqlite %s: %w", path, err)
@@ -261,8 +265,10 @@ func openSQLite(ctx context.Context, o Options) (*DB, error) {
 }
 
 // checkpointInterval is how often the checkpointer copies the WAL back into
-// the database file.
-const checkpointInterval = 2 * time.Second
+// the database file: often enough that, under an alert storm writing
+// 100-200 MB a second (WAL and checkpoints), the writer's own backstop is
+// not reached.
+const checkpointInterval = 500 * time.Millisecond
 
 // checkpointLoop checkpoints the WAL from a connection of its own, beside
 // the writer. Left to the writer (wal_autocheckpoint), every checkpoint ran
