@@ -43,8 +43,13 @@ type IngestOptions struct {
 	Group int
 	// Duration, when positive, stops sending new requests after it has passed.
 	Duration time.Duration
+	// Redeliver sends every firing request again once all are answered, as
+	// a phase of its own: Alertmanager re-sends a firing group at every
+	// group_interval with a change and every repeat_interval, so most of
+	// what a real server receives are alerts it already has.
+	Redeliver bool
 	// Resolve also sends the resolved version of every alert once all firing
-	// requests are answered, as a second phase.
+	// requests are answered, as a further phase.
 	Resolve bool
 	// RunID makes this run's fingerprints unique, so repeated runs against one
 	// server store new alerts instead of de-duplicating; "" picks one from the
@@ -237,6 +242,14 @@ func RunIngest(ctx context.Context, o IngestOptions) (*Report, error) {
 	firing := run(ctx, client, target, o, gen, deadline, func(r int) []byte { return gen.Payload(r, alert.StatusFiring, start) })
 	firing.Name = "firing alerts"
 	rep.Phases = append(rep.Phases, firing)
+	if o.Redeliver && ctx.Err() == nil && (deadline.IsZero() || time.Now().Before(deadline)) {
+		// The same bodies again: the same alerts, still firing.
+		g := gen
+		g.Alerts = min(firing.AlertsSent, gen.Alerts)
+		again := run(ctx, client, target, o, g, deadline, func(r int) []byte { return g.Payload(r, alert.StatusFiring, start) })
+		again.Name = "re-delivered firing alerts"
+		rep.Phases = append(rep.Phases, again)
+	}
 	if o.Resolve && ctx.Err() == nil && (deadline.IsZero() || time.Now().Before(deadline)) {
 		// Resolve exactly the groups whose firing version was sent.
 		g := gen

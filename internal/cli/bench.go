@@ -52,6 +52,7 @@ func benchMain(ctx context.Context, args []string, stdout, stderr io.Writer) int
 	fs.IntVar(&o.Concurrency, "concurrency", 8, "requests in flight at once")
 	fs.IntVar(&o.Group, "group", 10, "alerts per request (one Alertmanager group payload)")
 	fs.DurationVar(&o.Duration, "duration", 0, "stop sending after this long even if not every alert was sent (0: no cap)")
+	fs.BoolVar(&o.Redeliver, "redeliver", false, "afterwards, send every firing request again (re-deliveries, as Alertmanager re-sends firing groups)")
 	fs.BoolVar(&o.Resolve, "resolve", false, "afterwards, also send the resolved version of every alert sent")
 	if err := fs.Parse(args[1:]); err != nil {
 		if err == flag.ErrHelp {

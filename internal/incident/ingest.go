@@ -299,6 +299,15 @@ func (it *ingestTx) addAlert(ctx context.Context, st *storage.Alert) error {
 	return nil
 }
 
+// touch records a re-delivery of an episode; batched, the update is written
+// with the transaction's next statement (see storage.Tx.QueueTouch).
+func (it *ingestTx) touch(ctx context.Context, a *storage.Alert) error {
+	if it.s.perStatement {
+		return it.tx.TouchAlert(ctx, a, it.now)
+	}
+	return it.tx.QueueTouch(ctx, a, it.now)
+}
+
 // addTimeline appends to an incident's timeline, queued like addAlert.
 func (it *ingestTx) addTimeline(ctx context.Context, incidentID, kind, msg string, data map[string]any) error {
 	if it.s.perStatement {
@@ -433,7 +442,7 @@ func (it *ingestTx) status(ctx context.Context, a *alert.Alert) (*storage.Alert,
 		}
 		if latest != nil {
 			// The resolve was delivered again.
-			return latest, OutcomeDuplicate, tx.TouchAlert(ctx, latest, it.now)
+			return latest, OutcomeDuplicate, it.touch(ctx, latest)
 		}
 		// A resolve for an alert never seen firing (e.g. Aurora was
 		// connected after it fired): kept for the record, no incident.
@@ -451,7 +460,7 @@ func (it *ingestTx) status(ctx context.Context, a *alert.Alert) (*storage.Alert,
 
 	// Firing.
 	if open != nil {
-		return open, OutcomeDuplicate, tx.TouchAlert(ctx, open, it.now)
+		return open, OutcomeDuplicate, it.touch(ctx, open)
 	}
 	latest, err := it.latestAlert(ctx, a)
 	if err != nil {
@@ -460,7 +469,7 @@ func (it *ingestTx) status(ctx context.Context, a *alert.Alert) (*storage.Alert,
 	if latest != nil && !a.StartsAt.IsZero() && latest.StartsAt.Equal(a.StartsAt) && latest.Status == string(alert.StatusResolved) {
 		// A late retry of the firing notification of an episode that has
 		// since resolved (same start time): not a new episode.
-		return latest, OutcomeDuplicate, tx.TouchAlert(ctx, latest, it.now)
+		return latest, OutcomeDuplicate, it.touch(ctx, latest)
 	}
 	st := it.newRecord(a)
 	outcome := OutcomeNew

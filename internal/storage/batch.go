@@ -28,7 +28,28 @@ type pendingTimeline struct {
 
 // hasPending reports whether queued rows wait to be written.
 func (t *Tx) hasPending() bool {
-	return len(t.pendingAlerts) > 0 || len(t.pendingTimeline) > 0 || len(t.pendingIncidents) > 0 || len(t.pendingInvestigations) > 0
+	return len(t.pendingAlerts) > 0 || len(t.pendingTimeline) > 0 || len(t.pendingIncidents) > 0 || len(t.pendingInvestigations) > 0 ||
+		len(t.pendingTouches) > 0
+}
+
+// QueueTouch is TouchAlert with the write deferred on PostgreSQL, where
+// every statement is a round trip: a re-delivered group (what Alertmanager
+// mostly sends) otherwise cost one UPDATE per alert. *a changes at once.
+// SQLite, in process, writes it at once.
+func (t *Tx) QueueTouch(ctx context.Context, a *Alert, at time.Time) error {
+	if t.dialect != Postgres {
+		return t.TouchAlert(ctx, a, at)
+	}
+	if t.pendingTouches == nil {
+		t.pendingTouches = map[string]int{}
+	}
+	t.pendingTouches[a.ID]++
+	if at.After(t.touchedAt) {
+		t.touchedAt = at
+	}
+	a.LastReceivedAt = at
+	a.ReceivedCount++
+	return nil
 }
 
 // QueueIncident is InsertIncident with the write deferred: in.ID is set at

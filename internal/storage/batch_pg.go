@@ -67,6 +67,12 @@ const (
     $11::bigint[], $12::bigint[])
     AS u(org_id, id, status, severity, title, alert_count, firing_count, investigation_id, updated_at, last_alert_at, acknowledged_at, resolved_at)
   WHERE i.id = ANY($2::text[]) AND i.org_id = u.org_id AND i.id = u.id)`
+	// Every touched alert gets one time (the delivery's) and its count of
+	// receipts in this write.
+	pgTouchAlerts = `touched_alerts AS (
+  UPDATE alerts a SET last_received_at = $3, received_count = a.received_count + u.n
+  FROM unnest($1::text[], $2::integer[]) AS u(id, n)
+  WHERE a.id = ANY($1::text[]) AND a.id = u.id)`
 	pgNewEvents = `new_events AS (
   INSERT INTO events_pending (org_id, type, data, created_at)
   SELECT org_id, type, data, $4 FROM unnest($1::text[], $2::text[], $3::text[]) WITH ORDINALITY AS u(org_id, type, data, n) ORDER BY n)`
@@ -80,12 +86,13 @@ const (
 	pgPartTimeline
 	pgPartSaveOne
 	pgPartSaveMany
+	pgPartTouches
 	pgPartEvents
 	pgParts = iota
 )
 
 // pgWriteParts are the clauses, in statement order.
-var pgWriteParts = [pgParts]string{pgNewIncidents, pgNewInvestigations, pgNewAlerts, pgNewTimeline, pgSaveIncident, pgSaveIncidents, pgNewEvents}
+var pgWriteParts = [pgParts]string{pgNewIncidents, pgNewInvestigations, pgNewAlerts, pgNewTimeline, pgSaveIncident, pgSaveIncidents, pgTouchAlerts, pgNewEvents}
 
 var pgParamRef = regexp.MustCompile(`\$(\d+)`)
 
@@ -129,13 +136,15 @@ func pgWriteStatement(parts int) string {
 // not be queued) and, with events, the transaction's events not yet
 // written, in one statement.
 func (t *Tx) writePG(ctx context.Context, update []*Incident, events bool) error {
-	incidents, investigations, alerts, timeline := t.pendingIncidents, t.pendingInvestigations, t.pendingAlerts, t.pendingTimeline
-	t.pendingIncidents, t.pendingInvestigations, t.pendingAlerts, t.pendingTimeline = nil, nil, nil, nil
+	incidents, investigations, alerts, timeline, touches := t.pendingIncidents, t.pendingInvestigations, t.pendingAlerts, t.pendingTimeline, t.pendingTouches
+	t.pendingIncidents, t.pendingInvestigations, t.pendingAlerts, t.pendingTimeline, t.pendingTouches = nil, nil, nil, nil, nil
+	touchedAt := t.touchedAt
+	t.touchedAt = time.Time{}
 	var evs []pendingEvent
 	if events {
 		evs = t.events[t.eventsDone:]
 	}
-	if len(incidents)+len(investigations)+len(alerts)+len(timeline)+len(update)+len(evs) == 0 {
+	if len(incidents)+len(investigations)+len(alerts)+len(timeline)+len(update)+len(touches)+len(evs) == 0 {
 		return nil
 	}
 	args := make([]any, 0, 64)
@@ -226,6 +235,15 @@ func (t *Tx) writePG(ctx context.Context, update []*Incident, events bool) error
 		}
 		args = append(args, org, id, status, sev, title, alertCount, firing, invID, updated, last, acked, resolved)
 	}
+	// Re-delivered alerts.
+	if n := len(touches); n > 0 {
+		parts |= pgPartTouches
+		ids, counts := make([]string, 0, n), make([]int32, 0, n)
+		for id, k := range touches {
+			ids, counts = append(ids, id), append(counts, int32(k))
+		}
+		args = append(args, ids, counts, Micro(touchedAt))
+	}
 	// Events, in the order they were added.
 	if n := len(evs); n > 0 {
 		parts |= pgPartEvents
@@ -236,7 +254,8 @@ func (t *Tx) writePG(ctx context.Context, update []*Incident, events bool) error
 		args = append(args, org, typ, data, Micro(time.Now()))
 	}
 	if _, err := t.execNow(ctx, pgWriteStatement(parts), args...); err != nil {
-		return fmt.Errorf("store %d alerts, %d timeline entries, %d incidents: %w", len(alerts), len(timeline), len(incidents)+len(update), err)
+		return fmt.Errorf("store %d alerts (%d re-delivered), %d timeline entries, %d incidents: %w", len(alerts), len(touches), len(timeline),
+			len(incidents)+len(update), err)
 	}
 	if events {
 		t.eventsDone = len(t.events)

@@ -144,7 +144,12 @@ type Tx struct {
 	// QueueInvestigation, written the same way.
 	pendingIncidents      []*Incident
 	pendingInvestigations []Investigation
-	pendingErr            error
+	// Re-delivered alerts whose last_received_at and counter QueueTouch
+	// updates (PostgreSQL), by id, with how many times each was received,
+	// and the time of the latest.
+	pendingTouches map[string]int
+	touchedAt      time.Time
+	pendingErr     error
 }
 
 type pendingEvent struct {

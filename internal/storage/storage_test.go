@@ -220,3 +220,62 @@ func TestSequenceEventsBacklog(t *testing.T) {
 		t.Fatalf("%d events moved by one call, want %d", seen, n)
 	}
 }
+
+// Re-deliveries queued with QueueTouch are written before the next statement
+// reads the alert, each counted, however many were queued.
+func TestQueueTouch(t *testing.T) {
+	backends(t, func(t *testing.T, s *storage.Store) {
+		ctx := context.Background()
+		org, err := s.EnsureDefaultOrg(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		first := time.Date(2026, 11, 27, 10, 0, 0, 0, time.UTC)
+		a := &storage.Alert{OrgID: org.ID, Source: "alertmanager", Fingerprint: "fp1", Status: "firing", Severity: "warning", Title: "t",
+			StartsAt: first, FirstReceivedAt: first, LastReceivedAt: first, ReceivedCount: 1}
+		b := &storage.Alert{OrgID: org.ID, Source: "alertmanager", Fingerprint: "fp2", Status: "firing", Severity: "warning", Title: "u",
+			StartsAt: first, FirstReceivedAt: first, LastReceivedAt: first, ReceivedCount: 1}
+		if _, err := s.InTx(ctx, func(tx *storage.Tx) error {
+			if err := tx.InsertAlert(ctx, a); err != nil {
+				return err
+			}
+			return tx.InsertAlert(ctx, b)
+		}); err != nil {
+			t.Fatal(err)
+		}
+		later := first.Add(time.Minute)
+		if _, err := s.InTx(ctx, func(tx *storage.Tx) error {
+			for _, x := range []*storage.Alert{a, a, b} {
+				if err := tx.QueueTouch(ctx, x, later); err != nil {
+					return err
+				}
+			}
+			if a.ReceivedCount != 3 || !a.LastReceivedAt.Equal(later) {
+				t.Errorf("in memory: count %d at %v, want 3 at %v", a.ReceivedCount, a.LastReceivedAt, later)
+			}
+			got, err := tx.OpenAlert(ctx, org.ID, "alertmanager", "fp1")
+			if err != nil {
+				return err
+			}
+			if got.ReceivedCount != 3 || !got.LastReceivedAt.Equal(later) {
+				t.Errorf("read in the transaction: count %d at %v, want 3 at %v", got.ReceivedCount, got.LastReceivedAt, later)
+			}
+			// Queued after that read: written at commit.
+			return tx.QueueTouch(ctx, b, later.Add(time.Second))
+		}); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := s.InTx(ctx, func(tx *storage.Tx) error {
+			got, err := tx.OpenAlert(ctx, org.ID, "alertmanager", "fp2")
+			if err != nil {
+				return err
+			}
+			if got.ReceivedCount != 3 || !got.LastReceivedAt.Equal(later.Add(time.Second)) {
+				t.Errorf("after commit: count %d at %v, want 3 at %v", got.ReceivedCount, got.LastReceivedAt, later.Add(time.Second))
+			}
+			return nil
+		}); err != nil {
+			t.Fatal(err)
+		}
+	})
+}
