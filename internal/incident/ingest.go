@@ -150,6 +150,9 @@ type ingestTx struct {
 	incidents map[string]*storage.Incident // touched in this tx, by id
 	created   map[string]bool
 	changed   map[string]bool
+	// counted holds the incidents whose firing alerts were counted in this
+	// transaction (see alertResolved).
+	counted map[string]bool
 	// open and latest hold each fingerprint's open and latest episodes,
 	// looked up for the whole delivery at once (nil: look up per alert).
 	open, latest map[episodeKey]*storage.Alert
@@ -186,7 +189,7 @@ func (s *Service) ingestTx(ctx context.Context, tx *storage.Tx, req Request, enc
 		return Result{}, err
 	}
 	it := &ingestTx{s: s, tx: tx, req: req, enc: enc, now: now, rawID: rawID,
-		incidents: map[string]*storage.Incident{}, created: map[string]bool{}, changed: map[string]bool{}}
+		incidents: map[string]*storage.Incident{}, created: map[string]bool{}, changed: map[string]bool{}, counted: map[string]bool{}}
 	if err := it.lookUpEpisodes(ctx); err != nil {
 		return Result{}, err
 	}
@@ -308,6 +311,14 @@ func (it *ingestTx) touch(ctx context.Context, a *storage.Alert) error {
 	return it.tx.QueueTouch(ctx, a, it.now)
 }
 
+// resolve closes an episode, queued like touch.
+func (it *ingestTx) resolve(ctx context.Context, a *storage.Alert, endsAt time.Time) error {
+	if it.s.perStatement {
+		return it.tx.ResolveAlert(ctx, a, endsAt, it.now)
+	}
+	return it.tx.QueueResolve(ctx, a, endsAt, it.now)
+}
+
 // addTimeline appends to an incident's timeline, queued like addAlert.
 func (it *ingestTx) addTimeline(ctx context.Context, incidentID, kind, msg string, data map[string]any) error {
 	if it.s.perStatement {
@@ -426,7 +437,7 @@ func (it *ingestTx) status(ctx context.Context, a *alert.Alert) (*storage.Alert,
 			if endsAt.IsZero() {
 				endsAt = it.now
 			}
-			if err := tx.ResolveAlert(ctx, open, endsAt, it.now); err != nil {
+			if err := it.resolve(ctx, open, endsAt); err != nil {
 				return nil, "", err
 			}
 			if open.IncidentID != "" {
@@ -650,9 +661,21 @@ func (it *ingestTx) alertResolved(ctx context.Context, a *storage.Alert) error {
 	if err != nil {
 		return err
 	}
-	n, err := it.tx.FiringCount(ctx, inc.ID)
-	if err != nil {
-		return err
+	// The incident's firing alerts are counted once per transaction, after
+	// its row was locked (so only this transaction changes them), with this
+	// transaction's writes so far; from then on its count is kept here as
+	// alerts attach (attach) and resolve (below). Per statement, counted
+	// after every resolve, as before batching.
+	var n int
+	if it.counted[inc.ID] {
+		n = inc.FiringCount - 1
+	} else {
+		if n, err = it.tx.FiringCount(ctx, inc.ID); err != nil {
+			return err
+		}
+		if !it.s.perStatement {
+			it.counted[inc.ID] = true
+		}
 	}
 	inc.FiringCount, inc.UpdatedAt = n, it.now
 	it.changed[inc.ID] = true

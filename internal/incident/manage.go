@@ -117,7 +117,7 @@ func (s *Service) AutoResolve(ctx context.Context, orgID string, after time.Dura
 				return err
 			}
 			it := &ingestTx{s: s, tx: tx, req: Request{OrgID: orgID}, now: now,
-				incidents: map[string]*storage.Incident{}, created: map[string]bool{}, changed: map[string]bool{}}
+				incidents: map[string]*storage.Incident{}, created: map[string]bool{}, changed: map[string]bool{}, counted: map[string]bool{}}
 			for i := range stale {
 				a := &stale[i]
 				// ends_at is the last time the sender said it was firing.

@@ -29,7 +29,43 @@ type pendingTimeline struct {
 // hasPending reports whether queued rows wait to be written.
 func (t *Tx) hasPending() bool {
 	return len(t.pendingAlerts) > 0 || len(t.pendingTimeline) > 0 || len(t.pendingIncidents) > 0 || len(t.pendingInvestigations) > 0 ||
-		len(t.pendingTouches) > 0
+		len(t.pendingTouches) > 0 || len(t.pendingResolves) > 0
+}
+
+type pendingResolve struct {
+	id         string
+	endsAt, at int64
+}
+
+// queuedUpdate reports whether alert id already has a queued touch or
+// resolve: one statement must not update a row twice.
+func (t *Tx) queuedUpdate(id string) bool {
+	if t.pendingTouches[id] > 0 {
+		return true
+	}
+	for _, r := range t.pendingResolves {
+		if r.id == id {
+			return true
+		}
+	}
+	return false
+}
+
+// QueueResolve is ResolveAlert with the write deferred on PostgreSQL, as
+// QueueTouch. *a changes at once.
+func (t *Tx) QueueResolve(ctx context.Context, a *Alert, endsAt, at time.Time) error {
+	if t.dialect != Postgres {
+		return t.ResolveAlert(ctx, a, endsAt, at)
+	}
+	if t.queuedUpdate(a.ID) {
+		if err := t.FlushPending(ctx); err != nil {
+			return err
+		}
+	}
+	t.pendingResolves = append(t.pendingResolves, pendingResolve{id: a.ID, endsAt: Micro(endsAt), at: Micro(at)})
+	a.Status, a.EndsAt, a.LastReceivedAt = string(alert.StatusResolved), &endsAt, at
+	a.ReceivedCount++
+	return nil
 }
 
 // QueueTouch is TouchAlert with the write deferred on PostgreSQL, where
@@ -39,6 +75,14 @@ func (t *Tx) hasPending() bool {
 func (t *Tx) QueueTouch(ctx context.Context, a *Alert, at time.Time) error {
 	if t.dialect != Postgres {
 		return t.TouchAlert(ctx, a, at)
+	}
+	for _, r := range t.pendingResolves {
+		if r.id == a.ID {
+			if err := t.FlushPending(ctx); err != nil {
+				return err
+			}
+			break
+		}
 	}
 	if t.pendingTouches == nil {
 		t.pendingTouches = map[string]int{}

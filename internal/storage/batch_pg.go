@@ -73,6 +73,10 @@ const (
   UPDATE alerts a SET last_received_at = $3, received_count = a.received_count + u.n
   FROM unnest($1::text[], $2::integer[]) AS u(id, n)
   WHERE a.id = ANY($1::text[]) AND a.id = u.id)`
+	pgResolveAlerts = `resolved_alerts AS (
+  UPDATE alerts a SET status = 'resolved', ends_at = u.ends_at, last_received_at = u.at, received_count = a.received_count + 1
+  FROM unnest($1::text[], $2::bigint[], $3::bigint[]) AS u(id, ends_at, at)
+  WHERE a.id = ANY($1::text[]) AND a.id = u.id)`
 	pgNewEvents = `new_events AS (
   INSERT INTO events_pending (org_id, type, data, created_at)
   SELECT org_id, type, data, $4 FROM unnest($1::text[], $2::text[], $3::text[]) WITH ORDINALITY AS u(org_id, type, data, n) ORDER BY n)`
@@ -87,12 +91,13 @@ const (
 	pgPartSaveOne
 	pgPartSaveMany
 	pgPartTouches
+	pgPartResolves
 	pgPartEvents
 	pgParts = iota
 )
 
 // pgWriteParts are the clauses, in statement order.
-var pgWriteParts = [pgParts]string{pgNewIncidents, pgNewInvestigations, pgNewAlerts, pgNewTimeline, pgSaveIncident, pgSaveIncidents, pgTouchAlerts, pgNewEvents}
+var pgWriteParts = [pgParts]string{pgNewIncidents, pgNewInvestigations, pgNewAlerts, pgNewTimeline, pgSaveIncident, pgSaveIncidents, pgTouchAlerts, pgResolveAlerts, pgNewEvents}
 
 var pgParamRef = regexp.MustCompile(`\$(\d+)`)
 
@@ -136,15 +141,16 @@ func pgWriteStatement(parts int) string {
 // not be queued) and, with events, the transaction's events not yet
 // written, in one statement.
 func (t *Tx) writePG(ctx context.Context, update []*Incident, events bool) error {
-	incidents, investigations, alerts, timeline, touches := t.pendingIncidents, t.pendingInvestigations, t.pendingAlerts, t.pendingTimeline, t.pendingTouches
-	t.pendingIncidents, t.pendingInvestigations, t.pendingAlerts, t.pendingTimeline, t.pendingTouches = nil, nil, nil, nil, nil
+	incidents, investigations, alerts, timeline, touches, resolves := t.pendingIncidents, t.pendingInvestigations, t.pendingAlerts, t.pendingTimeline,
+		t.pendingTouches, t.pendingResolves
+	t.pendingIncidents, t.pendingInvestigations, t.pendingAlerts, t.pendingTimeline, t.pendingTouches, t.pendingResolves = nil, nil, nil, nil, nil, nil
 	touchedAt := t.touchedAt
 	t.touchedAt = time.Time{}
 	var evs []pendingEvent
 	if events {
 		evs = t.events[t.eventsDone:]
 	}
-	if len(incidents)+len(investigations)+len(alerts)+len(timeline)+len(update)+len(touches)+len(evs) == 0 {
+	if len(incidents)+len(investigations)+len(alerts)+len(timeline)+len(update)+len(touches)+len(resolves)+len(evs) == 0 {
 		return nil
 	}
 	args := make([]any, 0, 64)
@@ -244,6 +250,15 @@ func (t *Tx) writePG(ctx context.Context, update []*Incident, events bool) error
 		}
 		args = append(args, ids, counts, Micro(touchedAt))
 	}
+	// Resolved alerts.
+	if n := len(resolves); n > 0 {
+		parts |= pgPartResolves
+		ids, ends, at := col[string](n), col[int64](n), col[int64](n)
+		for i, r := range resolves {
+			ids[i], ends[i], at[i] = r.id, r.endsAt, r.at
+		}
+		args = append(args, ids, ends, at)
+	}
 	// Events, in the order they were added.
 	if n := len(evs); n > 0 {
 		parts |= pgPartEvents
@@ -254,7 +269,7 @@ func (t *Tx) writePG(ctx context.Context, update []*Incident, events bool) error
 		args = append(args, org, typ, data, Micro(time.Now()))
 	}
 	if _, err := t.execNow(ctx, pgWriteStatement(parts), args...); err != nil {
-		return fmt.Errorf("store %d alerts (%d re-delivered), %d timeline entries, %d incidents: %w", len(alerts), len(touches), len(timeline),
+		return fmt.Errorf("store %d alerts (%d re-delivered, %d resolved), %d timeline entries, %d incidents: %w", len(alerts), len(touches), len(resolves), len(timeline),
 			len(incidents)+len(update), err)
 	}
 	if events {

@@ -39,6 +39,7 @@ func TestPostgresWriteStatementForms(t *testing.T) {
 		{"org", "no-such-incident", "open", "warning", "t", int32(1), int32(1), nil, int64(1), int64(1), nil, nil},
 		empty(12),
 		{[]string{}, []int32{}, int64(1)},
+		empty(3),
 		append(empty(3), int64(1)),
 	}
 	ref := regexp.MustCompile(`\$(\d+)`)
@@ -61,18 +62,18 @@ func TestPostgresWriteStatementForms(t *testing.T) {
 			seen[k] = true
 		}
 		if len(seen) != len(args) {
-			t.Fatalf("parts %08b: statement uses %d distinct parameters, writePG passes %d", parts, len(seen), len(args))
+			t.Fatalf("parts %09b: statement uses %d distinct parameters, writePG passes %d", parts, len(seen), len(args))
 		}
 		for k := 1; k <= len(args); k++ {
 			if !seen[k] {
-				t.Fatalf("parts %08b: parameter $%d unused", parts, k)
+				t.Fatalf("parts %09b: parameter $%d unused", parts, k)
 			}
 		}
 		if _, err := db.W.ExecContext(ctx, q, args...); err != nil {
-			t.Fatalf("parts %08b: %v\n%s", parts, err, q)
+			t.Fatalf("parts %09b: %v\n%s", parts, err, q)
 		}
 	}
-	if forms != 191 {
-		t.Errorf("%d forms, want 191", forms)
+	if forms != 383 {
+		t.Errorf("%d forms, want 383", forms)
 	}
 }

@@ -149,7 +149,9 @@ type Tx struct {
 	// and the time of the latest.
 	pendingTouches map[string]int
 	touchedAt      time.Time
-	pendingErr     error
+	// Episodes QueueResolve closes (PostgreSQL).
+	pendingResolves []pendingResolve
+	pendingErr      error
 }
 
 type pendingEvent struct {
