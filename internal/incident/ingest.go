@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"maps"
 	"slices"
-	"sort"
 	"time"
 
 	"github.com/aurora-oss/aurora/internal/alert"
@@ -116,13 +115,33 @@ func (s *Service) Ingest(ctx context.Context, req Request) (Result, error) {
 			enc[a] = storage.EncodeAlertFields(a.Labels, a.Annotations, a.Links)
 		}
 	}
+	// Each alert's correlation rule and group key, and the keys to lock,
+	// are worked out before the transaction too (they depend only on the
+	// alert); the advisory locks exist only on PostgreSQL.
+	pre := prepared{matches: make(map[*alert.Alert]match, len(req.Alerts))}
+	seen := map[int64]bool{}
+	for i := range req.Alerts {
+		a := &req.Alerts[i]
+		m := selectRule(s.Cfg.Rules, a)
+		pre.matches[a] = m
+		if s.Store.DB.Dialect != storage.Postgres {
+			continue
+		}
+		for _, k := range []string{"fp\x00" + req.OrgID + "\x00" + a.Source + "\x00" + a.Fingerprint, "grp\x00" + req.OrgID + "\x00" + m.groupKey} {
+			if lk := lockKey(k); !seen[lk] {
+				seen[lk] = true
+				pre.locks = append(pre.locks, lk)
+			}
+		}
+	}
+	slices.Sort(pre.locks)
 	for attempt := 0; attempt < 3; attempt++ {
 		var wrote bool
 		// Concurrent deliveries may share a transaction (SQLite); each is
 		// answered only after the transaction that stores it committed.
 		wrote, err = s.Store.InTxGrouped(ctx, func(tx *storage.Tx) error {
 			var e error
-			res, e = s.ingestTx(ctx, tx, req, enc)
+			res, e = s.ingestTx(ctx, tx, req, enc, pre)
 			return e
 		})
 		if err == nil {
@@ -145,6 +164,7 @@ type ingestTx struct {
 	tx        *storage.Tx
 	req       Request
 	enc       map[*alert.Alert]*storage.AlertFields // each alert's labels, annotations and links, encoded
+	matches   map[*alert.Alert]match                // each alert's rule and group key
 	now       time.Time
 	rawID     string
 	incidents map[string]*storage.Incident // touched in this tx, by id
@@ -161,21 +181,17 @@ type ingestTx struct {
 // episodeKey names a fingerprint's episodes.
 type episodeKey struct{ source, fingerprint string }
 
-func (s *Service) ingestTx(ctx context.Context, tx *storage.Tx, req Request, enc map[*alert.Alert]*storage.AlertFields) (Result, error) {
+// prepared is what Ingest works out about a delivery before its
+// transaction.
+type prepared struct {
+	matches map[*alert.Alert]match // each alert's rule and group key
+	locks   []int64                // sorted advisory lock keys (PostgreSQL)
+}
+
+func (s *Service) ingestTx(ctx context.Context, tx *storage.Tx, req Request, enc map[*alert.Alert]*storage.AlertFields, pre prepared) (Result, error) {
 	now := s.Now().UTC()
 	// Lock every fingerprint and group key this delivery touches.
-	var locks []int64
-	seen := map[int64]bool{}
-	for i := range req.Alerts {
-		a := &req.Alerts[i]
-		for _, k := range []string{"fp\x00" + req.OrgID + "\x00" + a.Source + "\x00" + a.Fingerprint, "grp\x00" + req.OrgID + "\x00" + selectRule(s.Cfg.Rules, a).groupKey} {
-			if lk := lockKey(k); !seen[lk] {
-				seen[lk] = true
-				locks = append(locks, lk)
-			}
-		}
-	}
-	sort.Slice(locks, func(i, j int) bool { return locks[i] < locks[j] })
+	locks := pre.locks
 	var rawID string
 	var err error
 	if s.perStatement {
@@ -188,7 +204,7 @@ func (s *Service) ingestTx(ctx context.Context, tx *storage.Tx, req Request, enc
 	if err != nil {
 		return Result{}, err
 	}
-	it := &ingestTx{s: s, tx: tx, req: req, enc: enc, now: now, rawID: rawID,
+	it := &ingestTx{s: s, tx: tx, req: req, enc: enc, matches: pre.matches, now: now, rawID: rawID,
 		incidents: map[string]*storage.Incident{}, created: map[string]bool{}, changed: map[string]bool{}, counted: map[string]bool{}}
 	if err := it.lookUpEpisodes(ctx); err != nil {
 		return Result{}, err
@@ -515,7 +531,10 @@ func (it *ingestTx) status(ctx context.Context, a *alert.Alert) (*storage.Alert,
 			return st, outcome, it.attach(ctx, inc, st, "alert_added", "Alert fired again: "+st.Title)
 		}
 	}
-	m := selectRule(it.s.Cfg.Rules, a)
+	m, ok := it.matches[a]
+	if !ok {
+		m = selectRule(it.s.Cfg.Rules, a)
+	}
 	inc, err := it.groupIncident(ctx, m)
 	if err != nil {
 		return nil, "", err
