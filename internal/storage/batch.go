@@ -37,12 +37,10 @@ type pendingResolve struct {
 	endsAt, at int64
 }
 
-// queuedUpdate reports whether alert id already has a queued touch or
-// resolve: one statement must not update a row twice.
-func (t *Tx) queuedUpdate(id string) bool {
-	if t.pendingTouches[id] > 0 {
-		return true
-	}
+// resolveQueued reports whether alert id has a queued resolve: one
+// statement must not update a row twice (queued touches of one alert are
+// merged instead).
+func (t *Tx) resolveQueued(id string) bool {
 	for _, r := range t.pendingResolves {
 		if r.id == id {
 			return true
@@ -57,14 +55,13 @@ func (t *Tx) QueueResolve(ctx context.Context, a *Alert, endsAt, at time.Time) e
 	if t.dialect != Postgres {
 		return t.ResolveAlert(ctx, a, endsAt, at)
 	}
-	if t.queuedUpdate(a.ID) {
+	if t.pendingTouches[a.ID] > 0 || t.resolveQueued(a.ID) {
 		if err := t.FlushPending(ctx); err != nil {
 			return err
 		}
 	}
 	t.pendingResolves = append(t.pendingResolves, pendingResolve{id: a.ID, endsAt: Micro(endsAt), at: Micro(at)})
-	a.Status, a.EndsAt, a.LastReceivedAt = string(alert.StatusResolved), &endsAt, at
-	a.ReceivedCount++
+	a.resolved(endsAt, at)
 	return nil
 }
 
@@ -76,12 +73,9 @@ func (t *Tx) QueueTouch(ctx context.Context, a *Alert, at time.Time) error {
 	if t.dialect != Postgres {
 		return t.TouchAlert(ctx, a, at)
 	}
-	for _, r := range t.pendingResolves {
-		if r.id == a.ID {
-			if err := t.FlushPending(ctx); err != nil {
-				return err
-			}
-			break
+	if t.resolveQueued(a.ID) {
+		if err := t.FlushPending(ctx); err != nil {
+			return err
 		}
 	}
 	if t.pendingTouches == nil {
@@ -91,8 +85,7 @@ func (t *Tx) QueueTouch(ctx context.Context, a *Alert, at time.Time) error {
 	if at.After(t.touchedAt) {
 		t.touchedAt = at
 	}
-	a.LastReceivedAt = at
-	a.ReceivedCount++
+	a.touched(at)
 	return nil
 }
 

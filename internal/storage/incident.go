@@ -105,9 +105,20 @@ func (t *Tx) TouchAlert(ctx context.Context, a *Alert, at time.Time) error {
 	if err != nil {
 		return fmt.Errorf("touch alert: %w", err)
 	}
+	a.touched(at)
+	return nil
+}
+
+// touched is what a re-delivery changes in a stored alert.
+func (a *Alert) touched(at time.Time) {
 	a.LastReceivedAt = at
 	a.ReceivedCount++
-	return nil
+}
+
+// resolved is what a resolve changes in a stored alert.
+func (a *Alert) resolved(endsAt, at time.Time) {
+	a.Status, a.EndsAt, a.LastReceivedAt = string(alert.StatusResolved), &endsAt, at
+	a.ReceivedCount++
 }
 
 // ResolveAlert closes an episode.
@@ -116,8 +127,7 @@ func (t *Tx) ResolveAlert(ctx context.Context, a *Alert, endsAt, at time.Time) e
 	if err != nil {
 		return fmt.Errorf("resolve alert: %w", err)
 	}
-	a.Status, a.EndsAt, a.LastReceivedAt = string(alert.StatusResolved), &endsAt, at
-	a.ReceivedCount++
+	a.resolved(endsAt, at)
 	return nil
 }
 
