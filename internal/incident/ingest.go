@@ -261,9 +261,8 @@ func (s *Service) ingestTx(ctx context.Context, tx *storage.Tx, req Request, enc
 			return Result{}, err
 		}
 	}
-	if err := tx.FlushPending(ctx); err != nil {
-		return Result{}, err
-	}
+	// The queued rows are written at commit (on PostgreSQL in the same
+	// round trip as COMMIT).
 	return res, nil
 }
 

@@ -28,7 +28,7 @@ type pendingTimeline struct {
 
 // hasPending reports whether queued rows wait to be written.
 func (t *Tx) hasPending() bool {
-	return len(t.pendingAlerts) > 0 || len(t.pendingTimeline) > 0 || len(t.pendingIncidents) > 0 || len(t.pendingInvestigations) > 0 ||
+	return len(t.pendingUpdates) > 0 || len(t.pendingAlerts) > 0 || len(t.pendingTimeline) > 0 || len(t.pendingIncidents) > 0 || len(t.pendingInvestigations) > 0 ||
 		len(t.pendingTouches) > 0 || len(t.pendingResolves) > 0
 }
 
@@ -127,6 +127,19 @@ func (t *Tx) SaveIncidents(ctx context.Context, ins []*Incident) error {
 			update = append(update, in)
 		}
 	}
+	if t.conn != nil {
+		// Written with the next statement, or with COMMIT.
+		if t.pendingErr != nil {
+			return t.pendingErr
+		}
+		if len(t.pendingUpdates) > 0 {
+			if err := t.FlushPending(ctx); err != nil {
+				return err
+			}
+		}
+		t.pendingUpdates, t.updateEvents = update, true
+		return nil
+	}
 	if t.dialect == Postgres {
 		if t.pendingErr != nil {
 			return t.pendingErr
@@ -180,6 +193,9 @@ func (t *Tx) FlushPending(ctx context.Context) error {
 		return t.pendingErr
 	}
 	var err error
+	if t.conn != nil {
+		return t.pipeline(ctx, nil, nil, false)
+	}
 	if t.dialect == Postgres {
 		err = t.writePG(ctx, nil, false)
 	} else {
@@ -239,6 +255,10 @@ func (t *Tx) insertInvestigations(ctx context.Context, vs []Investigation) error
 // is kept for InTx; the statement itself then runs in a transaction that
 // will be rolled back (and on PostgreSQL fails at once as aborted).
 func (t *Tx) flushBefore(ctx context.Context) {
+	if t.conn != nil && (len(t.deferred) > 0 || t.hasPending()) {
+		_ = t.pipeline(ctx, nil, nil, false)
+		return
+	}
 	if t.hasPending() {
 		_ = t.FlushPending(ctx)
 	}

@@ -141,6 +141,20 @@ func pgWriteStatement(parts int) string {
 // not be queued) and, with events, the transaction's events not yet
 // written, in one statement.
 func (t *Tx) writePG(ctx context.Context, update []*Incident, events bool) error {
+	st, ok := t.pgWrite(update, events)
+	if !ok {
+		return nil
+	}
+	if _, err := t.execNow(ctx, st.sql, st.args...); err != nil {
+		return fmt.Errorf("%s: %w", st.what, err)
+	}
+	return nil
+}
+
+// pgWrite is writePG's statement; it takes the queued rows (and, with
+// events, marks the events written). ok is false when there is nothing to
+// write.
+func (t *Tx) pgWrite(update []*Incident, events bool) (st pgStmt, ok bool) {
 	incidents, investigations, alerts, timeline, touches, resolves := t.pendingIncidents, t.pendingInvestigations, t.pendingAlerts, t.pendingTimeline,
 		t.pendingTouches, t.pendingResolves
 	t.pendingIncidents, t.pendingInvestigations, t.pendingAlerts, t.pendingTimeline, t.pendingTouches, t.pendingResolves = nil, nil, nil, nil, nil, nil
@@ -149,9 +163,10 @@ func (t *Tx) writePG(ctx context.Context, update []*Incident, events bool) error
 	var evs []pendingEvent
 	if events {
 		evs = t.events[t.eventsDone:]
+		t.eventsDone = len(t.events)
 	}
 	if len(incidents)+len(investigations)+len(alerts)+len(timeline)+len(update)+len(touches)+len(resolves)+len(evs) == 0 {
-		return nil
+		return pgStmt{}, false
 	}
 	args := make([]any, 0, 64)
 	parts := 0
@@ -268,14 +283,9 @@ func (t *Tx) writePG(ctx context.Context, update []*Incident, events bool) error
 		}
 		args = append(args, org, typ, data, Micro(time.Now()))
 	}
-	if _, err := t.execNow(ctx, pgWriteStatement(parts), args...); err != nil {
-		return fmt.Errorf("store %d alerts (%d re-delivered, %d resolved), %d timeline entries, %d incidents: %w", len(alerts), len(touches), len(resolves), len(timeline),
-			len(incidents)+len(update), err)
-	}
-	if events {
-		t.eventsDone = len(t.events)
-	}
-	return nil
+	return pgStmt{sql: pgWriteStatement(parts), args: args,
+		what: fmt.Sprintf("store %d alerts (%d re-delivered, %d resolved), %d timeline entries, %d incidents", len(alerts), len(touches), len(resolves), len(timeline),
+			len(incidents)+len(update))}, true
 }
 
 // col is a column of n values; never nil, so that an empty column is an
@@ -307,6 +317,14 @@ func (t *Tx) LockAndInsertRawPayload(ctx context.Context, keys []int64, orgID, i
 		return t.InsertRawPayload(ctx, orgID, integrationID, source, contentType, body, alertCount, at)
 	}
 	id := NewID()
+	const q = `WITH raw AS (INSERT INTO raw_payloads (id, org_id, integration_id, source, content_type, body, alert_count, received_at) VALUES ($1,$2,$3,$4,$5,$6,$7,$8))
+SELECT count(pg_advisory_xact_lock(k)) FROM (SELECT unnest($9::bigint[]) AS k ORDER BY 1) s`
+	if t.conn != nil {
+		// Sent with the next statement (the episodes' look-up).
+		t.deferred = append(t.deferred, pgStmt{sql: q, args: []any{id, orgID, emptyNull(integrationID), source, contentType, body, alertCount, Micro(at), keys},
+			what: "lock keys and store raw payload"})
+		return id, nil
+	}
 	_, err := t.exec(ctx, `WITH raw AS (INSERT INTO raw_payloads (id, org_id, integration_id, source, content_type, body, alert_count, received_at) VALUES ($1,$2,$3,$4,$5,$6,$7,$8))
 SELECT count(pg_advisory_xact_lock(k)) FROM (SELECT unnest($9::bigint[]) AS k ORDER BY 1) s`,
 		id, orgID, emptyNull(integrationID), source, contentType, body, alertCount, Micro(at), keys)
@@ -343,32 +361,45 @@ func (t *Tx) Episodes(ctx context.Context, orgID, source string, fingerprints []
 	// the planner cannot flatten): as a semi-join, a table never analysed
 	// (a fresh install, autovacuum off) was planned as a scan of every
 	// firing alert of the source per delivery, 100× slower at 20k alerts.
-	rows, err := t.query(ctx, `WITH f AS (SELECT unnest($3::text[]) AS fp),
-o AS (SELECT a.* FROM f CROSS JOIN LATERAL (SELECT `+alertCols+` FROM alerts WHERE org_id = $1 AND source = $2 AND fingerprint = f.fp AND status = 'firing' LIMIT 1) a)
+	const q = `WITH f AS (SELECT unnest($3::text[]) AS fp),
+o AS (SELECT a.* FROM f CROSS JOIN LATERAL (SELECT ` + alertCols + ` FROM alerts WHERE org_id = $1 AND source = $2 AND fingerprint = f.fp AND status = 'firing' LIMIT 1) a)
 SELECT true, o.* FROM o
 UNION ALL
-SELECT false, `+alertCols+` FROM alerts WHERE id IN (SELECT (SELECT b.id FROM alerts b WHERE b.org_id = $1 AND b.source = $2 AND b.fingerprint = f.fp
-ORDER BY b.last_received_at DESC, b.id DESC LIMIT 1) FROM f WHERE f.fp NOT IN (SELECT fingerprint FROM o))`, orgID, source, fingerprints)
+SELECT false, ` + alertCols + ` FROM alerts WHERE id IN (SELECT (SELECT b.id FROM alerts b WHERE b.org_id = $1 AND b.source = $2 AND b.fingerprint = f.fp
+ORDER BY b.last_received_at DESC, b.id DESC LIMIT 1) FROM f WHERE f.fp NOT IN (SELECT fingerprint FROM o))`
+	scan := func(rows rowScanner) error {
+		for rows.Next() {
+			var isOpen bool
+			a, err := scanAlert(prefixScanner{rows, &isOpen})
+			if err != nil {
+				return err
+			}
+			m := latest
+			if isOpen {
+				m = open
+			}
+			if m[a.Fingerprint] != nil && !isOpen {
+				return errors.New("two latest episodes for one fingerprint") // cannot happen: one id per fingerprint
+			}
+			m[a.Fingerprint] = &a
+		}
+		return rows.Err()
+	}
+	if t.conn != nil {
+		// With the statements waiting to be sent (the locks), in one round
+		// trip: it runs after them, so after the locks are held.
+		err = t.pipeline(ctx, &pgStmt{sql: q, args: []any{orgID, source, fingerprints}, what: "find alert episodes"}, scan, false)
+		if err != nil {
+			return nil, nil, err
+		}
+		return open, latest, nil
+	}
+	rows, err := t.query(ctx, q, orgID, source, fingerprints)
 	if err != nil {
 		return nil, nil, fmt.Errorf("find alert episodes: %w", err)
 	}
 	defer rows.Close()
-	for rows.Next() {
-		var isOpen bool
-		a, err := scanAlert(prefixScanner{rows, &isOpen})
-		if err != nil {
-			return nil, nil, fmt.Errorf("find alert episodes: %w", err)
-		}
-		m := latest
-		if isOpen {
-			m = open
-		}
-		if m[a.Fingerprint] != nil && !isOpen {
-			return nil, nil, errors.New("find alert episodes: two latest episodes for one fingerprint") // cannot happen: one id per fingerprint
-		}
-		m[a.Fingerprint] = &a
-	}
-	if err := rows.Err(); err != nil {
+	if err := scan(rows); err != nil {
 		return nil, nil, fmt.Errorf("find alert episodes: %w", err)
 	}
 	return open, latest, nil

@@ -77,7 +77,10 @@ type DB struct {
 	R       *sql.DB
 	path    string
 	// directURL is where session state (advisory locks, LISTEN) must go.
-	directURL   string
+	directURL string
+	// pipelined: W's connections are writerConns, so InTx can send several
+	// statements in one round trip (pgwriter.go).
+	pipelined   bool
 	replicas    []*replica
 	maxLag      time.Duration
 	stopMonitor context.CancelFunc
@@ -168,7 +171,7 @@ func openPostgres(ctx context.Context, o Options) (*DB, error) {
 	if err != nil {
 		return nil, fmt.Errorf("open postgres: %w", err)
 	}
-	w := sql.OpenDB(stdlib.GetConnector(*cc))
+	w := sql.OpenDB(writerConnector{stdlib.GetConnector(*cc)})
 	poolMax := max(o.PoolMax, 1)
 	// Connections stay open between uses (up to DB_POOL_MAX), and are
 	// closed after poolIdleTime unused, down to DB_POOL_MIN (keepWarm). With
@@ -185,7 +188,7 @@ func openPostgres(ctx context.Context, o Options) (*DB, error) {
 		w.Close()
 		return nil, fmt.Errorf("connect to postgres: %w", err)
 	}
-	db := &DB{Dialect: Postgres, W: w, R: w, directURL: direct, log: o.Log}
+	db := &DB{Dialect: Postgres, W: w, R: w, directURL: direct, log: o.Log, pipelined: true}
 	if o.PoolMin > 0 {
 		kctx, stop := context.WithCancel(context.WithoutCancel(ctx))
 		db.stopKeeper = stop

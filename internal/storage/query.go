@@ -132,6 +132,16 @@ func NewStore(db *DB) *Store { return &Store{DB: db, kick: make(chan struct{}, 1
 type Tx struct {
 	tx      *sql.Tx
 	dialect Dialect
+	// conn holds tx's connection when statements may be pipelined
+	// (PostgreSQL, InTx): see pipeline.
+	conn *sql.Conn
+	// deferred statements wait to be sent with the next one (pipeline).
+	deferred []pgStmt
+	// pendingUpdates are incidents SaveIncidents updates with the next
+	// write (pipelined transactions); updateEvents: that write also writes
+	// the transaction's events so far.
+	pendingUpdates []*Incident
+	updateEvents   bool
 	// events are written at the end of the transaction (see flushEvents);
 	// the first eventsDone of them were written earlier (see SaveIncidents).
 	events     []pendingEvent
@@ -167,11 +177,25 @@ func (t *Tx) Dialect() Dialect { return t.dialect }
 // InTx runs fn in a write transaction, committing when it returns nil. It
 // reports whether an event was written (so listeners should be woken).
 func (s *Store) InTx(ctx context.Context, fn func(*Tx) error) (wroteEvents bool, err error) {
-	sqlTx, err := s.DB.W.BeginTx(ctx, nil)
-	if err != nil {
-		return false, fmt.Errorf("begin: %w", err)
+	tx := &Tx{dialect: s.DB.Dialect}
+	if s.DB.pipelined {
+		conn, err := s.DB.W.Conn(ctx)
+		if err != nil {
+			return false, fmt.Errorf("begin: %w", err)
+		}
+		defer conn.Close()
+		tx.conn = conn
+		tx.tx, err = conn.BeginTx(ctx, nil)
+		if err != nil {
+			return false, fmt.Errorf("begin: %w", err)
+		}
+	} else {
+		tx.tx, err = s.DB.W.BeginTx(ctx, nil)
+		if err != nil {
+			return false, fmt.Errorf("begin: %w", err)
+		}
 	}
-	tx := &Tx{tx: sqlTx, dialect: s.DB.Dialect}
+	sqlTx := tx.tx
 	if err := fn(tx); err != nil {
 		_ = sqlTx.Rollback()
 		if tx.pendingErr != nil && !errors.Is(err, tx.pendingErr) {
@@ -181,13 +205,21 @@ func (s *Store) InTx(ctx context.Context, fn func(*Tx) error) (wroteEvents bool,
 		}
 		return false, err
 	}
-	if err := tx.FlushPending(ctx); err != nil {
-		_ = sqlTx.Rollback()
-		return false, err
-	}
-	if err := tx.flushEvents(ctx); err != nil {
-		_ = sqlTx.Rollback()
-		return false, err
+	if tx.conn != nil {
+		// The last writes and the events travel with COMMIT.
+		if err := tx.pipelineCommit(ctx); err != nil {
+			_ = sqlTx.Rollback()
+			return false, err
+		}
+	} else {
+		if err := tx.FlushPending(ctx); err != nil {
+			_ = sqlTx.Rollback()
+			return false, err
+		}
+		if err := tx.flushEvents(ctx); err != nil {
+			_ = sqlTx.Rollback()
+			return false, err
+		}
 	}
 	if err := sqlTx.Commit(); err != nil {
 		return false, fmt.Errorf("commit: %w", err)
@@ -209,18 +241,30 @@ const eventsLockKey = 7_300_911_043
 // committed rows to events under one lock: ids follow the order in which
 // rows became visible, and ingest commits never wait on each other for it.
 func (t *Tx) flushEvents(ctx context.Context) error {
+	for _, st := range t.eventStatements() {
+		if _, err := t.tx.ExecContext(ctx, st.sql, st.args...); err != nil {
+			return fmt.Errorf("%s: %w", st.what, err)
+		}
+	}
+	return nil
+}
+
+// eventStatements are the statements that write the events not written
+// yet: multi-row inserts, in chunks that stay under either dialect's limit
+// on bound parameters.
+func (t *Tx) eventStatements() []pgStmt {
 	events := t.events[t.eventsDone:]
 	if len(events) == 0 {
 		return nil
 	}
+	t.eventsDone = len(t.events)
 	table := "events"
 	if t.dialect == Postgres {
 		table = "events_pending"
 	}
 	now := Micro(time.Now())
-	// Multi-row inserts, in chunks that stay under either dialect's limit
-	// on bound parameters.
 	const chunk = 200
+	var out []pgStmt
 	for start := 0; start < len(events); start += chunk {
 		batch := events[start:min(start+chunk, len(events))]
 		var b strings.Builder
@@ -235,11 +279,9 @@ func (t *Tx) flushEvents(ctx context.Context) error {
 			fmt.Fprintf(&b, "($%d,$%d,$%d,$1)", n+1, n+2, n+3)
 			args = append(args, e.orgID, e.typ, e.data)
 		}
-		if _, err := t.tx.ExecContext(ctx, b.String(), args...); err != nil {
-			return fmt.Errorf("store events: %w", err)
-		}
+		out = append(out, pgStmt{sql: b.String(), args: args, what: "store events"})
 	}
-	return nil
+	return out
 }
 
 // vacuumAfter is how many events a sequencer moves before it vacuums
