@@ -176,6 +176,11 @@ type ingestTx struct {
 	// open and latest hold each fingerprint's open and latest episodes,
 	// looked up for the whole delivery at once (nil: look up per alert).
 	open, latest map[episodeKey]*storage.Alert
+	// groups holds, by group key, the open incident (or nil) of the groups
+	// new episodes may join, looked up with the episodes where the store
+	// can (see storage.Tx.EpisodesAndGroups); a key not in it is looked up
+	// when needed.
+	groups map[string]*storage.Incident
 }
 
 // episodeKey names a fingerprint's episodes.
@@ -277,6 +282,9 @@ func (it *ingestTx) lookUpEpisodes(ctx context.Context) error {
 		return nil
 	}
 	bySource := map[string][]string{}
+	probes := map[string][]storage.GroupProbe{}
+	since := map[string]time.Time{}
+	probe := true
 	seen := make(map[episodeKey]bool, len(it.req.Alerts))
 	for i := range it.req.Alerts {
 		a := &it.req.Alerts[i]
@@ -286,14 +294,38 @@ func (it *ingestTx) lookUpEpisodes(ctx context.Context) error {
 		}
 		seen[k] = true
 		bySource[a.Source] = append(bySource[a.Source], a.Fingerprint)
+		// The group a new episode of this fingerprint would look for
+		// (groupIncident), probed in the same round trip.
+		m, ok := it.matches[a]
+		if !ok {
+			probe = false
+			continue
+		}
+		at := it.now.Add(-m.rule.Window)
+		if t, ok := since[m.groupKey]; ok && !t.Equal(at) {
+			probe = false // one time per group key
+		}
+		since[m.groupKey] = at
+		probes[a.Source] = append(probes[a.Source], storage.GroupProbe{Fingerprint: a.Fingerprint, GroupKey: m.groupKey, Since: at})
 	}
 	open := make(map[episodeKey]*storage.Alert, len(seen))
 	latest := make(map[episodeKey]*storage.Alert, len(seen))
+	var groups map[string]*storage.Incident
 	for source, fps := range bySource {
+		var ps []storage.GroupProbe
+		if probe {
+			ps = probes[source]
+		}
 		// The latest episode is looked up only where none is open.
-		o, l, err := it.tx.Episodes(ctx, it.req.OrgID, source, fps)
+		o, l, g, err := it.tx.EpisodesAndGroups(ctx, it.req.OrgID, source, fps, ps)
 		if err != nil {
 			return err
+		}
+		if g != nil {
+			if groups == nil {
+				groups = map[string]*storage.Incident{}
+			}
+			maps.Copy(groups, g)
 		}
 		for fp, a := range o {
 			open[episodeKey{source, fp}] = a
@@ -302,7 +334,7 @@ func (it *ingestTx) lookUpEpisodes(ctx context.Context) error {
 			latest[episodeKey{source, fp}] = a
 		}
 	}
-	it.open, it.latest = open, latest
+	it.open, it.latest, it.groups = open, latest, groups
 	return nil
 }
 
@@ -645,11 +677,21 @@ func (it *ingestTx) groupIncident(ctx context.Context, m match) (*storage.Incide
 		}
 		return it.incident(ctx, found.ID)
 	}
-	// Found and locked in one statement; the copy this transaction already
-	// holds (and may have changed) wins, as it.incident would have it.
-	found, err := it.tx.OpenIncidentByGroupLocked(ctx, it.req.OrgID, m.groupKey, it.now.Add(-m.rule.Window))
-	if err != nil || found == nil {
-		return nil, err
+	// Found and locked in one statement (or with the episodes: the same
+	// answer, as only this transaction could have changed the group since,
+	// and what it created is found above); the copy this transaction
+	// already holds (and may have changed) wins, as it.incident would have
+	// it.
+	found, probed := it.groups[m.groupKey]
+	if !probed {
+		var err error
+		found, err = it.tx.OpenIncidentByGroupLocked(ctx, it.req.OrgID, m.groupKey, it.now.Add(-m.rule.Window))
+		if err != nil {
+			return nil, err
+		}
+	}
+	if found == nil {
+		return nil, nil
 	}
 	if inc, ok := it.incidents[found.ID]; ok {
 		return inc, nil

@@ -194,7 +194,7 @@ func (t *Tx) FlushPending(ctx context.Context) error {
 	}
 	var err error
 	if t.conn != nil {
-		return t.pipeline(ctx, nil, nil, false)
+		return t.pipeline(ctx, nil, false)
 	}
 	if t.dialect == Postgres {
 		err = t.writePG(ctx, nil, false)
@@ -256,7 +256,7 @@ func (t *Tx) insertInvestigations(ctx context.Context, vs []Investigation) error
 // will be rolled back (and on PostgreSQL fails at once as aborted).
 func (t *Tx) flushBefore(ctx context.Context) {
 	if t.conn != nil && (len(t.deferred) > 0 || t.hasPending()) {
-		_ = t.pipeline(ctx, nil, nil, false)
+		_ = t.pipeline(ctx, nil, false)
 		return
 	}
 	if t.hasPending() {

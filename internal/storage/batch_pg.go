@@ -325,9 +325,7 @@ SELECT count(pg_advisory_xact_lock(k)) FROM (SELECT unnest($9::bigint[]) AS k OR
 			what: "lock keys and store raw payload"})
 		return id, nil
 	}
-	_, err := t.exec(ctx, `WITH raw AS (INSERT INTO raw_payloads (id, org_id, integration_id, source, content_type, body, alert_count, received_at) VALUES ($1,$2,$3,$4,$5,$6,$7,$8))
-SELECT count(pg_advisory_xact_lock(k)) FROM (SELECT unnest($9::bigint[]) AS k ORDER BY 1) s`,
-		id, orgID, emptyNull(integrationID), source, contentType, body, alertCount, Micro(at), keys)
+	_, err := t.exec(ctx, q, id, orgID, emptyNull(integrationID), source, contentType, body, alertCount, Micro(at), keys)
 	if err != nil {
 		return "", fmt.Errorf("lock keys and store raw payload: %w", err)
 	}
@@ -337,10 +335,29 @@ SELECT count(pg_advisory_xact_lock(k)) FROM (SELECT unnest($9::bigint[]) AS k OR
 // Episodes is OpenAlerts and then LatestAlerts for the fingerprints with no
 // open episode; on PostgreSQL in one statement.
 func (t *Tx) Episodes(ctx context.Context, orgID, source string, fingerprints []string) (open, latest map[string]*Alert, err error) {
+	open, latest, _, err = t.EpisodesAndGroups(ctx, orgID, source, fingerprints, nil)
+	return open, latest, err
+}
+
+// GroupProbe names a correlation group that an alert of Fingerprint joins if
+// it opens a new episode, and the oldest last alert time of an incident it
+// may join.
+type GroupProbe struct {
+	Fingerprint, GroupKey string
+	Since                 time.Time
+}
+
+// EpisodesAndGroups is Episodes, and in the same round trip where
+// statements are pipelined (PostgreSQL), OpenIncidentByGroupLocked for every
+// probed group with a fingerprint that has no open episode: groups holds
+// the incident found, or nil, under each such group key (each key must come
+// with one Since). Without pipelining groups is nil: nothing was probed.
+func (t *Tx) EpisodesAndGroups(ctx context.Context, orgID, source string, fingerprints []string, probes []GroupProbe) (open, latest map[string]*Alert,
+	groups map[string]*Incident, err error) {
 	if t.dialect != Postgres {
 		open, err = t.OpenAlerts(ctx, orgID, source, fingerprints)
 		if err != nil {
-			return nil, nil, err
+			return nil, nil, nil, err
 		}
 		var rest []string
 		for _, fp := range fingerprints {
@@ -349,11 +366,11 @@ func (t *Tx) Episodes(ctx context.Context, orgID, source string, fingerprints []
 			}
 		}
 		latest, err = t.LatestAlerts(ctx, orgID, source, rest)
-		return open, latest, err
+		return open, latest, nil, err
 	}
 	open, latest = make(map[string]*Alert, len(fingerprints)), make(map[string]*Alert, len(fingerprints))
 	if len(fingerprints) == 0 {
-		return open, latest, nil
+		return open, latest, nil, nil
 	}
 	// The same lookups as OpenAlerts and LatestAlerts, through the same
 	// indexes; the first column says which one found the row. The open
@@ -388,21 +405,65 @@ ORDER BY b.last_received_at DESC, b.id DESC LIMIT 1) FROM f WHERE f.fp NOT IN (S
 	if t.conn != nil {
 		// With the statements waiting to be sent (the locks), in one round
 		// trip: it runs after them, so after the locks are held.
-		err = t.pipeline(ctx, &pgStmt{sql: q, args: []any{orgID, source, fingerprints}, what: "find alert episodes"}, scan, false)
-		if err != nil {
-			return nil, nil, err
+		qs := []pgStmt{{sql: q, args: []any{orgID, source, fingerprints}, what: "find alert episodes", scan: scan}}
+		found := map[string]*Incident{}
+		if len(probes) > 0 {
+			qs = append(qs, groupProbe(orgID, source, probes, found))
 		}
-		return open, latest, nil
+		if err := t.pipeline(ctx, qs, false); err != nil {
+			return nil, nil, nil, err
+		}
+		if len(probes) == 0 {
+			return open, latest, nil, nil
+		}
+		// The probe ran for the groups with a fingerprint not open, as the
+		// look-up just before it saw them.
+		groups = map[string]*Incident{}
+		for _, p := range probes {
+			if open[p.Fingerprint] == nil {
+				groups[p.GroupKey] = found[p.GroupKey]
+			}
+		}
+		return open, latest, groups, nil
 	}
 	rows, err := t.query(ctx, q, orgID, source, fingerprints)
 	if err != nil {
-		return nil, nil, fmt.Errorf("find alert episodes: %w", err)
+		return nil, nil, nil, fmt.Errorf("find alert episodes: %w", err)
 	}
 	defer rows.Close()
 	if err := scan(rows); err != nil {
-		return nil, nil, fmt.Errorf("find alert episodes: %w", err)
+		return nil, nil, nil, fmt.Errorf("find alert episodes: %w", err)
 	}
-	return open, latest, nil
+	return open, latest, nil, nil
+}
+
+// groupProbe is the query of EpisodesAndGroups' probes: the open incident
+// of each group (OpenIncidentByGroupLocked's) with a fingerprint that has no
+// open episode, locked; scanned into found by group key.
+func groupProbe(orgID, source string, probes []GroupProbe, found map[string]*Incident) pgStmt {
+	fps, keys, since := make([]string, len(probes)), make([]string, len(probes)), make([]int64, len(probes))
+	for i, p := range probes {
+		fps[i], keys[i], since[i] = p.Fingerprint, p.GroupKey, Micro(p.Since)
+	}
+	return pgStmt{
+		sql: `WITH g AS (SELECT DISTINCT f.key, f.since FROM unnest($3::text[], $4::text[], $5::bigint[]) AS f(fp, key, since)
+  WHERE NOT EXISTS (SELECT 1 FROM alerts a WHERE a.org_id = $1 AND a.source = $2 AND a.fingerprint = f.fp AND a.status = 'firing'))
+SELECT g.key, x.* FROM g CROSS JOIN LATERAL (SELECT ` + incidentCols + incidentFrom + `WHERE i.org_id = $1 AND i.group_key = g.key AND i.status <> 'resolved'
+  AND i.last_alert_at >= g.since ORDER BY i.last_alert_at DESC, i.id DESC LIMIT 1 FOR UPDATE OF i) x`,
+		args: []any{orgID, source, fps, keys, since},
+		what: "find incidents for groups",
+		scan: func(rows rowScanner) error {
+			for rows.Next() {
+				var key string
+				in, err := scanIncident(prefixScanner{rows, &key})
+				if err != nil {
+					return err
+				}
+				found[key] = &in
+			}
+			return rows.Err()
+		},
+	}
 }
 
 // prefixScanner scans one leading column into first, the rest as sc would.
@@ -419,7 +480,7 @@ func (p prefixScanner) Scan(dest ...any) error {
 // IncidentForUpdate of the incident found, in one statement: on PostgreSQL
 // the row is locked as it is read.
 func (t *Tx) OpenIncidentByGroupLocked(ctx context.Context, orgID, groupKey string, since time.Time) (*Incident, error) {
-	q := `SELECT ` + incidentCols + incidentFrom + `WHERE i.org_id = $1 AND i.group_key = $2 AND i.status <> 'resolved' AND i.last_alert_at >= $3 ORDER BY i.last_alert_at DESC LIMIT 1`
+	q := `SELECT ` + incidentCols + incidentFrom + `WHERE i.org_id = $1 AND i.group_key = $2 AND i.status <> 'resolved' AND i.last_alert_at >= $3 ORDER BY i.last_alert_at DESC, i.id DESC LIMIT 1`
 	if t.dialect == Postgres {
 		q += ` FOR UPDATE OF i`
 	}

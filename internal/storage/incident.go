@@ -186,7 +186,7 @@ func scanIncident(sc scanner) (Incident, error) {
 // OpenIncidentByGroup finds the incident an alert of this group key joins:
 // not resolved, and its latest alert newer than since.
 func (t *Tx) OpenIncidentByGroup(ctx context.Context, orgID, groupKey string, since time.Time) (*Incident, error) {
-	in, err := scanIncident(t.queryRow(ctx, `SELECT `+incidentCols+incidentFrom+`WHERE i.org_id = $1 AND i.group_key = $2 AND i.status <> 'resolved' AND i.last_alert_at >= $3 ORDER BY i.last_alert_at DESC LIMIT 1`,
+	in, err := scanIncident(t.queryRow(ctx, `SELECT `+incidentCols+incidentFrom+`WHERE i.org_id = $1 AND i.group_key = $2 AND i.status <> 'resolved' AND i.last_alert_at >= $3 ORDER BY i.last_alert_at DESC, i.id DESC LIMIT 1`,
 		orgID, groupKey, Micro(since)))
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, nil

@@ -194,11 +194,13 @@ func (tx *writerTx) Rollback() error {
 	return nil
 }
 
-// pgStmt is a statement, its arguments, and what it does (for errors).
+// pgStmt is a statement, its arguments, and what it does (for errors); a
+// query's rows are read by scan.
 type pgStmt struct {
 	sql  string
 	args []any
 	what string
+	scan func(rowScanner) error
 }
 
 // rowScanner is what both *sql.Rows and pgx.Rows offer.
@@ -230,11 +232,11 @@ func (t *Tx) queued(events bool) []pgStmt {
 }
 
 // pipeline sends, in one round trip, BEGIN if it is still pending, the
-// queued statements, then q (whose rows scan reads) if set, then COMMIT if
-// commit. A failure is remembered like a failed queued write (see
-// FlushPending): the transaction cannot commit.
-func (t *Tx) pipeline(ctx context.Context, q *pgStmt, scan func(rowScanner) error, commit bool) error {
-	if commit && q != nil {
+// queued statements, then the queries qs, then COMMIT if commit. A failure
+// is remembered like a failed queued write (see FlushPending): the
+// transaction cannot commit.
+func (t *Tx) pipeline(ctx context.Context, qs []pgStmt, commit bool) error {
+	if commit && len(qs) > 0 {
 		// A query's rows are read before COMMIT's reply: failing to read
 		// them must not leave a committed transaction reported as failed.
 		return errors.New("pipeline: a query cannot travel with COMMIT")
@@ -243,7 +245,7 @@ func (t *Tx) pipeline(ctx context.Context, q *pgStmt, scan func(rowScanner) erro
 		return t.pendingErr
 	}
 	stmts := t.queued(commit)
-	if len(stmts) == 0 && q == nil && !commit {
+	if len(stmts) == 0 && len(qs) == 0 && !commit {
 		return nil
 	}
 	err := t.conn.Raw(func(dc any) error {
@@ -266,14 +268,14 @@ func (t *Tx) pipeline(ctx context.Context, q *pgStmt, scan func(rowScanner) erro
 		for _, st := range stmts {
 			b.Queue(st.sql, st.args...)
 		}
-		if q != nil {
+		for _, q := range qs {
 			b.Queue(q.sql, q.args...)
 		}
 		if commit {
 			b.Queue("commit")
 		}
 		br := pc.SendBatch(ctx, b)
-		err := readPipeline(br, begin, stmts, q, scan, commit)
+		err := readPipeline(br, begin, stmts, qs, commit)
 		if cerr := br.Close(); err == nil && cerr != nil {
 			err = cerr
 		}
@@ -286,7 +288,7 @@ func (t *Tx) pipeline(ctx context.Context, q *pgStmt, scan func(rowScanner) erro
 }
 
 // readPipeline reads the replies of pipeline's statements in order.
-func readPipeline(br pgx.BatchResults, begin bool, stmts []pgStmt, q *pgStmt, scan func(rowScanner) error, commit bool) error {
+func readPipeline(br pgx.BatchResults, begin bool, stmts []pgStmt, qs []pgStmt, commit bool) error {
 	if begin {
 		if _, err := br.Exec(); err != nil {
 			return fmt.Errorf("begin: %w", err)
@@ -297,10 +299,10 @@ func readPipeline(br pgx.BatchResults, begin bool, stmts []pgStmt, q *pgStmt, sc
 			return fmt.Errorf("%s: %w", st.what, err)
 		}
 	}
-	if q != nil {
+	for _, q := range qs {
 		rows, err := br.Query()
 		if err == nil {
-			err = scan(rows)
+			err = q.scan(rows)
 			rows.Close()
 			if err == nil {
 				err = rows.Err()
@@ -331,5 +333,5 @@ func (t *Tx) pipelineCommit(ctx context.Context) error {
 	if len(t.deferred) == 0 && !t.hasPending() && t.eventsDone == len(t.events) {
 		return nil // Commit does it
 	}
-	return t.pipeline(ctx, nil, nil, true)
+	return t.pipeline(ctx, nil, true)
 }
