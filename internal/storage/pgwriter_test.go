@@ -208,6 +208,24 @@ func TestPipelinedTransactions(t *testing.T) {
 		}
 	})
 
+	t.Run("a panicking transaction gives its connection back", func(t *testing.T) {
+		var rawID string
+		func() {
+			defer func() { _ = recover() }()
+			_, _ = s.InTx(ctx, func(tx *Tx) error {
+				var err error
+				if rawID, err = tx.InsertRawPayload(ctx, org.ID, "", "alertmanager", "application/json", []byte(`{}`), 1, now); err != nil {
+					return err
+				}
+				panic("boom")
+			})
+		}()
+		// The pool has one connection: this waits for it.
+		if countRaw(t, s, rawID) != 0 {
+			t.Error("the panicking transaction's insert was committed")
+		}
+	})
+
 	t.Run("a failed transaction rolls back", func(t *testing.T) {
 		var rawID string
 		boom := errors.New("boom")

@@ -183,12 +183,18 @@ func (s *Store) InTx(ctx context.Context, fn func(*Tx) error) (wroteEvents bool,
 		if err != nil {
 			return false, fmt.Errorf("begin: %w", err)
 		}
-		defer conn.Close()
 		tx.conn = conn
 		tx.tx, err = conn.BeginTx(ctx, nil)
 		if err != nil {
+			conn.Close()
 			return false, fmt.Errorf("begin: %w", err)
 		}
+		// Close waits for the transaction to end: end it first, even if fn
+		// panics (a no-op after Commit or Rollback).
+		defer func() {
+			_ = tx.tx.Rollback()
+			conn.Close()
+		}()
 	} else {
 		tx.tx, err = s.DB.W.BeginTx(ctx, nil)
 		if err != nil {
