@@ -5,94 +5,19 @@ import (
 	"errors"
 	"io"
 	"log/slog"
-	"net"
-	"net/url"
-	"sync"
 	"testing"
 	"time"
 
 	"github.com/aurora-oss/aurora/internal/testenv"
 )
 
-// flightCounter is a TCP proxy to PostgreSQL that counts round trips: each
-// time the client sends after the server last spoke (or first), a new one.
-type flightCounter struct {
-	ln      net.Listener
-	target  string
-	mu      sync.Mutex
-	flights int
-	server  bool // the server spoke last
-}
-
-func newFlightCounter(t *testing.T, target string) *flightCounter {
-	t.Helper()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	f := &flightCounter{ln: ln, target: target, server: true}
-	t.Cleanup(func() { ln.Close() })
-	go func() {
-		for {
-			c, err := ln.Accept()
-			if err != nil {
-				return
-			}
-			s, err := net.Dial("tcp", target)
-			if err != nil {
-				c.Close()
-				continue
-			}
-			go f.pipe(c, s, false)
-			go f.pipe(s, c, true)
-		}
-	}()
-	return f
-}
-
-func (f *flightCounter) pipe(from, to net.Conn, server bool) {
-	defer from.Close()
-	defer to.Close()
-	buf := make([]byte, 64<<10)
-	for {
-		n, err := from.Read(buf)
-		if n > 0 {
-			f.mu.Lock()
-			if !server && f.server {
-				f.flights++
-			}
-			f.server = server
-			f.mu.Unlock()
-			if _, werr := to.Write(buf[:n]); werr != nil {
-				return
-			}
-		}
-		if err != nil {
-			return
-		}
-	}
-}
-
-func (f *flightCounter) take() int {
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	n := f.flights
-	f.flights = 0
-	return n
-}
-
 // openPipelined opens a migrated PostgreSQL test database with one writer
-// connection, through a flight counter.
-func openPipelined(t *testing.T) (*Store, *flightCounter) {
+// connection, through a round-trip counter.
+func openPipelined(t *testing.T) (*Store, func() int) {
 	t.Helper()
 	ctx := context.Background()
-	u, err := url.Parse(testenv.Postgres(t))
-	if err != nil {
-		t.Fatal(err)
-	}
-	fc := newFlightCounter(t, u.Host)
-	u.Host = fc.ln.Addr().String()
-	db, err := Open(ctx, Options{PostgresURL: u.String(), PoolMin: 1, PoolMax: 1})
+	proxied, roundTrips := testenv.RoundTrips(t, testenv.Postgres(t))
+	db, err := Open(ctx, Options{PostgresURL: proxied, PoolMin: 1, PoolMax: 1})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -103,7 +28,7 @@ func openPipelined(t *testing.T) (*Store, *flightCounter) {
 	if !db.pipelined {
 		t.Fatal("PostgreSQL writer pool is not pipelined")
 	}
-	return NewStore(db), fc
+	return NewStore(db), roundTrips
 }
 
 func countRaw(t *testing.T, s *Store, id string) int {
@@ -122,7 +47,7 @@ func countRaw(t *testing.T, s *Store, id string) int {
 func TestPipelinedTransactions(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()
-	s, fc := openPipelined(t)
+	s, roundTrips := openPipelined(t)
 	org, err := s.EnsureDefaultOrg(ctx)
 	if err != nil {
 		t.Fatal(err)
@@ -155,12 +80,12 @@ func TestPipelinedTransactions(t *testing.T) {
 	if _, err := delivery("warm-up"); err != nil {
 		t.Fatal(err)
 	}
-	fc.take()
+	roundTrips()
 	raw, err := delivery("fp1")
 	if err != nil {
 		t.Fatal(err)
 	}
-	if n := fc.take(); n != 2 {
+	if n := roundTrips(); n != 2 {
 		t.Errorf("intake transaction: %d round trips, want 2", n)
 	}
 	if countRaw(t, s, raw) != 1 {
@@ -175,11 +100,11 @@ func TestPipelinedTransactions(t *testing.T) {
 	}
 
 	t.Run("nothing sent for an empty transaction", func(t *testing.T) {
-		fc.take()
+		roundTrips()
 		if _, err := s.InTx(ctx, func(*Tx) error { return nil }); err != nil {
 			t.Fatal(err)
 		}
-		if n := fc.take(); n != 0 {
+		if n := roundTrips(); n != 0 {
 			t.Errorf("%d round trips, want 0", n)
 		}
 	})

@@ -1,0 +1,90 @@
+package incident_test
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"log/slog"
+	"testing"
+	"time"
+
+	"github.com/aurora-oss/aurora/internal/alert"
+	"github.com/aurora-oss/aurora/internal/incident"
+	"github.com/aurora-oss/aurora/internal/jobs"
+	"github.com/aurora-oss/aurora/internal/storage"
+	"github.com/aurora-oss/aurora/internal/testenv"
+)
+
+// On PostgreSQL a delivery that adds alerts to an open incident, or
+// re-delivers alerts, takes two round trips (BEGIN, locks, raw payload,
+// episodes and the group's incident; then every write and COMMIT). Counted
+// at the wire, so a statement added to the intake path shows here rather
+// than as a slower benchmark.
+func TestIngestRoundTripsPostgres(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	log := slog.New(slog.NewTextHandler(io.Discard, nil))
+	proxied, roundTrips := testenv.RoundTrips(t, testenv.Postgres(t))
+	db, err := storage.Open(ctx, storage.Options{PostgresURL: proxied, PoolMax: 1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	if err := db.Migrate(ctx, log); err != nil {
+		t.Fatal(err)
+	}
+	store := storage.NewStore(db)
+	org, err := store.EnsureDefaultOrg(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	now := time.Date(2026, 11, 27, 12, 0, 0, 0, time.UTC)
+	svc := &incident.Service{Store: store, Now: func() time.Time { return now }, Cfg: incident.Config{
+		Rules: incident.DefaultRules(30 * time.Minute), ReopenWindow: time.Hour,
+		Investigate: map[alert.Severity]bool{alert.SeverityCritical: true, alert.SeverityWarning: true}}}
+	q, err := jobs.New(db, jobs.Options{ProcessID: "test", Log: log, Store: store, Incidents: svc})
+	if err != nil {
+		t.Fatal(err)
+	}
+	svc.Jobs = q
+	group := func(from, n int) []alert.Alert {
+		var out []alert.Alert
+		for i := from; i < from+n; i++ {
+			labels := map[string]string{"alertname": "HighLatency", "service": "api", "namespace": "prod", "pod": fmt.Sprintf("api-%d", i)}
+			out = append(out, alert.Alert{Source: "alertmanager", Fingerprint: alert.Fingerprint(labels), Status: alert.StatusFiring,
+				Severity: alert.SeverityWarning, Name: "HighLatency", Title: "HighLatency on api", Service: "api", Namespace: "prod", Labels: labels})
+		}
+		return out
+	}
+	ingest := func(alerts []alert.Alert) incident.Result {
+		t.Helper()
+		now = now.Add(time.Second)
+		res, err := svc.Ingest(ctx, incident.Request{OrgID: org.ID, Source: "alertmanager", ContentType: "application/json", Body: []byte(`{}`), Alerts: alerts})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return res
+	}
+	// The first deliveries open the incident and prepare each statement
+	// form on the one connection.
+	first := ingest(group(0, 10))
+	ingest(group(10, 10))
+	ingest(group(0, 10))
+	for _, c := range []struct {
+		name    string
+		alerts  []alert.Alert
+		outcome string
+	}{
+		{"new alerts joining the open incident", group(20, 10), incident.OutcomeNew},
+		{"re-delivered alerts", group(20, 10), incident.OutcomeDuplicate},
+	} {
+		roundTrips()
+		res := ingest(c.alerts)
+		if n := roundTrips(); n != 2 {
+			t.Errorf("%s: %d round trips, want 2", c.name, n)
+		}
+		if res.Outcomes[c.outcome] != 10 || len(res.IncidentIDs) != 1 || res.IncidentIDs[0] != first.IncidentIDs[0] {
+			t.Errorf("%s: outcomes %v, incidents %v; want 10 %s in incident %v", c.name, res.Outcomes, res.IncidentIDs, c.outcome, first.IncidentIDs)
+		}
+	}
+}
