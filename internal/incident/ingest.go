@@ -178,9 +178,13 @@ type ingestTx struct {
 	open, latest map[episodeKey]*storage.Alert
 	// groups holds, by group key, the open incident (or nil) of the groups
 	// new episodes may join, looked up with the episodes where the store
-	// can (see storage.Tx.EpisodesAndGroups); a key not in it is looked up
-	// when needed.
+	// can (see storage.Tx.EpisodesAndProbes); a key not in it is looked up
+	// when needed. locked holds the incidents of the alerts the delivery
+	// resolves, looked up the same way, and firing their firing alerts
+	// then.
 	groups map[string]*storage.Incident
+	locked map[string]*storage.Incident
+	firing map[string]int
 }
 
 // episodeKey names a fingerprint's episodes.
@@ -282,6 +286,7 @@ func (it *ingestTx) lookUpEpisodes(ctx context.Context) error {
 		return nil
 	}
 	bySource := map[string][]string{}
+	resolving := map[string][]string{}
 	probes := map[string][]storage.GroupProbe{}
 	since := map[string]time.Time{}
 	probe := true
@@ -294,6 +299,9 @@ func (it *ingestTx) lookUpEpisodes(ctx context.Context) error {
 		}
 		seen[k] = true
 		bySource[a.Source] = append(bySource[a.Source], a.Fingerprint)
+		if a.Status == alert.StatusResolved {
+			resolving[a.Source] = append(resolving[a.Source], a.Fingerprint)
+		}
 		// The group a new episode of this fingerprint would look for
 		// (groupIncident), probed in the same round trip.
 		m, ok := it.matches[a]
@@ -310,22 +318,25 @@ func (it *ingestTx) lookUpEpisodes(ctx context.Context) error {
 	}
 	open := make(map[episodeKey]*storage.Alert, len(seen))
 	latest := make(map[episodeKey]*storage.Alert, len(seen))
-	var groups map[string]*storage.Incident
+	var groups, locked map[string]*storage.Incident
+	var firing map[string]int
 	for source, fps := range bySource {
-		var ps []storage.GroupProbe
+		ps := storage.Probes{Resolving: resolving[source]}
 		if probe {
-			ps = probes[source]
+			ps.Groups = probes[source]
 		}
 		// The latest episode is looked up only where none is open.
-		o, l, g, err := it.tx.EpisodesAndGroups(ctx, it.req.OrgID, source, fps, ps)
+		o, l, p, err := it.tx.EpisodesAndProbes(ctx, it.req.OrgID, source, fps, ps)
 		if err != nil {
 			return err
 		}
-		if g != nil {
+		if p != nil {
 			if groups == nil {
-				groups = map[string]*storage.Incident{}
+				groups, locked, firing = map[string]*storage.Incident{}, map[string]*storage.Incident{}, map[string]int{}
 			}
-			maps.Copy(groups, g)
+			maps.Copy(groups, p.Groups)
+			maps.Copy(locked, p.Incidents)
+			maps.Copy(firing, p.Firing)
 		}
 		for fp, a := range o {
 			open[episodeKey{source, fp}] = a
@@ -334,7 +345,7 @@ func (it *ingestTx) lookUpEpisodes(ctx context.Context) error {
 			latest[episodeKey{source, fp}] = a
 		}
 	}
-	it.open, it.latest, it.groups = open, latest, groups
+	it.open, it.latest, it.groups, it.locked, it.firing = open, latest, groups, locked, firing
 	return nil
 }
 
@@ -655,12 +666,32 @@ func (it *ingestTx) incident(ctx context.Context, id string) (*storage.Incident,
 	if inc, ok := it.incidents[id]; ok {
 		return inc, nil
 	}
+	if inc := it.locked[id]; inc != nil {
+		return it.hold(inc), nil
+	}
 	inc, err := it.tx.IncidentForUpdate(ctx, it.req.OrgID, id)
 	if err != nil {
 		return nil, err
 	}
-	it.incidents[id] = inc
-	return inc, nil
+	return it.hold(inc), nil
+}
+
+// hold keeps an incident this transaction loaded (and locked); the copy it
+// already holds wins. An incident whose firing alerts were counted with the
+// episodes starts from that count, kept from then on as alerts attach and
+// resolve (see alertResolved): the count an alertResolved would make now,
+// since only this transaction can have changed them and it did so through
+// attach and alertResolved.
+func (it *ingestTx) hold(inc *storage.Incident) *storage.Incident {
+	if held, ok := it.incidents[inc.ID]; ok {
+		return held
+	}
+	if n, ok := it.firing[inc.ID]; ok {
+		inc.FiringCount = n
+		it.counted[inc.ID] = true
+	}
+	it.incidents[inc.ID] = inc
+	return inc
 }
 
 func (it *ingestTx) groupIncident(ctx context.Context, m match) (*storage.Incident, error) {
@@ -693,11 +724,7 @@ func (it *ingestTx) groupIncident(ctx context.Context, m match) (*storage.Incide
 	if found == nil {
 		return nil, nil
 	}
-	if inc, ok := it.incidents[found.ID]; ok {
-		return inc, nil
-	}
-	it.incidents[found.ID] = found
-	return found, nil
+	return it.hold(found), nil
 }
 
 // attach adds a new episode to an incident.

@@ -15,9 +15,10 @@ import (
 	"github.com/aurora-oss/aurora/internal/testenv"
 )
 
-// On PostgreSQL a delivery that adds alerts to an open incident, or
-// re-delivers alerts, takes two round trips (BEGIN, locks, raw payload,
-// episodes and the group's incident; then every write and COMMIT). Counted
+// On PostgreSQL a delivery that adds alerts to an open incident,
+// re-delivers alerts or resolves some takes two round trips (BEGIN, locks,
+// raw payload, episodes, the group's incident, the resolved alerts'
+// incidents and their firing count; then every write and COMMIT). Counted
 // at the wire, so a statement added to the intake path shows here rather
 // than as a slower benchmark.
 func TestIngestRoundTripsPostgres(t *testing.T) {
@@ -56,6 +57,12 @@ func TestIngestRoundTripsPostgres(t *testing.T) {
 		}
 		return out
 	}
+	resolved := func(alerts []alert.Alert) []alert.Alert {
+		for i := range alerts {
+			alerts[i].Status = alert.StatusResolved
+		}
+		return alerts
+	}
 	ingest := func(alerts []alert.Alert) incident.Result {
 		t.Helper()
 		now = now.Add(time.Second)
@@ -70,6 +77,7 @@ func TestIngestRoundTripsPostgres(t *testing.T) {
 	first := ingest(group(0, 10))
 	ingest(group(10, 10))
 	ingest(group(0, 10))
+	ingest(resolved(group(10, 10)))
 	for _, c := range []struct {
 		name    string
 		alerts  []alert.Alert
@@ -77,6 +85,7 @@ func TestIngestRoundTripsPostgres(t *testing.T) {
 	}{
 		{"new alerts joining the open incident", group(20, 10), incident.OutcomeNew},
 		{"re-delivered alerts", group(20, 10), incident.OutcomeDuplicate},
+		{"resolved alerts", resolved(group(20, 10)), incident.OutcomeResolved},
 	} {
 		roundTrips()
 		res := ingest(c.alerts)

@@ -335,7 +335,7 @@ SELECT count(pg_advisory_xact_lock(k)) FROM (SELECT unnest($9::bigint[]) AS k OR
 // Episodes is OpenAlerts and then LatestAlerts for the fingerprints with no
 // open episode; on PostgreSQL in one statement.
 func (t *Tx) Episodes(ctx context.Context, orgID, source string, fingerprints []string) (open, latest map[string]*Alert, err error) {
-	open, latest, _, err = t.EpisodesAndGroups(ctx, orgID, source, fingerprints, nil)
+	open, latest, _, err = t.EpisodesAndProbes(ctx, orgID, source, fingerprints, Probes{})
 	return open, latest, err
 }
 
@@ -347,13 +347,32 @@ type GroupProbe struct {
 	Since                 time.Time
 }
 
-// EpisodesAndGroups is Episodes, and in the same round trip where
-// statements are pipelined (PostgreSQL), OpenIncidentByGroupLocked for every
-// probed group with a fingerprint that has no open episode: groups holds
-// the incident found, or nil, under each such group key (each key must come
-// with one Since). Without pipelining groups is nil: nothing was probed.
-func (t *Tx) EpisodesAndGroups(ctx context.Context, orgID, source string, fingerprints []string, probes []GroupProbe) (open, latest map[string]*Alert,
-	groups map[string]*Incident, err error) {
+// Probes are look-ups EpisodesAndProbes makes in the same round trip as the
+// episodes, where statements are pipelined (PostgreSQL).
+type Probes struct {
+	// Groups: OpenIncidentByGroupLocked for every group with a fingerprint
+	// that has no open episode (each group key with one Since).
+	Groups []GroupProbe
+	// Resolving: fingerprints the delivery resolves. The incidents of their
+	// open episodes are locked (IncidentForUpdate) and then, after the
+	// lock, their firing alerts counted (FiringCount).
+	Resolving []string
+}
+
+// Probed is what the probes found.
+type Probed struct {
+	// Groups holds the incident found (or nil) under each probed group key.
+	Groups map[string]*Incident
+	// Incidents holds the resolving fingerprints' incidents by id, Firing
+	// their firing alerts' count.
+	Incidents map[string]*Incident
+	Firing    map[string]int
+}
+
+// EpisodesAndProbes is Episodes and, in the same round trip, the probes;
+// without pipelining probed is nil: nothing was probed.
+func (t *Tx) EpisodesAndProbes(ctx context.Context, orgID, source string, fingerprints []string, probes Probes) (open, latest map[string]*Alert,
+	probed *Probed, err error) {
 	if t.dialect != Postgres {
 		open, err = t.OpenAlerts(ctx, orgID, source, fingerprints)
 		if err != nil {
@@ -407,24 +426,24 @@ ORDER BY b.last_received_at DESC, b.id DESC LIMIT 1) FROM f WHERE f.fp NOT IN (S
 		// trip: it runs after them, so after the locks are held.
 		qs := []pgStmt{{sql: q, args: []any{orgID, source, fingerprints}, what: "find alert episodes", scan: scan}}
 		found := map[string]*Incident{}
-		if len(probes) > 0 {
-			qs = append(qs, groupProbe(orgID, source, probes, found))
+		if len(probes.Groups) > 0 {
+			qs = append(qs, groupProbe(orgID, source, probes.Groups, found))
+		}
+		probed = &Probed{Groups: map[string]*Incident{}, Incidents: map[string]*Incident{}, Firing: map[string]int{}}
+		if len(probes.Resolving) > 0 {
+			qs = append(qs, resolvingProbes(orgID, source, probes.Resolving, probed)...)
 		}
 		if err := t.pipeline(ctx, qs, false); err != nil {
 			return nil, nil, nil, err
 		}
-		if len(probes) == 0 {
-			return open, latest, nil, nil
-		}
-		// The probe ran for the groups with a fingerprint not open, as the
-		// look-up just before it saw them.
-		groups = map[string]*Incident{}
-		for _, p := range probes {
+		// The group probe ran for the groups with a fingerprint not open,
+		// as the look-up just before it saw them.
+		for _, p := range probes.Groups {
 			if open[p.Fingerprint] == nil {
-				groups[p.GroupKey] = found[p.GroupKey]
+				probed.Groups[p.GroupKey] = found[p.GroupKey]
 			}
 		}
-		return open, latest, groups, nil
+		return open, latest, probed, nil
 	}
 	rows, err := t.query(ctx, q, orgID, source, fingerprints)
 	if err != nil {
@@ -437,7 +456,49 @@ ORDER BY b.last_received_at DESC, b.id DESC LIMIT 1) FROM f WHERE f.fp NOT IN (S
 	return open, latest, nil, nil
 }
 
-// groupProbe is the query of EpisodesAndGroups' probes: the open incident
+// resolvingProbes are the queries of Probes.Resolving: the incidents of the
+// fingerprints' open episodes, locked in id order; then, as a statement of
+// its own (so after the locks), their firing alerts counted.
+func resolvingProbes(orgID, source string, fps []string, probed *Probed) []pgStmt {
+	const ids = `SELECT a.incident_id FROM unnest($3::text[]) AS f(fp) CROSS JOIN LATERAL (SELECT incident_id FROM alerts
+  WHERE org_id = $1 AND source = $2 AND fingerprint = f.fp AND status = 'firing' LIMIT 1) a WHERE a.incident_id IS NOT NULL`
+	args := []any{orgID, source, fps}
+	return []pgStmt{{
+		sql:  `SELECT ` + incidentCols + incidentFrom + `WHERE i.org_id = $1 AND i.id IN (` + ids + `) ORDER BY i.id FOR UPDATE OF i`,
+		args: args,
+		what: "lock the incidents of resolved alerts",
+		scan: func(rows rowScanner) error {
+			for rows.Next() {
+				in, err := scanIncident(rows)
+				if err != nil {
+					return err
+				}
+				probed.Incidents[in.ID] = &in
+				probed.Firing[in.ID] = 0
+			}
+			return rows.Err()
+		},
+	}, {
+		sql:  `SELECT incident_id, count(*) FROM alerts WHERE incident_id IN (` + ids + `) AND status = 'firing' GROUP BY incident_id`,
+		args: args,
+		what: "count the firing alerts of resolved alerts' incidents",
+		scan: func(rows rowScanner) error {
+			for rows.Next() {
+				var id string
+				var n int
+				if err := rows.Scan(&id, &n); err != nil {
+					return err
+				}
+				if _, ok := probed.Firing[id]; ok {
+					probed.Firing[id] = n
+				}
+			}
+			return rows.Err()
+		},
+	}}
+}
+
+// groupProbe is the query of Probes.Groups: the open incident
 // of each group (OpenIncidentByGroupLocked's) with a fingerprint that has no
 // open episode, locked; scanned into found by group key.
 func groupProbe(orgID, source string, probes []GroupProbe, found map[string]*Incident) pgStmt {
