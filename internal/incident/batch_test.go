@@ -118,25 +118,19 @@ type replayed struct {
 	tables  map[string][]string
 }
 
-// replay ingests the deliveries into a fresh database and returns the
-// results and every stored row, with ids replaced by their rank among all
-// ids of the run (ids are time-ordered and drawn in the same order by both
-// ways of ingesting, so equal histories give equal ranks).
-func replay(t *testing.T, dialect storage.Dialect, perStatement bool, deliveries []delivery) replayed {
+// openIntake opens a migrated database with o (closed when the test ends)
+// and an intake service on it: the default rules, a one-hour reopen window,
+// every severity but info investigated, River as its queue, *now as its
+// clock.
+func openIntake(t testing.TB, o storage.Options, now *time.Time) (*storage.DB, *incident.Service, storage.Org) {
 	t.Helper()
 	ctx := context.Background()
 	log := slog.New(slog.NewTextHandler(io.Discard, nil))
-	o := storage.Options{PoolMax: 4}
-	if dialect == storage.Postgres {
-		o.PostgresURL = testenv.Postgres(t)
-	} else {
-		o.SQLitePath = filepath.Join(t.TempDir(), "a.db")
-	}
 	db, err := storage.Open(ctx, o)
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer db.Close()
+	t.Cleanup(func() { db.Close() })
 	if err := db.Migrate(ctx, log); err != nil {
 		t.Fatal(err)
 	}
@@ -145,8 +139,7 @@ func replay(t *testing.T, dialect storage.Dialect, perStatement bool, deliveries
 	if err != nil {
 		t.Fatal(err)
 	}
-	now := time.Date(2026, 5, 1, 12, 0, 0, 0, time.UTC)
-	svc := &incident.Service{Store: store, Now: func() time.Time { return now }, Cfg: incident.Config{
+	svc := &incident.Service{Store: store, Now: func() time.Time { return *now }, Cfg: incident.Config{
 		Rules: incident.DefaultRules(30 * time.Minute), ReopenWindow: time.Hour,
 		Investigate: map[alert.Severity]bool{alert.SeverityCritical: true, alert.SeverityWarning: true, alert.SeverityUnknown: true}}}
 	q, err := jobs.New(db, jobs.Options{ProcessID: "test", Log: log, Store: store, Incidents: svc})
@@ -154,6 +147,24 @@ func replay(t *testing.T, dialect storage.Dialect, perStatement bool, deliveries
 		t.Fatal(err)
 	}
 	svc.Jobs = q
+	return db, svc, org
+}
+
+// replay ingests the deliveries into a fresh database and returns the
+// results and every stored row, with ids replaced by their rank among all
+// ids of the run (ids are time-ordered and drawn in the same order by both
+// ways of ingesting, so equal histories give equal ranks).
+func replay(t *testing.T, dialect storage.Dialect, perStatement bool, deliveries []delivery) replayed {
+	t.Helper()
+	ctx := context.Background()
+	o := storage.Options{PoolMax: 4}
+	if dialect == storage.Postgres {
+		o.PostgresURL = testenv.Postgres(t)
+	} else {
+		o.SQLitePath = filepath.Join(t.TempDir(), "a.db")
+	}
+	now := time.Date(2026, 5, 1, 12, 0, 0, 0, time.UTC)
+	db, svc, org := openIntake(t, o, &now)
 	if perStatement {
 		incident.UsePerStatementIngest(svc)
 	}

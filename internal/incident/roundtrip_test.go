@@ -3,14 +3,11 @@ package incident_test
 import (
 	"context"
 	"fmt"
-	"io"
-	"log/slog"
 	"testing"
 	"time"
 
 	"github.com/aurora-oss/aurora/internal/alert"
 	"github.com/aurora-oss/aurora/internal/incident"
-	"github.com/aurora-oss/aurora/internal/jobs"
 	"github.com/aurora-oss/aurora/internal/storage"
 	"github.com/aurora-oss/aurora/internal/testenv"
 )
@@ -24,30 +21,9 @@ import (
 func TestIngestRoundTripsPostgres(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()
-	log := slog.New(slog.NewTextHandler(io.Discard, nil))
 	proxied, roundTrips := testenv.RoundTrips(t, testenv.Postgres(t))
-	db, err := storage.Open(ctx, storage.Options{PostgresURL: proxied, PoolMax: 1})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer db.Close()
-	if err := db.Migrate(ctx, log); err != nil {
-		t.Fatal(err)
-	}
-	store := storage.NewStore(db)
-	org, err := store.EnsureDefaultOrg(ctx)
-	if err != nil {
-		t.Fatal(err)
-	}
 	now := time.Date(2026, 11, 27, 12, 0, 0, 0, time.UTC)
-	svc := &incident.Service{Store: store, Now: func() time.Time { return now }, Cfg: incident.Config{
-		Rules: incident.DefaultRules(30 * time.Minute), ReopenWindow: time.Hour,
-		Investigate: map[alert.Severity]bool{alert.SeverityCritical: true, alert.SeverityWarning: true}}}
-	q, err := jobs.New(db, jobs.Options{ProcessID: "test", Log: log, Store: store, Incidents: svc})
-	if err != nil {
-		t.Fatal(err)
-	}
-	svc.Jobs = q
+	_, svc, org := openIntake(t, storage.Options{PostgresURL: proxied, PoolMax: 1}, &now)
 	group := func(from, n int) []alert.Alert {
 		var out []alert.Alert
 		for i := from; i < from+n; i++ {

@@ -151,15 +151,21 @@ type writerTx struct {
 	ctx context.Context
 }
 
-func (tx *writerTx) Commit() error {
+// end marks the transaction ended and returns its connection, or nil if
+// its BEGIN was never sent.
+func (tx *writerTx) end() *pgx.Conn {
 	c := tx.c
 	c.inTx = false
 	if c.beginPending {
 		c.beginPending = false
 		return nil
 	}
-	pc := c.Conn.Conn()
-	if pc.PgConn().TxStatus() == 'I' {
+	return c.Conn.Conn()
+}
+
+func (tx *writerTx) Commit() error {
+	pc := tx.end()
+	if pc == nil || pc.PgConn().TxStatus() == 'I' {
 		return nil
 	}
 	tag, err := pc.Exec(tx.ctx, "commit")
@@ -176,14 +182,8 @@ func (tx *writerTx) Commit() error {
 }
 
 func (tx *writerTx) Rollback() error {
-	c := tx.c
-	c.inTx = false
-	if c.beginPending {
-		c.beginPending = false
-		return nil
-	}
-	pc := c.Conn.Conn()
-	if pc.IsClosed() || pc.PgConn().TxStatus() == 'I' {
+	pc := tx.end()
+	if pc == nil || pc.IsClosed() || pc.PgConn().TxStatus() == 'I' {
 		return nil
 	}
 	if _, err := pc.Exec(tx.ctx, "rollback"); err != nil {
