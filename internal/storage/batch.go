@@ -26,9 +26,10 @@ type pendingTimeline struct {
 	at                                         int64
 }
 
-// hasPending reports whether queued rows wait to be written.
+// hasPending reports whether queued rows (or, pipelined, deferred
+// statements) wait to be written.
 func (t *Tx) hasPending() bool {
-	return len(t.pendingUpdates) > 0 || len(t.pendingAlerts) > 0 || len(t.pendingTimeline) > 0 || len(t.pendingIncidents) > 0 || len(t.pendingInvestigations) > 0 ||
+	return len(t.deferred) > 0 || len(t.pendingUpdates) > 0 || len(t.pendingAlerts) > 0 || len(t.pendingTimeline) > 0 || len(t.pendingIncidents) > 0 || len(t.pendingInvestigations) > 0 ||
 		len(t.pendingTouches) > 0 || len(t.pendingResolves) > 0
 }
 
@@ -255,10 +256,6 @@ func (t *Tx) insertInvestigations(ctx context.Context, vs []Investigation) error
 // is kept for InTx; the statement itself then runs in a transaction that
 // will be rolled back (and on PostgreSQL fails at once as aborted).
 func (t *Tx) flushBefore(ctx context.Context) {
-	if t.conn != nil && (len(t.deferred) > 0 || t.hasPending()) {
-		_ = t.pipeline(ctx, nil, false)
-		return
-	}
 	if t.hasPending() {
 		_ = t.FlushPending(ctx)
 	}

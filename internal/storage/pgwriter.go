@@ -330,7 +330,7 @@ func (t *Tx) pipelineCommit(ctx context.Context) error {
 	if t.pendingErr != nil {
 		return t.pendingErr
 	}
-	if len(t.deferred) == 0 && !t.hasPending() && t.eventsDone == len(t.events) {
+	if !t.hasPending() && t.eventsDone == len(t.events) {
 		return nil // Commit does it
 	}
 	return t.pipeline(ctx, nil, true)
