@@ -497,6 +497,54 @@ func TestInvestigationRateLimit(t *testing.T) {
 	})
 }
 
+// A storm that outlasts a minute keeps to the limit: with three new
+// incidents a minute and a limit of two, no minute sees more than two
+// investigations start, and the backlog grows instead (the count of the
+// last minute's creations let every minute's share start together a few
+// minutes on).
+func TestInvestigationRateLimitSustained(t *testing.T) {
+	t.Parallel()
+	backends(t, func(t *testing.T, setup func(t *testing.T) *testBundle) {
+		b := setup(t)
+		b.svc.Cfg.RateLimit = 2
+		first := b.now
+		var starts []time.Time
+		for i := 0; i < 12; i++ {
+			res := b.ingest(t, am("LongStorm", "x", "firing", alert.SeverityCritical, fmt.Sprintf("svc-%d", i)))
+			inc := b.incident(t, res.IncidentIDs[0])
+			v, err := b.store.GetInvestigation(context.Background(), b.org, inc.Investigation.ID)
+			if err != nil {
+				t.Fatal(err)
+			}
+			start := v.CreatedAt
+			if v.RateLimited {
+				start = *v.ScheduledAt
+			}
+			if start.Before(b.now) {
+				t.Fatalf("investigation %d starts %v, before its incident (%v)", i, start, b.now)
+			}
+			starts = append(starts, start)
+			b.now = b.now.Add(20 * time.Second)
+		}
+		for i, s := range starts {
+			in := 0
+			for _, o := range starts {
+				if o.After(s.Add(-time.Minute)) && !o.After(s) {
+					in++
+				}
+			}
+			if in > 2 {
+				t.Errorf("%d investigations start in the minute up to investigation %d's start (%v): %v", in, i, s.Sub(first), starts)
+			}
+		}
+		// Two a minute, as the first two did (20 s apart): the twelfth
+		// starts 5m20s after the first.
+		if got := starts[11].Sub(first); got != 5*time.Minute+20*time.Second {
+			t.Errorf("the 12th starts %v after the first, want 5m20s", got)
+		}
+	})
+}
+
 // A storm of 1,000 alerts is ingested whole and every new incident's
 // investigation is queued — rate limited beyond the cap, never dropped.
 func TestAlertStorm(t *testing.T) {

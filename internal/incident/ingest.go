@@ -785,14 +785,17 @@ func (s *Service) StartInvestigation(ctx context.Context, tx *storage.Tx, inc *s
 	}
 	var at *time.Time
 	if lim := s.Cfg.RateLimit; lim > 0 {
-		n, err := tx.CountInvestigationsSince(ctx, inc.OrgID, now.Add(-time.Minute))
+		// At most lim start in any minute: this one starts no sooner than a
+		// minute after the lim-th latest start. Starts are handed out in
+		// order, so none of the lim-1 later ones falls in the minute before
+		// it, and none after it (each later start is at least this one).
+		// A burst's first lim start now, the next lim a minute after the
+		// first of them, and so on; a storm that lasts keeps that pace.
+		last, ok, err := tx.InvestigationStartAt(ctx, inc.OrgID, lim)
 		if err != nil {
 			return err
 		}
-		if n >= lim {
-			// The n-th investigation of a burst starts n/lim minutes on,
-			// so at most lim start in any minute.
-			t := now.Add(time.Duration(n/lim) * time.Minute)
+		if t := last.Add(time.Minute); ok && t.After(now) {
 			at = &t
 		}
 	}

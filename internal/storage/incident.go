@@ -282,14 +282,22 @@ func (t *Tx) InsertInvestigation(ctx context.Context, orgID, incidentID, trigger
 	return v, nil
 }
 
-// CountInvestigationsSince counts an org's investigations created since t
-// (the rate limit's window).
-func (t *Tx) CountInvestigationsSince(ctx context.Context, orgID string, since time.Time) (int, error) {
-	var n int
-	if err := t.queryRow(ctx, `SELECT count(*) FROM investigations WHERE org_id = $1 AND created_at >= $2`, orgID, Micro(since)).Scan(&n); err != nil {
-		return 0, fmt.Errorf("count investigations: %w", err)
+// InvestigationStartAt returns the start time of an org's n-th latest
+// investigation start (1 is the latest), counting a held-back
+// investigation's scheduled start, others' creation; ok is false when the
+// org has fewer than n. The rate limit's look-up: O(n) through
+// investigations_org_start, whatever the number of investigations.
+func (t *Tx) InvestigationStartAt(ctx context.Context, orgID string, n int) (at time.Time, ok bool, err error) {
+	var us int64
+	err = t.queryRow(ctx, `SELECT COALESCE(scheduled_at, created_at) FROM investigations WHERE org_id = $1
+		ORDER BY COALESCE(scheduled_at, created_at) DESC LIMIT 1 OFFSET $2`, orgID, n-1).Scan(&us)
+	if errors.Is(err, sql.ErrNoRows) {
+		return time.Time{}, false, nil
 	}
-	return n, nil
+	if err != nil {
+		return time.Time{}, false, fmt.Errorf("investigation start times: %w", err)
+	}
+	return FromMicro(us), true, nil
 }
 
 // ResolveAlertAuto closes an episode Aurora resolved itself; the received
