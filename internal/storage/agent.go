@@ -77,7 +77,7 @@ func (s *Store) InvestigationLLMUsage(ctx context.Context, orgID, investigationI
 func (s *Store) DailyLLMUsage(ctx context.Context, orgID string, day time.Time) (LLMUsage, error) {
 	var u LLMUsage
 	var cost, at int64
-	err := s.DB.W.QueryRowContext(ctx, `SELECT calls, input_tokens, output_tokens, cost_nusd, updated_at FROM llm_daily_usage WHERE org_id = $1 AND day = $2`,
+	err := s.DB.primary().QueryRowContext(ctx, `SELECT calls, input_tokens, output_tokens, cost_nusd, updated_at FROM llm_daily_usage WHERE org_id = $1 AND day = $2`,
 		orgID, UsageDay(day)).Scan(&u.Calls, &u.InputTokens, &u.OutputTokens, &cost, &at)
 	if errors.Is(err, sql.ErrNoRows) {
 		return LLMUsage{}, nil

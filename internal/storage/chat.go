@@ -247,7 +247,7 @@ func (s *Store) AppendChatFrame(ctx context.Context, orgID, sessionID, turnID st
 // most limit. It reads the primary: a replica's lag would make a resuming
 // client miss frames another replica just sent.
 func (s *Store) ChatFramesAfter(ctx context.Context, orgID, sessionID string, after int64, limit int) ([]ChatFrame, error) {
-	rows, err := s.DB.W.QueryContext(ctx, `SELECT session_id, seq, turn_id, type, data, created_at FROM chat_frames WHERE org_id = $1 AND session_id = $2 AND seq > $3 ORDER BY seq LIMIT $4`,
+	rows, err := s.DB.primary().QueryContext(ctx, `SELECT session_id, seq, turn_id, type, data, created_at FROM chat_frames WHERE org_id = $1 AND session_id = $2 AND seq > $3 ORDER BY seq LIMIT $4`,
 		orgID, sessionID, after, limit)
 	if err != nil {
 		return nil, fmt.Errorf("list chat frames: %w", err)
@@ -264,7 +264,7 @@ func (s *Store) ChatFramesAfter(ctx context.Context, orgID, sessionID string, af
 
 // ChatMessages lists a session's message frames (questions and answers).
 func (s *Store) ChatMessages(ctx context.Context, orgID, sessionID string) ([]ChatFrame, error) {
-	rows, err := s.DB.W.QueryContext(ctx, `SELECT session_id, seq, turn_id, type, data, created_at FROM chat_frames WHERE org_id = $1 AND session_id = $2 AND type = 'message' ORDER BY seq`,
+	rows, err := s.DB.primary().QueryContext(ctx, `SELECT session_id, seq, turn_id, type, data, created_at FROM chat_frames WHERE org_id = $1 AND session_id = $2 AND type = 'message' ORDER BY seq`,
 		orgID, sessionID)
 	if err != nil {
 		return nil, fmt.Errorf("list chat messages: %w", err)
@@ -336,7 +336,7 @@ func scanChatTurn(sc scanner) (ChatTurn, error) {
 
 // GetChatTurn loads a turn of the org.
 func (s *Store) GetChatTurn(ctx context.Context, orgID, id string) (ChatTurn, error) {
-	v, err := scanChatTurn(s.DB.W.QueryRowContext(ctx, `SELECT `+chatTurnCols+` FROM chat_turns WHERE org_id = $1 AND id = $2`, orgID, id))
+	v, err := scanChatTurn(s.DB.primary().QueryRowContext(ctx, `SELECT `+chatTurnCols+` FROM chat_turns WHERE org_id = $1 AND id = $2`, orgID, id))
 	if errors.Is(err, sql.ErrNoRows) {
 		return v, ErrNotFound
 	}
@@ -396,7 +396,7 @@ func (s *Store) RequestChatCancel(ctx context.Context, orgID, sessionID string) 
 // ChatCancelRequested reports whether someone asked the turn to stop.
 func (s *Store) ChatCancelRequested(ctx context.Context, orgID, turnID string) (bool, error) {
 	var c sql.NullInt64
-	err := s.DB.W.QueryRowContext(ctx, `SELECT cancel_requested_at FROM chat_turns WHERE org_id = $1 AND id = $2`, orgID, turnID).Scan(&c)
+	err := s.DB.primary().QueryRowContext(ctx, `SELECT cancel_requested_at FROM chat_turns WHERE org_id = $1 AND id = $2`, orgID, turnID).Scan(&c)
 	if err != nil {
 		return false, fmt.Errorf("read chat cancel: %w", err)
 	}
@@ -431,7 +431,7 @@ VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11,$12,$13) ON CONFLICT (turn_id, key) D
 	if err != nil {
 		return c, fmt.Errorf("store confirmation: %w", err)
 	}
-	v, err := scanChatConfirmation(s.DB.W.QueryRowContext(ctx, `SELECT `+chatConfirmCols+` FROM chat_confirmations WHERE org_id = $1 AND turn_id = $2 AND key = $3`, c.OrgID, c.TurnID, c.Key))
+	v, err := scanChatConfirmation(s.DB.primary().QueryRowContext(ctx, `SELECT `+chatConfirmCols+` FROM chat_confirmations WHERE org_id = $1 AND turn_id = $2 AND key = $3`, c.OrgID, c.TurnID, c.Key))
 	if err != nil {
 		return v, fmt.Errorf("read confirmation: %w", err)
 	}
@@ -440,7 +440,7 @@ VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11,$12,$13) ON CONFLICT (turn_id, key) D
 
 // GetChatConfirmation loads a confirmation of the org.
 func (s *Store) GetChatConfirmation(ctx context.Context, orgID, id string) (ChatConfirmation, error) {
-	v, err := scanChatConfirmation(s.DB.W.QueryRowContext(ctx, `SELECT `+chatConfirmCols+` FROM chat_confirmations WHERE org_id = $1 AND id = $2`, orgID, id))
+	v, err := scanChatConfirmation(s.DB.primary().QueryRowContext(ctx, `SELECT `+chatConfirmCols+` FROM chat_confirmations WHERE org_id = $1 AND id = $2`, orgID, id))
 	if errors.Is(err, sql.ErrNoRows) {
 		return v, ErrNotFound
 	}
@@ -513,7 +513,7 @@ ON CONFLICT (key, window_start) DO UPDATE SET n = chat_rate.n + 1`, key, at); er
 	}
 	var n int
 	var oldest int64
-	if err := s.DB.W.QueryRowContext(ctx, `SELECT COALESCE(SUM(n), 0), COALESCE(MIN(window_start), 0) FROM chat_rate WHERE key = $1 AND window_start > $2`, key, since).Scan(&n, &oldest); err != nil {
+	if err := s.DB.primary().QueryRowContext(ctx, `SELECT COALESCE(SUM(n), 0), COALESCE(MIN(window_start), 0) FROM chat_rate WHERE key = $1 AND window_start > $2`, key, since).Scan(&n, &oldest); err != nil {
 		return false, 0, fmt.Errorf("count chat rate: %w", err)
 	}
 	if n <= limit {

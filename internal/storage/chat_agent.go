@@ -56,7 +56,7 @@ VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) ON CONFLICT (turn_id, seq) DO N
 
 // ChatAgentSteps returns a turn's stored agent steps in order.
 func (s *Store) ChatAgentSteps(ctx context.Context, orgID, turnID string) ([]ChatAgentStep, error) {
-	rows, err := s.DB.W.QueryContext(ctx, `SELECT seq, kind, tool, input, output, error, started_at, finished_at FROM chat_agent_steps
+	rows, err := s.DB.primary().QueryContext(ctx, `SELECT seq, kind, tool, input, output, error, started_at, finished_at FROM chat_agent_steps
 WHERE org_id = $1 AND turn_id = $2 ORDER BY seq`, orgID, turnID)
 	if err != nil {
 		return nil, fmt.Errorf("load chat agent steps: %w", err)

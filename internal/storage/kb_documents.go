@@ -96,7 +96,7 @@ func (s *Store) KBDocumentBySourceURL(ctx context.Context, orgID, url string) (K
 }
 
 func (s *Store) oneKBDocument(ctx context.Context, where string, args ...any) (KBDocument, error) {
-	d, err := scanKBDocument(s.DB.W.QueryRowContext(ctx, `SELECT `+kbDocCols+` FROM kb_documents WHERE `+where+` ORDER BY updated_at DESC LIMIT 1`, args...))
+	d, err := scanKBDocument(s.DB.primary().QueryRowContext(ctx, `SELECT `+kbDocCols+` FROM kb_documents WHERE `+where+` ORDER BY updated_at DESC LIMIT 1`, args...))
 	if errors.Is(err, sql.ErrNoRows) {
 		return KBDocument{}, ErrNotFound
 	}
@@ -192,7 +192,7 @@ func (s *Store) AddIncidentFeedback(ctx context.Context, f IncidentFeedback) err
 func (s *Store) LatestIncidentFeedback(ctx context.Context, orgID, incidentID string) (IncidentFeedback, error) {
 	var f IncidentFeedback
 	var at int64
-	err := s.DB.W.QueryRowContext(ctx, `SELECT id, org_id, incident_id, rating, comment, created_at FROM incident_feedback
+	err := s.DB.primary().QueryRowContext(ctx, `SELECT id, org_id, incident_id, rating, comment, created_at FROM incident_feedback
 		WHERE org_id = $1 AND incident_id = $2 ORDER BY created_at DESC, id DESC LIMIT 1`, orgID, incidentID).
 		Scan(&f.ID, &f.OrgID, &f.IncidentID, &f.Rating, &f.Comment, &at)
 	if errors.Is(err, sql.ErrNoRows) {

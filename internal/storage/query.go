@@ -455,7 +455,7 @@ func IsUniqueViolation(err error) bool {
 func (s *Store) EnsureDefaultOrg(ctx context.Context) (Org, error) {
 	var o Org
 	var created int64
-	row := s.DB.W.QueryRowContext(ctx, `SELECT id, name, created_at FROM orgs WHERE is_default = $1`, true)
+	row := s.DB.primary().QueryRowContext(ctx, `SELECT id, name, created_at FROM orgs WHERE is_default = $1`, true)
 	err := row.Scan(&o.ID, &o.Name, &created)
 	if errors.Is(err, sql.ErrNoRows) {
 		o = Org{ID: NewID(), Name: "default", CreatedAt: time.Now().UTC()}
@@ -565,7 +565,7 @@ func (s *Store) CreateAPIToken(ctx context.Context, orgID, name, role, hash stri
 func (s *Store) APITokenByHash(ctx context.Context, hash string) (APIToken, error) {
 	var t APIToken
 	var created int64
-	err := s.DB.W.QueryRowContext(ctx, `SELECT id, org_id, name, role, created_at FROM api_tokens WHERE token_hash = $1 AND revoked_at IS NULL`, hash).
+	err := s.DB.primary().QueryRowContext(ctx, `SELECT id, org_id, name, role, created_at FROM api_tokens WHERE token_hash = $1 AND revoked_at IS NULL`, hash).
 		Scan(&t.ID, &t.OrgID, &t.Name, &t.Role, &created)
 	if errors.Is(err, sql.ErrNoRows) {
 		return APIToken{}, ErrNotFound
@@ -626,7 +626,7 @@ func (s *Store) PutSecret(ctx context.Context, orgID, name, keyID string, cipher
 
 // GetSecret loads an encrypted value by reference.
 func (s *Store) GetSecret(ctx context.Context, orgID, ref string) (keyID string, ciphertext []byte, err error) {
-	err = s.DB.W.QueryRowContext(ctx, `SELECT key_id, ciphertext FROM secrets WHERE org_id = $1 AND id = $2`, orgID, ref).Scan(&keyID, &ciphertext)
+	err = s.DB.primary().QueryRowContext(ctx, `SELECT key_id, ciphertext FROM secrets WHERE org_id = $1 AND id = $2`, orgID, ref).Scan(&keyID, &ciphertext)
 	if errors.Is(err, sql.ErrNoRows) {
 		return "", nil, ErrNotFound
 	}
@@ -687,7 +687,7 @@ func (s *Store) CreateIntegration(ctx context.Context, in Integration, tokenHash
 
 // IntegrationByTokenHash finds an enabled integration by its token hash.
 func (s *Store) IntegrationByTokenHash(ctx context.Context, hash string) (Integration, error) {
-	in, err := scanIntegration(s.DB.W.QueryRowContext(ctx, `SELECT `+integrationCols+` FROM integrations WHERE token_hash = $1 AND disabled_at IS NULL`, hash))
+	in, err := scanIntegration(s.DB.primary().QueryRowContext(ctx, `SELECT `+integrationCols+` FROM integrations WHERE token_hash = $1 AND disabled_at IS NULL`, hash))
 	if errors.Is(err, sql.ErrNoRows) {
 		return Integration{}, ErrNotFound
 	}

@@ -296,7 +296,7 @@ func listSteps(ctx context.Context, q querier, orgID, investigationID string) ([
 
 // EventsAfter returns an org's events with id > after, oldest first.
 func (s *Store) EventsAfter(ctx context.Context, orgID string, after int64, limit int) ([]Event, error) {
-	rows, err := s.DB.W.QueryContext(ctx, `SELECT id, org_id, type, data, created_at FROM events WHERE org_id = $1 AND id > $2 ORDER BY id LIMIT $3`, orgID, after, limit)
+	rows, err := s.DB.primary().QueryContext(ctx, `SELECT id, org_id, type, data, created_at FROM events WHERE org_id = $1 AND id > $2 ORDER BY id LIMIT $3`, orgID, after, limit)
 	if err != nil {
 		return nil, fmt.Errorf("read events: %w", err)
 	}
@@ -318,7 +318,7 @@ func (s *Store) EventsAfter(ctx context.Context, orgID string, after int64, limi
 // LastEventID is the newest event id of an org (0 when none).
 func (s *Store) LastEventID(ctx context.Context, orgID string) (int64, error) {
 	var id sql.NullInt64
-	if err := s.DB.W.QueryRowContext(ctx, `SELECT max(id) FROM events WHERE org_id = $1`, orgID).Scan(&id); err != nil {
+	if err := s.DB.primary().QueryRowContext(ctx, `SELECT max(id) FROM events WHERE org_id = $1`, orgID).Scan(&id); err != nil {
 		return 0, fmt.Errorf("read last event: %w", err)
 	}
 	return id.Int64, nil

@@ -36,9 +36,22 @@ func PrimaryRequired(ctx context.Context) bool {
 // primary's when ctx requires it.
 func (db *DB) reader(ctx context.Context) *sql.DB {
 	if PrimaryRequired(ctx) {
-		return db.W
+		return db.primary()
 	}
 	return db.R
+}
+
+// primary is the pool for reads that must see every committed write: on
+// PostgreSQL the primary's, since a replica may lag. On SQLite it is the
+// reader pool: there every read sees the last commit (WAL), and the writer
+// is one connection that intake's transactions hold, so a read there (a
+// webhook's token look-up, a live-event client's poll) would wait for them
+// and hold up the next.
+func (db *DB) primary() *sql.DB {
+	if db.Dialect == SQLite {
+		return db.R
+	}
+	return db.W
 }
 
 // ReplicaStatus is one read replica's last health check.

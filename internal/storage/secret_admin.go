@@ -20,7 +20,7 @@ type SecretRow struct {
 // ListSecretRows returns every stored secret of every org, oldest first.
 // It is for the admin commands only: request handlers go through an org.
 func (s *Store) ListSecretRows(ctx context.Context) ([]SecretRow, error) {
-	rows, err := s.DB.W.QueryContext(ctx, `SELECT org_id, id, name, key_id, ciphertext FROM secrets ORDER BY created_at, id`)
+	rows, err := s.DB.primary().QueryContext(ctx, `SELECT org_id, id, name, key_id, ciphertext FROM secrets ORDER BY created_at, id`)
 	if err != nil {
 		return nil, fmt.Errorf("list secrets: %w", err)
 	}

@@ -66,7 +66,7 @@ func (s *Store) ListToolsetSettings(ctx context.Context, orgID string) ([]Toolse
 // It reads the writer so a change is seen at once by every replica (a
 // read replica may lag behind the PUT that bumped the version).
 func (s *Store) ToolsetVersions(ctx context.Context, orgID string) (map[string]int64, error) {
-	rows, err := s.DB.W.QueryContext(ctx, `SELECT name, version FROM toolset_settings WHERE org_id = $1`, orgID)
+	rows, err := s.DB.primary().QueryContext(ctx, `SELECT name, version FROM toolset_settings WHERE org_id = $1`, orgID)
 	if err != nil {
 		return nil, fmt.Errorf("toolset versions: %w", err)
 	}
@@ -86,7 +86,7 @@ func (s *Store) ToolsetVersions(ctx context.Context, orgID string) (map[string]i
 // GetToolsetSetting loads one toolset row of the org (ErrNotFound when the
 // org never configured or tested it).
 func (s *Store) GetToolsetSetting(ctx context.Context, orgID, name string) (ToolsetSetting, error) {
-	t, err := scanToolset(s.DB.W.QueryRowContext(ctx, `SELECT `+toolsetCols+` FROM toolset_settings WHERE org_id = $1 AND name = $2`, orgID, name))
+	t, err := scanToolset(s.DB.primary().QueryRowContext(ctx, `SELECT `+toolsetCols+` FROM toolset_settings WHERE org_id = $1 AND name = $2`, orgID, name))
 	if errors.Is(err, sql.ErrNoRows) {
 		return ToolsetSetting{}, ErrNotFound
 	}

@@ -39,7 +39,7 @@ func (s *Store) CreateWebSession(ctx context.Context, ws WebSession) error {
 func (s *Store) WebSessionByID(ctx context.Context, id string, now time.Time) (WebSession, error) {
 	var ws WebSession
 	var created, expires int64
-	err := s.DB.W.QueryRowContext(ctx, `SELECT s.id, s.org_id, s.user_id, s.csrf_token, s.created_at, s.expires_at, u.email, u.role
+	err := s.DB.primary().QueryRowContext(ctx, `SELECT s.id, s.org_id, s.user_id, s.csrf_token, s.created_at, s.expires_at, u.email, u.role
 		FROM web_sessions s JOIN users u ON u.id = s.user_id AND u.org_id = s.org_id
 		WHERE s.id = $1 AND s.expires_at > $2 AND u.disabled_at IS NULL`, id, Micro(now)).
 		Scan(&ws.ID, &ws.OrgID, &ws.UserID, &ws.CSRFToken, &created, &expires, &ws.Email, &ws.Role)
@@ -86,7 +86,7 @@ func (s *Store) RecordLoginFailures(ctx context.Context, at time.Time, keys ...s
 // CountLoginFailures counts failed sign-ins under key since a time.
 func (s *Store) CountLoginFailures(ctx context.Context, key string, since time.Time) (int, error) {
 	var n int
-	if err := s.DB.W.QueryRowContext(ctx, `SELECT count(*) FROM web_login_failures WHERE key = $1 AND at >= $2`, key, Micro(since)).Scan(&n); err != nil {
+	if err := s.DB.primary().QueryRowContext(ctx, `SELECT count(*) FROM web_login_failures WHERE key = $1 AND at >= $2`, key, Micro(since)).Scan(&n); err != nil {
 		return 0, fmt.Errorf("count login failures: %w", err)
 	}
 	return n, nil
