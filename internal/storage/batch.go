@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strconv"
 	"strings"
 	"time"
 
@@ -281,20 +282,14 @@ func (t *Tx) insertAlerts(ctx context.Context, alerts []*Alert) error {
 	n := t.rowsPerInsert()
 	for start := 0; start < len(alerts); start += n {
 		batch := alerts[start:min(start+n, len(alerts))]
-		var b strings.Builder
-		b.WriteString(`INSERT INTO alerts (` + alertCols + `) VALUES `)
 		args := make([]any, 0, len(batch)*cols)
-		for i, a := range batch {
-			if i > 0 {
-				b.WriteByte(',')
-			}
-			placeholders(&b, len(args), cols)
+		for _, a := range batch {
 			f := a.fields()
 			args = append(args, a.ID, a.OrgID, a.Source, emptyNull(a.IntegrationID), a.Fingerprint, a.Status, a.Severity, a.Name, a.Title, a.Description, a.Service, a.Environment, a.Namespace,
 				f.Labels, f.Annotations, f.Links, Micro(a.StartsAt), microPtr(a.EndsAt), Micro(a.FirstReceivedAt), Micro(a.LastReceivedAt),
 				a.ReceivedCount, emptyNull(a.IncidentID), emptyNull(a.RawPayloadID), a.CorrelationRule, a.CorrelationReason)
 		}
-		if _, err := t.execNow(ctx, b.String(), args...); err != nil {
+		if _, err := t.execNow(ctx, insertSQL(alertInsert, len(batch), cols), args...); err != nil {
 			return fmt.Errorf("store alert: %w", err)
 		}
 	}
@@ -306,17 +301,11 @@ func (t *Tx) insertTimeline(ctx context.Context, rows []pendingTimeline) error {
 	n := t.rowsPerInsert()
 	for start := 0; start < len(rows); start += n {
 		batch := rows[start:min(start+n, len(rows))]
-		var b strings.Builder
-		b.WriteString(`INSERT INTO timeline_events (id, org_id, incident_id, at, kind, message, data) VALUES `)
 		args := make([]any, 0, len(batch)*cols)
-		for i, r := range batch {
-			if i > 0 {
-				b.WriteByte(',')
-			}
-			placeholders(&b, len(args), cols)
+		for _, r := range batch {
 			args = append(args, r.id, r.orgID, r.incidentID, r.at, r.kind, r.message, r.data)
 		}
-		if _, err := t.execNow(ctx, b.String(), args...); err != nil {
+		if _, err := t.execNow(ctx, insertSQL(timelineInsert, len(batch), cols), args...); err != nil {
 			return fmt.Errorf("store timeline event: %w", err)
 		}
 	}
@@ -325,14 +314,54 @@ func (t *Tx) insertTimeline(ctx context.Context, rows []pendingTimeline) error {
 
 // placeholders writes "($n+1,…,$n+k)".
 func placeholders(b *strings.Builder, n, k int) {
+	var num [20]byte
 	b.WriteByte('(')
 	for j := 1; j <= k; j++ {
 		if j > 1 {
 			b.WriteByte(',')
 		}
-		fmt.Fprintf(b, "$%d", n+j)
+		b.WriteByte('$')
+		b.Write(strconv.AppendInt(num[:0], int64(n+j), 10))
 	}
 	b.WriteByte(')')
+}
+
+const (
+	alertInsert    = `INSERT INTO alerts (` + alertCols + `) VALUES `
+	timelineInsert = `INSERT INTO timeline_events (id, org_id, incident_id, at, kind, message, data) VALUES `
+)
+
+// The one-row inserts, the only ones SQLite runs: built once, since their
+// text was rebuilt for every row on the single writer before.
+var (
+	alertInsertOne    = buildInsertSQL(alertInsert, 1, 25)
+	timelineInsertOne = buildInsertSQL(timelineInsert, 1, 7)
+)
+
+// insertSQL is head followed by rows groups of k placeholders.
+func insertSQL(head string, rows, k int) string {
+	if rows == 1 {
+		switch head {
+		case alertInsert:
+			return alertInsertOne
+		case timelineInsert:
+			return timelineInsertOne
+		}
+	}
+	return buildInsertSQL(head, rows, k)
+}
+
+func buildInsertSQL(head string, rows, k int) string {
+	var b strings.Builder
+	b.Grow(len(head) + rows*k*5)
+	b.WriteString(head)
+	for i := range rows {
+		if i > 0 {
+			b.WriteByte(',')
+		}
+		placeholders(&b, i*k, k)
+	}
+	return b.String()
 }
 
 // fingerprintList is the SQL that turns parameter $3 (a list of
