@@ -394,11 +394,11 @@ func (it *ingestTx) openAlert(ctx context.Context, a *alert.Alert) (*storage.Ale
 	return it.open[episodeKey{a.Source, a.Fingerprint}], nil
 }
 
-// latestAlert is tx.LatestAlert, answered from lookUpEpisodes when it ran.
+// latestAlert is tx.LastResolvedAlert, answered from lookUpEpisodes when it ran.
 // It is asked only when no episode is open, as lookUpEpisodes assumes.
 func (it *ingestTx) latestAlert(ctx context.Context, a *alert.Alert) (*storage.Alert, error) {
 	if it.latest == nil {
-		return it.tx.LatestAlert(ctx, it.req.OrgID, a.Source, a.Fingerprint)
+		return it.tx.LastResolvedAlert(ctx, it.req.OrgID, a.Source, a.Fingerprint)
 	}
 	return it.latest[episodeKey{a.Source, a.Fingerprint}], nil
 }

@@ -401,18 +401,18 @@ func (t *Tx) OpenAlerts(ctx context.Context, orgID, source string, fingerprints 
 	return out, nil
 }
 
-// LatestAlerts is LatestAlert for many fingerprints of one source at once:
-// the most recent episode, in any status, of each fingerprint that has one.
-// Each fingerprint is looked up as LatestAlert does (newest by
-// last_received_at, then id), through the same index.
-func (t *Tx) LatestAlerts(ctx context.Context, orgID, source string, fingerprints []string) (map[string]*Alert, error) {
+// LastResolvedAlerts is LastResolvedAlert for many fingerprints of one
+// source at once: the most recent resolved episode of each fingerprint that
+// has one, looked up as LastResolvedAlert does (newest by last_received_at,
+// then id), through the same index.
+func (t *Tx) LastResolvedAlerts(ctx context.Context, orgID, source string, fingerprints []string) (map[string]*Alert, error) {
 	out := make(map[string]*Alert, len(fingerprints))
 	if len(fingerprints) == 0 {
 		return out, nil
 	}
 	list, arg := t.fingerprintList(fingerprints)
 	rows, err := t.query(ctx, `SELECT `+alertCols+` FROM alerts WHERE id IN (SELECT (SELECT b.id FROM alerts b WHERE b.org_id = $1 AND b.source = $2 AND b.fingerprint = f.fp
-ORDER BY b.last_received_at DESC, b.id DESC LIMIT 1) FROM (`+list+`) AS f)`, orgID, source, arg)
+AND b.status = 'resolved' ORDER BY b.last_received_at DESC, b.id DESC LIMIT 1) FROM (`+list+`) AS f)`, orgID, source, arg)
 	if err != nil {
 		return nil, fmt.Errorf("find latest alerts: %w", err)
 	}

@@ -332,7 +332,7 @@ SELECT count(pg_advisory_xact_lock(k)) FROM (SELECT unnest($9::bigint[]) AS k OR
 	return id, nil
 }
 
-// Episodes is OpenAlerts and then LatestAlerts for the fingerprints with no
+// Episodes is OpenAlerts and then LastResolvedAlerts for the fingerprints with no
 // open episode; on PostgreSQL in one statement.
 func (t *Tx) Episodes(ctx context.Context, orgID, source string, fingerprints []string) (open, latest map[string]*Alert, err error) {
 	open, latest, _, err = t.EpisodesAndProbes(ctx, orgID, source, fingerprints, Probes{})
@@ -384,14 +384,14 @@ func (t *Tx) EpisodesAndProbes(ctx context.Context, orgID, source string, finger
 				rest = append(rest, fp)
 			}
 		}
-		latest, err = t.LatestAlerts(ctx, orgID, source, rest)
+		latest, err = t.LastResolvedAlerts(ctx, orgID, source, rest)
 		return open, latest, nil, err
 	}
 	open, latest = make(map[string]*Alert, len(fingerprints)), make(map[string]*Alert, len(fingerprints))
 	if len(fingerprints) == 0 {
 		return open, latest, nil, nil
 	}
-	// The same lookups as OpenAlerts and LatestAlerts, through the same
+	// The same lookups as OpenAlerts and LastResolvedAlerts, through the same
 	// indexes; the first column says which one found the row. The open
 	// episode is one index probe per fingerprint (LATERAL … LIMIT 1, which
 	// the planner cannot flatten): as a semi-join, a table never analysed
@@ -402,7 +402,7 @@ o AS (SELECT a.* FROM f CROSS JOIN LATERAL (SELECT ` + alertCols + ` FROM alerts
 SELECT true, o.* FROM o
 UNION ALL
 SELECT false, ` + alertCols + ` FROM alerts WHERE id IN (SELECT (SELECT b.id FROM alerts b WHERE b.org_id = $1 AND b.source = $2 AND b.fingerprint = f.fp
-ORDER BY b.last_received_at DESC, b.id DESC LIMIT 1) FROM f WHERE f.fp NOT IN (SELECT fingerprint FROM o))`
+AND b.status = 'resolved' ORDER BY b.last_received_at DESC, b.id DESC LIMIT 1) FROM f WHERE f.fp NOT IN (SELECT fingerprint FROM o))`
 	scan := func(rows rowScanner) error {
 		for rows.Next() {
 			var isOpen bool

@@ -64,14 +64,17 @@ func (t *Tx) OpenAlert(ctx context.Context, orgID, source, fingerprint string) (
 	return &a, nil
 }
 
-// LatestAlert returns the most recent episode of a fingerprint in any status.
-func (t *Tx) LatestAlert(ctx context.Context, orgID, source, fingerprint string) (*Alert, error) {
-	a, err := scanAlert(t.queryRow(ctx, `SELECT `+alertCols+` FROM alerts WHERE org_id = $1 AND source = $2 AND fingerprint = $3 ORDER BY last_received_at DESC, id DESC LIMIT 1`, orgID, source, fingerprint))
+// LastResolvedAlert returns the most recent resolved episode of a
+// fingerprint: the one a new firing rejoins (the intake asks only when no
+// episode is open, so it is the fingerprint's latest).
+func (t *Tx) LastResolvedAlert(ctx context.Context, orgID, source, fingerprint string) (*Alert, error) {
+	a, err := scanAlert(t.queryRow(ctx, `SELECT `+alertCols+` FROM alerts WHERE org_id = $1 AND source = $2 AND fingerprint = $3 AND status = 'resolved'
+		ORDER BY last_received_at DESC, id DESC LIMIT 1`, orgID, source, fingerprint))
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, nil
 	}
 	if err != nil {
-		return nil, fmt.Errorf("find latest alert: %w", err)
+		return nil, fmt.Errorf("find last resolved alert: %w", err)
 	}
 	return &a, nil
 }
