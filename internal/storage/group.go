@@ -95,9 +95,13 @@ func (s *Store) runGroup() {
 // failures are rare (they are the 5xx answers).
 func (s *Store) commitGroup(batch []*groupReq) {
 	done := func(r *groupReq) { close(r.done) }
+	// Statements ignore the end of their caller's context (Tx.detached);
+	// a caller whose context ends is not run (runTogether) or its
+	// transaction is rolled back (database/sql ends a transaction when the
+	// context it began with ends).
 	if len(batch) == 1 {
 		r := batch[0]
-		r.wrote, r.err = s.InTx(r.ctx, r.fn)
+		r.wrote, r.err = s.inTx(r.ctx, r.fn, true)
 		s.countGroup(1)
 		done(r)
 		return
@@ -110,7 +114,7 @@ func (s *Store) commitGroup(batch []*groupReq) {
 		return
 	}
 	for _, r := range batch {
-		r.wrote, r.err = s.InTx(r.ctx, r.fn)
+		r.wrote, r.err = s.inTx(r.ctx, r.fn, true)
 		s.countGroup(1)
 		done(r)
 	}
@@ -121,7 +125,9 @@ func (s *Store) commitGroup(batch []*groupReq) {
 func (s *Store) runTogether(batch []*groupReq) bool {
 	// The transaction serves several callers: no one caller's cancellation
 	// may end it (database/sql rolls a transaction back when its context
-	// ends). Each fn still runs its statements with its caller's context.
+	// ends). A caller whose context has ended is not run; one whose context
+	// ends while it runs is stored, as when it ends just after the commit
+	// (the sender, never answered, sends again: a re-delivery).
 	ctx := context.Background()
 	sqlTx, err := s.DB.W.BeginTx(ctx, nil)
 	if err != nil {
@@ -132,7 +138,7 @@ func (s *Store) runTogether(batch []*groupReq) bool {
 			_ = sqlTx.Rollback()
 			return false
 		}
-		tx := &Tx{tx: sqlTx, dialect: SQLite}
+		tx := &Tx{tx: sqlTx, dialect: SQLite, detached: true}
 		err := r.fn(tx)
 		if err == nil {
 			err = tx.FlushPending(r.ctx)

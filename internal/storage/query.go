@@ -132,6 +132,9 @@ func NewStore(db *DB) *Store { return &Store{DB: db, kick: make(chan struct{}, 1
 type Tx struct {
 	tx      *sql.Tx
 	dialect Dialect
+	// detached: statements run without their context's cancellation
+	// (stmtCtx); SQLite's grouped intake.
+	detached bool
 	// conn holds tx's connection when statements may be pipelined
 	// (PostgreSQL, InTx): see pipeline.
 	conn *sql.Conn
@@ -177,7 +180,11 @@ func (t *Tx) Dialect() Dialect { return t.dialect }
 // InTx runs fn in a write transaction, committing when it returns nil. It
 // reports whether an event was written (so listeners should be woken).
 func (s *Store) InTx(ctx context.Context, fn func(*Tx) error) (wroteEvents bool, err error) {
-	tx := &Tx{dialect: s.DB.Dialect}
+	return s.inTx(ctx, fn, false)
+}
+
+func (s *Store) inTx(ctx context.Context, fn func(*Tx) error, detached bool) (wroteEvents bool, err error) {
+	tx := &Tx{dialect: s.DB.Dialect, detached: detached}
 	if s.DB.pipelined {
 		conn, err := s.DB.W.Conn(ctx)
 		if err != nil {
@@ -248,7 +255,7 @@ const eventsLockKey = 7_300_911_043
 // rows became visible, and ingest commits never wait on each other for it.
 func (t *Tx) flushEvents(ctx context.Context) error {
 	for _, st := range t.eventStatements() {
-		if _, err := t.tx.ExecContext(ctx, st.sql, st.args...); err != nil {
+		if _, err := t.execNow(ctx, st.sql, st.args...); err != nil {
 			return fmt.Errorf("%s: %w", st.what, err)
 		}
 	}
