@@ -78,8 +78,8 @@ const (
   FROM unnest($1::text[], $2::bigint[], $3::bigint[]) AS u(id, ends_at, at)
   WHERE a.id = ANY($1::text[]) AND a.id = u.id)`
 	pgNewEvents = `new_events AS (
-  INSERT INTO events_pending (org_id, type, data, created_at)
-  SELECT org_id, type, data, $4 FROM unnest($1::text[], $2::text[], $3::text[]) WITH ORDINALITY AS u(org_id, type, data, n) ORDER BY n)`
+  INSERT INTO events_pending (org_id, type, data, n, created_at)
+  SELECT org_id, type, data, n, $5 FROM unnest($1::text[], $2::text[], $3::text[], $4::integer[]) WITH ORDINALITY AS u(org_id, type, data, n, ord) ORDER BY ord)`
 )
 
 // Which clauses a write needs, as bits of pgWriteParts' index.
@@ -274,14 +274,15 @@ func (t *Tx) pgWrite(update []*Incident, events bool) (st pgStmt, ok bool) {
 		}
 		args = append(args, ids, ends, at)
 	}
-	// Events, in the order they were added.
-	if n := len(evs); n > 0 {
+	// Events, in the order they were added, in rows (see eventRows).
+	if rows := eventRows(evs); len(rows) > 0 {
 		parts |= pgPartEvents
-		org, typ, data := col[string](n), col[string](n), col[string](n)
-		for i, e := range evs {
-			org[i], typ[i], data[i] = e.orgID, e.typ, e.data
+		n := len(rows)
+		org, typ, data, count := col[string](n), col[string](n), col[string](n), col[int32](n)
+		for i, r := range rows {
+			org[i], typ[i], data[i], count[i] = r.orgID, r.typ, r.data, int32(r.n)
 		}
-		args = append(args, org, typ, data, Micro(time.Now()))
+		args = append(args, org, typ, data, count, Micro(time.Now()))
 	}
 	return pgStmt{sql: pgWriteStatement(parts), args: args,
 		what: fmt.Sprintf("store %d alerts (%d re-delivered, %d resolved), %d timeline entries, %d incidents", len(alerts), len(touches), len(resolves), len(timeline),

@@ -40,7 +40,7 @@ func TestPostgresWriteStatementForms(t *testing.T) {
 		empty(12),
 		{[]string{}, []int32{}, int64(1)},
 		empty(3),
-		append(empty(3), int64(1)),
+		append(empty(3), []int32{}, int64(1)),
 	}
 	ref := regexp.MustCompile(`\$(\d+)`)
 	forms := 0

@@ -226,7 +226,7 @@ func (t *Tx) queued(events bool) []pgStmt {
 		out = append(out, st)
 	}
 	if events {
-		out = append(out, t.eventStatements()...)
+		out = append(out, t.eventStatements(0)...)
 	}
 	return out
 }

@@ -171,6 +171,49 @@ type pendingEvent struct {
 	orgID, typ, data string
 }
 
+// eventRow is one row of events (events_pending on PostgreSQL): n
+// consecutive events of one org and type, their data joined by newlines.
+// The row's id is its last event's id; its events are id-n+1 … id.
+// Every row and index entry costs more than its bytes: a 10-alert delivery
+// wrote eleven event rows (twice on PostgreSQL) and now writes two.
+type eventRow struct {
+	orgID, typ, data string
+	n                int
+}
+
+// maxEventsPerRow bounds a row's events, and so the events in one page of
+// rows a reader fetches.
+const maxEventsPerRow = 100
+
+// eventRows merges consecutive events of one org and type into rows. An
+// event whose data holds a newline (none of Aurora's encoders writes one;
+// an SSE data line could not carry it either) keeps a row of its own.
+func eventRows(evs []pendingEvent) []eventRow {
+	rows := make([]eventRow, 0, len(evs))
+	var parts []string // the data of the last row, while it may grow
+	flush := func() {
+		if len(parts) > 1 {
+			rows[len(rows)-1].data = strings.Join(parts, "\n")
+		}
+		parts = parts[:0]
+	}
+	for _, e := range evs {
+		single := strings.IndexByte(e.data, '\n') >= 0
+		if k := len(rows) - 1; k >= 0 && len(parts) > 0 && !single && rows[k].orgID == e.orgID && rows[k].typ == e.typ && rows[k].n < maxEventsPerRow {
+			parts = append(parts, e.data)
+			rows[k].n++
+			continue
+		}
+		flush()
+		rows = append(rows, eventRow{orgID: e.orgID, typ: e.typ, data: e.data, n: 1})
+		if !single {
+			parts = append(parts, e.data)
+		}
+	}
+	flush()
+	return rows
+}
+
 // SQL returns the underlying transaction, for River's transactional enqueue.
 func (t *Tx) SQL() *sql.Tx { return t.tx }
 
@@ -254,7 +297,16 @@ const eventsLockKey = 7_300_911_043
 // committed rows to events under one lock: ids follow the order in which
 // rows became visible, and ingest commits never wait on each other for it.
 func (t *Tx) flushEvents(ctx context.Context) error {
-	for _, st := range t.eventStatements() {
+	var last int64
+	if t.dialect == SQLite && t.eventsDone < len(t.events) {
+		// A row takes as many ids as it holds events: explicit ids, after
+		// the largest one ever given (AUTOINCREMENT keeps it).
+		err := t.tx.QueryRowContext(t.stmtCtx(ctx), `SELECT COALESCE((SELECT seq FROM sqlite_sequence WHERE name = 'events'), 0)`).Scan(&last)
+		if err != nil {
+			return fmt.Errorf("store events: last id: %w", err)
+		}
+	}
+	for _, st := range t.eventStatements(last) {
 		if _, err := t.execNow(ctx, st.sql, st.args...); err != nil {
 			return fmt.Errorf("%s: %w", st.what, err)
 		}
@@ -263,34 +315,43 @@ func (t *Tx) flushEvents(ctx context.Context) error {
 }
 
 // eventStatements are the statements that write the events not written
-// yet: multi-row inserts, in chunks that stay under either dialect's limit
-// on bound parameters.
-func (t *Tx) eventStatements() []pgStmt {
+// yet, in rows (eventRows): multi-row inserts, in chunks that stay under
+// either dialect's limit on bound parameters. On SQLite rows get explicit
+// ids after last, the largest id given so far; on PostgreSQL they go to
+// events_pending, and SequenceEvents numbers them.
+func (t *Tx) eventStatements(last int64) []pgStmt {
 	events := t.events[t.eventsDone:]
 	if len(events) == 0 {
 		return nil
 	}
 	t.eventsDone = len(t.events)
-	table := "events"
+	rows := eventRows(events)
+	head, k := `INSERT INTO events (id, org_id, type, data, n, created_at) VALUES `, 5
 	if t.dialect == Postgres {
-		table = "events_pending"
+		head, k = `INSERT INTO events_pending (org_id, type, data, n, created_at) VALUES `, 4
 	}
 	now := Micro(time.Now())
 	const chunk = 200
 	var out []pgStmt
-	for start := 0; start < len(events); start += chunk {
-		batch := events[start:min(start+chunk, len(events))]
+	for start := 0; start < len(rows); start += chunk {
+		batch := rows[start:min(start+chunk, len(rows))]
 		var b strings.Builder
-		b.WriteString(`INSERT INTO ` + table + ` (org_id, type, data, created_at) VALUES `)
-		args := make([]any, 0, len(batch)*3+1)
+		b.WriteString(head)
+		args := make([]any, 0, len(batch)*k+1)
 		args = append(args, now)
-		for i, e := range batch {
+		for i, r := range batch {
 			if i > 0 {
 				b.WriteByte(',')
 			}
 			n := len(args)
-			fmt.Fprintf(&b, "($%d,$%d,$%d,$1)", n+1, n+2, n+3)
-			args = append(args, e.orgID, e.typ, e.data)
+			if t.dialect == Postgres {
+				fmt.Fprintf(&b, "($%d,$%d,$%d,$%d,$1)", n+1, n+2, n+3, n+4)
+				args = append(args, r.orgID, r.typ, r.data, r.n)
+				continue
+			}
+			last += int64(r.n)
+			fmt.Fprintf(&b, "($%d,$%d,$%d,$%d,$%d,$1)", n+1, n+2, n+3, n+4, n+5)
+			args = append(args, last, r.orgID, r.typ, r.data, r.n)
 		}
 		out = append(out, pgStmt{sql: b.String(), args: args, what: "store events"})
 	}
@@ -352,9 +413,16 @@ func (s *Store) SequenceEvents(ctx context.Context) ([]string, error) {
 	// (delivered at commit), one round trip fewer per run.
 	orgs := map[string]bool{}
 	for {
+		// A row takes as many ids as it holds events (eventRow): the run
+		// reserves them from the sequence at once (only the sequencer, under
+		// its lock, inserts events) and gives each row its last one.
 		rows, err := tx.QueryContext(ctx, `WITH moved AS (DELETE FROM events_pending WHERE id IN (SELECT id FROM events_pending ORDER BY id LIMIT $1)
-  RETURNING id, org_id, type, data, created_at),
-ins AS (INSERT INTO events (org_id, type, data, created_at) SELECT org_id, type, data, created_at FROM moved ORDER BY id RETURNING org_id),
+  RETURNING id, org_id, type, data, n, created_at),
+numbered AS (SELECT id, org_id, type, data, n, created_at, sum(n) OVER (ORDER BY id) AS upto, sum(n) OVER () AS total FROM moved),
+base AS (SELECT CASE WHEN count(*) = 0 THEN 0
+  ELSE setval(pg_get_serial_sequence('events', 'id'), nextval(pg_get_serial_sequence('events', 'id')) + max(total) - 1) - max(total) END AS b FROM numbered),
+ins AS (INSERT INTO events (id, org_id, type, data, n, created_at) SELECT base.b + numbered.upto, org_id, type, data, n, created_at FROM numbered, base
+  ORDER BY numbered.id RETURNING org_id),
 n AS (SELECT org_id, count(*) AS c FROM ins GROUP BY org_id)
 SELECT org_id, c, pg_notify('aurora_events', org_id) FROM n`, sequenceBatch)
 		if err != nil {

@@ -1,6 +1,7 @@
 package storage
 
 import (
+	"bytes"
 	"context"
 	"database/sql"
 	"encoding/json"
@@ -294,9 +295,10 @@ func listSteps(ctx context.Context, q querier, orgID, investigationID string) ([
 	return out, rows.Err()
 }
 
-// EventsAfter returns an org's events with id > after, oldest first.
+// EventsAfter returns an org's events with id > after, oldest first: those
+// of up to limit rows (a row holds one or more events, see eventRow).
 func (s *Store) EventsAfter(ctx context.Context, orgID string, after int64, limit int) ([]Event, error) {
-	rows, err := s.DB.primary().QueryContext(ctx, `SELECT id, org_id, type, data, created_at FROM events WHERE org_id = $1 AND id > $2 ORDER BY id LIMIT $3`, orgID, after, limit)
+	rows, err := s.DB.primary().QueryContext(ctx, `SELECT id, org_id, type, data, n, created_at FROM events WHERE org_id = $1 AND id > $2 ORDER BY id LIMIT $3`, orgID, after, limit)
 	if err != nil {
 		return nil, fmt.Errorf("read events: %w", err)
 	}
@@ -305,14 +307,39 @@ func (s *Store) EventsAfter(ctx context.Context, orgID string, after int64, limi
 	for rows.Next() {
 		var e Event
 		var data []byte
-		var at int64
-		if err := rows.Scan(&e.ID, &e.OrgID, &e.Type, &data, &at); err != nil {
+		var n, at int64
+		if err := rows.Scan(&e.ID, &e.OrgID, &e.Type, &data, &n, &at); err != nil {
 			return nil, err
 		}
-		e.Data, e.CreatedAt = data, FromMicro(at)
-		out = append(out, e)
+		e.CreatedAt = FromMicro(at)
+		out = appendEvents(out, e, data, n, after)
 	}
 	return out, rows.Err()
+}
+
+// appendEvents appends the events of one row (e with its id, data and n as
+// stored) that come after after. A row's events are its data's lines, the
+// last one numbered with the row's id. A row whose line count is not its n
+// (written by an older version's sequencer during an upgrade) gives each
+// line the row's id.
+func appendEvents(out []Event, e Event, data []byte, n, after int64) []Event {
+	if n <= 1 && bytes.IndexByte(data, '\n') < 0 {
+		e.Data = data
+		return append(out, e)
+	}
+	lines := bytes.Split(data, []byte{'\n'})
+	last := e.ID
+	for k, line := range lines {
+		if int64(len(lines)) == n {
+			e.ID = last - n + 1 + int64(k)
+		}
+		if e.ID <= after {
+			continue
+		}
+		e.Data = line
+		out = append(out, e)
+	}
+	return out
 }
 
 // LastEventID is the newest event id of an org (0 when none).

@@ -2,11 +2,14 @@ package storage_test
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
 	"log/slog"
 	"path/filepath"
+	"slices"
+	"sync"
 	"testing"
 	"time"
 
@@ -219,6 +222,127 @@ func TestSequenceEventsBacklog(t *testing.T) {
 	if seen != n {
 		t.Fatalf("%d events moved by one call, want %d", seen, n)
 	}
+}
+
+// Consecutive events of one type that a transaction writes share a row of
+// events, and still each get an id of their own: consecutive within a row,
+// growing in commit order, and a reader resumes from any of them.
+func TestEventRows(t *testing.T) {
+	t.Parallel()
+	backends(t, func(t *testing.T, s *storage.Store) {
+		ctx := context.Background()
+		org, _ := s.EnsureDefaultOrg(ctx)
+		write := func(types ...string) {
+			t.Helper()
+			if _, err := s.InTx(ctx, func(tx *storage.Tx) error {
+				for i, typ := range types {
+					if err := tx.InsertEvent(ctx, org.ID, typ, map[string]any{"i": i, "text": "line\nbreak"}); err != nil {
+						return err
+					}
+				}
+				return nil
+			}); err != nil {
+				t.Fatal(err)
+			}
+			if _, err := s.SequenceEvents(ctx); err != nil {
+				t.Fatal(err)
+			}
+		}
+		write("alert.received", "alert.received", "alert.received", "incident.updated", "alert.received", "alert.received")
+		// Concurrent writers (grouped into shared transactions on SQLite).
+		var wg sync.WaitGroup
+		for range 8 {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				if _, err := s.InTxGrouped(ctx, func(tx *storage.Tx) error {
+					for i := range 3 {
+						if err := tx.InsertEvent(ctx, org.ID, "alert.received", map[string]int{"i": i}); err != nil {
+							return err
+						}
+					}
+					return nil
+				}); err != nil {
+					t.Error(err)
+				}
+			}()
+		}
+		wg.Wait()
+		if _, err := s.SequenceEvents(ctx); err != nil {
+			t.Fatal(err)
+		}
+		all, err := s.EventsAfter(ctx, org.ID, 0, 500)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(all) != 6+8*3 {
+			t.Fatalf("%d events, want %d", len(all), 6+8*3)
+		}
+		for i, e := range all {
+			if !json.Valid(e.Data) {
+				t.Fatalf("event %d (id %d) data %q is not one JSON value", i, e.ID, e.Data)
+			}
+			if i > 0 && e.ID <= all[i-1].ID {
+				t.Fatalf("event %d id %d after id %d", i, e.ID, all[i-1].ID)
+			}
+		}
+		var types []string
+		for _, e := range all[:6] {
+			types = append(types, e.Type+string(e.Data))
+		}
+		if want := []string{
+			`alert.received{"i":0,"text":"line\nbreak"}`, `alert.received{"i":1,"text":"line\nbreak"}`, `alert.received{"i":2,"text":"line\nbreak"}`,
+			`incident.updated{"i":3,"text":"line\nbreak"}`, `alert.received{"i":4,"text":"line\nbreak"}`, `alert.received{"i":5,"text":"line\nbreak"}`,
+		}; !slices.Equal(types, want) {
+			t.Fatalf("events %q, want %q", types, want)
+		}
+		if all[2].ID-all[0].ID != 2 {
+			t.Errorf("ids of one row's events: %d, %d, %d; want consecutive", all[0].ID, all[1].ID, all[2].ID)
+		}
+		var rows int
+		if err := s.DB.W.QueryRowContext(ctx, `SELECT count(*) FROM events`).Scan(&rows); err != nil {
+			t.Fatal(err)
+		}
+		if rows >= len(all) || rows < 3 {
+			t.Errorf("%d rows for %d events: consecutive events of a type should share rows", rows, len(all))
+		}
+		last, err := s.LastEventID(ctx, org.ID)
+		if err != nil || last != all[len(all)-1].ID {
+			t.Errorf("last event id %d (%v), want %d", last, err, all[len(all)-1].ID)
+		}
+		// Resuming after any event gives exactly the events after it.
+		for i, e := range all {
+			rest, err := s.EventsAfter(ctx, org.ID, e.ID, 500)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if len(rest) != len(all)-i-1 || (len(rest) > 0 && rest[0].ID != all[i+1].ID) {
+				t.Fatalf("after event %d (id %d): %d events, want %d", i, e.ID, len(rest), len(all)-i-1)
+			}
+		}
+		// Pages of rows: a reader that pages one row at a time misses nothing.
+		var after int64
+		seen := 0
+		for {
+			page, err := s.EventsAfter(ctx, org.ID, after, 1)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if len(page) == 0 {
+				break
+			}
+			for _, e := range page {
+				if e.ID != all[seen].ID {
+					t.Fatalf("paging: event %d has id %d, want %d", seen, e.ID, all[seen].ID)
+				}
+				seen++
+				after = e.ID
+			}
+		}
+		if seen != len(all) {
+			t.Fatalf("paging saw %d events, want %d", seen, len(all))
+		}
+	})
 }
 
 // Re-deliveries queued with QueueTouch are written before the next statement
