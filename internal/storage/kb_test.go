@@ -1,9 +1,6 @@
 package storage_test
 
 import (
-	"context"
-	"io"
-	"log/slog"
 	"path/filepath"
 	"testing"
 
@@ -17,18 +14,7 @@ import (
 // embedded store over both databases.
 func TestKBStoreConformance(t *testing.T) {
 	t.Parallel()
-	open := func(t *testing.T, o storage.Options) kb.Store {
-		ctx := context.Background()
-		db, err := storage.Open(ctx, o)
-		if err != nil {
-			t.Fatal(err)
-		}
-		t.Cleanup(func() { db.Close() })
-		if err := db.Migrate(ctx, slog.New(slog.NewTextHandler(io.Discard, nil))); err != nil {
-			t.Fatal(err)
-		}
-		return storage.NewKBStore(db)
-	}
+	open := func(t *testing.T, o storage.Options) kb.Store { return storage.NewKBStore(openStore(t, o).DB) }
 	t.Run("sqlite", func(t *testing.T) {
 		t.Parallel()
 		kbtest.RunStore(t, func(t *testing.T) kb.Store {

@@ -2,8 +2,6 @@ package storage_test
 
 import (
 	"context"
-	"io"
-	"log/slog"
 	"path/filepath"
 	"testing"
 	"time"
@@ -40,15 +38,7 @@ func TestSQLiteWriterSettings(t *testing.T) {
 func TestSQLiteReadsDoNotWaitForTheWriter(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()
-	db, err := storage.Open(ctx, storage.Options{SQLitePath: filepath.Join(t.TempDir(), "a.db")})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer db.Close()
-	if err := db.Migrate(ctx, slog.New(slog.NewTextHandler(io.Discard, nil))); err != nil {
-		t.Fatal(err)
-	}
-	s := storage.NewStore(db)
+	s := openStore(t, storage.Options{SQLitePath: filepath.Join(t.TempDir(), "a.db")})
 	org, err := s.EnsureDefaultOrg(ctx)
 	if err != nil {
 		t.Fatal(err)

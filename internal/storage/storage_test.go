@@ -18,30 +18,51 @@ import (
 )
 
 func backends(t *testing.T, fn func(t *testing.T, s *storage.Store)) {
-	open := func(t *testing.T, o storage.Options) *storage.Store {
-		ctx := context.Background()
-		db, err := storage.Open(ctx, o)
-		if err != nil {
-			t.Fatal(err)
-		}
-		t.Cleanup(func() { db.Close() })
-		if err := db.Migrate(ctx, slog.New(slog.NewTextHandler(io.Discard, nil))); err != nil {
-			t.Fatal(err)
-		}
-		// Migrating twice is a no-op (every replica migrates at start-up).
-		if err := db.Migrate(ctx, slog.New(slog.NewTextHandler(io.Discard, nil))); err != nil {
-			t.Fatal(err)
-		}
-		return storage.NewStore(db)
-	}
 	t.Run("sqlite", func(t *testing.T) {
 		t.Parallel()
-		fn(t, open(t, storage.Options{SQLitePath: filepath.Join(t.TempDir(), "a.db")}))
+		fn(t, openStore(t, storage.Options{SQLitePath: filepath.Join(t.TempDir(), "a.db")}))
 	})
 	t.Run("postgres", func(t *testing.T) {
 		t.Parallel()
-		fn(t, open(t, storage.Options{PostgresURL: testenv.Postgres(t), PoolMax: 4}))
+		fn(t, openStore(t, storage.Options{PostgresURL: testenv.Postgres(t), PoolMax: 4}))
 	})
+}
+
+// openStore opens and migrates a database, closed when the test ends.
+func openStore(t *testing.T, o storage.Options) *storage.Store {
+	t.Helper()
+	ctx := context.Background()
+	db, err := storage.Open(ctx, o)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { db.Close() })
+	if err := db.Migrate(ctx, slog.New(slog.NewTextHandler(io.Discard, nil))); err != nil {
+		t.Fatal(err)
+	}
+	// Migrating twice is a no-op (every replica migrates at start-up).
+	if err := db.Migrate(ctx, slog.New(slog.NewTextHandler(io.Discard, nil))); err != nil {
+		t.Fatal(err)
+	}
+	return storage.NewStore(db)
+}
+
+// readEvents reads an org's whole stream, page by page of at most page rows.
+func readEvents(t *testing.T, s *storage.Store, orgID string, page int) []storage.Event {
+	t.Helper()
+	var out []storage.Event
+	var after int64
+	for {
+		evs, err := s.EventsAfter(context.Background(), orgID, after, page)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(evs) == 0 {
+			return out
+		}
+		out = append(out, evs...)
+		after = evs[len(evs)-1].ID
+	}
 }
 
 func TestLease(t *testing.T) {
@@ -177,15 +198,7 @@ func TestEventsNumberedInCommitOrder(t *testing.T) {
 func TestSequenceEventsBacklog(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()
-	db, err := storage.Open(ctx, storage.Options{PostgresURL: testenv.Postgres(t), PoolMax: 4})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer db.Close()
-	if err := db.Migrate(ctx, slog.New(slog.NewTextHandler(io.Discard, nil))); err != nil {
-		t.Fatal(err)
-	}
-	s := storage.NewStore(db)
+	s := openStore(t, storage.Options{PostgresURL: testenv.Postgres(t), PoolMax: 4})
 	org, _ := s.EnsureDefaultOrg(ctx)
 	const n = storage.SequenceBatch*2 + 7
 	if _, err := s.InTx(ctx, func(tx *storage.Tx) error {
@@ -201,26 +214,14 @@ func TestSequenceEventsBacklog(t *testing.T) {
 	if _, err := s.SequenceEvents(ctx); err != nil {
 		t.Fatal(err)
 	}
-	var after int64
-	seen := 0
-	for {
-		evs, err := s.EventsAfter(ctx, org.ID, after, 500)
-		if err != nil {
-			t.Fatal(err)
-		}
-		if len(evs) == 0 {
-			break
-		}
-		for _, e := range evs {
-			if string(e.Data) != fmt.Sprint(seen) {
-				t.Fatalf("event %d holds %s: out of order", seen, e.Data)
-			}
-			seen++
-			after = e.ID
+	evs := readEvents(t, s, org.ID, 500)
+	for i, e := range evs {
+		if string(e.Data) != fmt.Sprint(i) {
+			t.Fatalf("event %d holds %s: out of order", i, e.Data)
 		}
 	}
-	if seen != n {
-		t.Fatalf("%d events moved by one call, want %d", seen, n)
+	if len(evs) != n {
+		t.Fatalf("%d events moved by one call, want %d", len(evs), n)
 	}
 }
 
@@ -321,26 +322,14 @@ func TestEventRows(t *testing.T) {
 			}
 		}
 		// Pages of rows: a reader that pages one row at a time misses nothing.
-		var after int64
-		seen := 0
-		for {
-			page, err := s.EventsAfter(ctx, org.ID, after, 1)
-			if err != nil {
-				t.Fatal(err)
-			}
-			if len(page) == 0 {
-				break
-			}
-			for _, e := range page {
-				if e.ID != all[seen].ID {
-					t.Fatalf("paging: event %d has id %d, want %d", seen, e.ID, all[seen].ID)
-				}
-				seen++
-				after = e.ID
-			}
+		paged := readEvents(t, s, org.ID, 1)
+		if len(paged) != len(all) {
+			t.Fatalf("paging saw %d events, want %d", len(paged), len(all))
 		}
-		if seen != len(all) {
-			t.Fatalf("paging saw %d events, want %d", seen, len(all))
+		for i, e := range paged {
+			if e.ID != all[i].ID {
+				t.Fatalf("paging: event %d has id %d, want %d", i, e.ID, all[i].ID)
+			}
 		}
 	})
 }
