@@ -7,6 +7,7 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 	"unicode/utf8"
 )
 
@@ -121,6 +122,49 @@ func TestBadInput(t *testing.T) {
 	}
 	if _, err := Parse(Markdown, []byte{0xff, 0xfe, 'a'}); err == nil {
 		t.Error("invalid UTF-8 Markdown parsed")
+	}
+}
+
+// TestPDFMalformedTree feeds PDFs whose page tree loops. The PDF reader
+// walks /Kids and /Parent without noticing a cycle: the first (found by
+// FuzzPDF) made the parser run forever; an uploaded file would have held a
+// worker's CPU for good, again at every retry. Each edit keeps the byte
+// length, so the cross-reference offsets stay right.
+func TestPDFMalformedTree(t *testing.T) {
+	t.Parallel()
+	good, err := os.ReadFile("testdata/failover.pdf")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, c := range []struct {
+		name     string
+		old, new string
+		want     string
+	}{
+		{"kids include their parent", "/Kids [3 0 R 4 0 R]", "/Kids [2 0 R 4 0 R]", "page tree nested too deep or too large"},
+		{"a page is its own parent", "/Parent 2 0 R /MediaBox [0 0 612 792] /Contents 5 0 R /Resources",
+			"/Parent 3 0 R /MediaBox [0 0 612 792] /Contents 5 0 R /Resourcez", "read pdf page 1: its /Parent chain is deeper than 64"},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			t.Parallel()
+			if !strings.Contains(string(good), c.old) {
+				t.Fatalf("testdata/failover.pdf has no %q", c.old)
+			}
+			data := []byte(strings.Replace(string(good), c.old, c.new, 1))
+			done := make(chan error, 1)
+			go func() {
+				_, err := Parse(PDF, data)
+				done <- err
+			}()
+			select {
+			case err := <-done:
+				if err == nil || !strings.Contains(err.Error(), c.want) {
+					t.Errorf("Parse = %v, want an error containing %q", err, c.want)
+				}
+			case <-time.After(30 * time.Second):
+				t.Fatal("Parse still running after 30 s")
+			}
+		})
 	}
 }
 
