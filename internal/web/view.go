@@ -111,7 +111,9 @@ type segment struct {
 	Tool    string
 }
 
-var citeRE = regexp.MustCompile(`\[(\d{1,4})\]`)
+// A citation is written as the report numbers it: no leading zero, so that
+// "[01]" in quoted log text stays text rather than turning into "[1]".
+var citeRE = regexp.MustCompile(`\[([1-9]\d{0,3})\]`)
 
 // cite splits text at its [n] markers. Known citations become links to their
 // step; unknown numbers stay text. Extra citations the text does not mention

@@ -27,6 +27,7 @@ func TestCite(t *testing.T) {
 		{"plain", "no citations here", nil, "no citations here"},
 		{"inline", "OOM killed [1] after deploy [2].", nil, "OOM killed {1→3} after deploy {2→5}."},
 		{"unknown number stays text", "see [9] and [1]", nil, "see [9] and {1→3}"},
+		{"leading zero stays text", "[01] and [0] and [2]", nil, "[01] and [0] and {2→5}"},
 		{"adjacent", "[1][2]", nil, "{1→3}{2→5}"},
 		{"extra appended once", "crash loop [1]", []int{1, 2}, "crash loop {1→3} {2→5}"},
 		{"extra unknown ignored", "x", []int{7}, "x"},
