@@ -6,6 +6,8 @@ import (
 	"mime"
 	"net/http"
 	"os"
+	"path/filepath"
+	"strings"
 
 	"github.com/aurora-oss/aurora/internal/bundle"
 	"github.com/aurora-oss/aurora/internal/investigate"
@@ -24,6 +26,11 @@ func (s *Server) uploadBundle(w http.ResponseWriter, r *http.Request) {
 	case "multipart/form-data":
 		r.Body = http.MaxBytesReader(w, r.Body, maxBundleUpload)
 		f, _, err := r.FormFile("bundle")
+		var tooBig *http.MaxBytesError
+		if errors.As(err, &tooBig) {
+			writeError(w, CodeTooLarge, "bundle archive over 32 MiB")
+			return
+		}
 		if err != nil {
 			writeError(w, CodeInvalidPayload, "multipart upload needs a file field named bundle")
 			return
@@ -42,16 +49,23 @@ func (s *Server) uploadBundle(w http.ResponseWriter, r *http.Request) {
 	defer os.RemoveAll(dir)
 	if err := bundle.Extract(body, dir); err != nil {
 		var tooBig *http.MaxBytesError
-		if errors.As(err, &tooBig) {
+		switch {
+		case errors.As(err, &tooBig):
 			writeError(w, CodeTooLarge, "bundle archive over 32 MiB")
-			return
+		case errors.Is(err, bundle.ErrArchive):
+			writeError(w, CodeInvalidPayload, err.Error())
+		default:
+			s.internalError(w, r, err)
 		}
-		writeError(w, CodeInvalidPayload, err.Error())
 		return
 	}
-	b, err := bundle.Load(bundle.Root(dir))
+	root := bundle.Root(dir)
+	b, err := bundle.Load(root)
 	if err != nil {
-		writeError(w, CodeInvalidPayload, err.Error())
+		// Load names the directory it read, here a temporary one of
+		// this server's: the sender knows it as its archive.
+		msg := strings.TrimPrefix(err.Error(), "bundle "+root+": ")
+		writeError(w, CodeInvalidPayload, strings.ReplaceAll(msg, root+string(filepath.Separator), ""))
 		return
 	}
 	p := principal(r)

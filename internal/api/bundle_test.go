@@ -5,6 +5,7 @@ import (
 	"bytes"
 	"compress/gzip"
 	"encoding/json"
+	"mime/multipart"
 	"os"
 	"path/filepath"
 	"strings"
@@ -105,7 +106,34 @@ func TestUploadBundle(t *testing.T) {
 	_ = tw.WriteHeader(&tar.Header{Name: "notes.md", Mode: 0o644, Size: 2, Typeflag: tar.TypeReg})
 	_, _ = tw.Write([]byte("hi"))
 	tw.Close()
-	if code, out := b.post(t, "/api/v1/investigations", map[string]string{"Authorization": "Bearer " + b.tokens[auth.Editor], "Content-Type": "application/x-tar"}, empty.Bytes()); code != 422 || !strings.Contains(out, "alert.json or question.txt") {
-		t.Errorf("no bundle files: %d %s", code, out)
+	if code, out := b.post(t, "/api/v1/investigations", map[string]string{"Authorization": "Bearer " + b.tokens[auth.Editor], "Content-Type": "application/x-tar"}, empty.Bytes()); code != 422 || !strings.Contains(out, "alert.json or question.txt") || strings.Contains(out, os.TempDir()) {
+		t.Errorf("no bundle files (the message names the archive, not the server's directory): %d %s", code, out)
+	}
+	var clash bytes.Buffer
+	tw = tar.NewWriter(&clash)
+	for _, name := range []string{"inc/alert.json", "inc/alert.json"} {
+		_ = tw.WriteHeader(&tar.Header{Name: name, Mode: 0o644, Size: 2, Typeflag: tar.TypeReg})
+		_, _ = tw.Write([]byte("{}"))
+	}
+	tw.Close()
+	if code, out := b.post(t, "/api/v1/investigations", map[string]string{"Authorization": "Bearer " + b.tokens[auth.Editor], "Content-Type": "application/x-tar"}, clash.Bytes()); code != 422 || !strings.Contains(out, `collides with another entry`) || strings.Contains(out, os.TempDir()) {
+		t.Errorf("an entry twice: %d %s", code, out)
+	}
+	// Over the 32 MiB upload limit: 413, as for any other body.
+	var big bytes.Buffer
+	tw = tar.NewWriter(&big)
+	_ = tw.WriteHeader(&tar.Header{Name: "alert.json", Mode: 0o644, Size: 33 << 20, Typeflag: tar.TypeReg})
+	_, _ = tw.Write(make([]byte, 33<<20))
+	tw.Close()
+	if code, out := b.post(t, "/api/v1/investigations", map[string]string{"Authorization": "Bearer " + b.tokens[auth.Editor], "Content-Type": "application/x-tar"}, big.Bytes()); code != 413 {
+		t.Errorf("archive over 32 MiB: %d %s", code, out)
+	}
+	var form bytes.Buffer
+	mw := multipart.NewWriter(&form)
+	fw, _ := mw.CreateFormFile("bundle", "big.tar")
+	_, _ = fw.Write(big.Bytes())
+	mw.Close()
+	if code, out := b.post(t, "/api/v1/investigations", map[string]string{"Authorization": "Bearer " + b.tokens[auth.Editor], "Content-Type": mw.FormDataContentType()}, form.Bytes()); code != 413 {
+		t.Errorf("multipart archive over 32 MiB: %d %s", code, out)
 	}
 }

@@ -10,6 +10,7 @@ import (
 	"path"
 	"path/filepath"
 	"strings"
+	"syscall"
 )
 
 // Limits on an uploaded bundle archive.
@@ -24,17 +25,22 @@ var ErrArchive = errors.New("invalid bundle archive")
 // Extract unpacks a tar or tar.gz bundle into dir. It refuses absolute
 // paths, "..", links and devices, and stops at the size and file limits. A
 // single top-level directory is allowed (tar czf b.tgz my-incident/).
+//
+// Every fault of the archive is an ErrArchive, still wrapping what the
+// reader returned (an *http.MaxBytesError stays visible to errors.As) and
+// naming entries as the archive does, never by their path on this machine;
+// any other error (a full disk) is the caller's to report as its own.
 func Extract(r io.Reader, dir string) error {
 	br := &peekReader{r: r}
 	var tr *tar.Reader
 	head, err := br.peek(2)
 	if err != nil {
-		return fmt.Errorf("%w: %v", ErrArchive, err)
+		return fmt.Errorf("%w: %w", ErrArchive, err)
 	}
 	if head[0] == 0x1f && head[1] == 0x8b {
 		gz, err := gzip.NewReader(br)
 		if err != nil {
-			return fmt.Errorf("%w: %v", ErrArchive, err)
+			return fmt.Errorf("%w: %w", ErrArchive, err)
 		}
 		defer gz.Close()
 		tr = tar.NewReader(gz)
@@ -49,7 +55,7 @@ func Extract(r io.Reader, dir string) error {
 			break
 		}
 		if err != nil {
-			return fmt.Errorf("%w: %v", ErrArchive, err)
+			return fmt.Errorf("%w: %w", ErrArchive, err)
 		}
 		name := path.Clean(strings.TrimPrefix(h.Name, "./"))
 		if path.IsAbs(name) || name == ".." || strings.HasPrefix(name, "../") {
@@ -69,22 +75,42 @@ func Extract(r io.Reader, dir string) error {
 		}
 		dst := filepath.Join(dir, filepath.FromSlash(name))
 		if err := os.MkdirAll(filepath.Dir(dst), 0o700); err != nil {
-			return err
+			return entryError(h.Name, err)
 		}
 		f, err := os.OpenFile(dst, os.O_CREATE|os.O_EXCL|os.O_WRONLY, 0o600)
 		if err != nil {
-			return fmt.Errorf("%w: %v", ErrArchive, err)
+			return entryError(h.Name, err)
 		}
 		_, err = io.Copy(f, io.LimitReader(tr, h.Size))
-		f.Close()
+		if cerr := f.Close(); err == nil {
+			err = cerr
+		}
+		var pe *os.PathError
+		if errors.As(err, &pe) {
+			return fmt.Errorf("write %q: %w", h.Name, pe.Err) // this machine's fault, not the archive's
+		}
 		if err != nil {
-			return fmt.Errorf("%w: %v", ErrArchive, err)
+			return fmt.Errorf("%w: %q: %w", ErrArchive, h.Name, err)
 		}
 	}
 	if files == 0 {
 		return fmt.Errorf("%w: no files", ErrArchive)
 	}
 	return nil
+}
+
+// entryError is the error of creating an entry's file or directory: the
+// archive's fault when an entry collides with another (a file where a
+// directory must go, or the same name twice); this machine's otherwise.
+func entryError(name string, err error) error {
+	if errors.Is(err, syscall.ENOTDIR) || errors.Is(err, os.ErrExist) || errors.Is(err, syscall.EISDIR) {
+		return fmt.Errorf("%w: %q collides with another entry", ErrArchive, name)
+	}
+	var pe *os.PathError
+	if errors.As(err, &pe) {
+		err = pe.Err
+	}
+	return fmt.Errorf("extract %q: %w", name, err)
 }
 
 // Root finds the bundle directory inside an extracted archive: dir itself,
