@@ -61,6 +61,10 @@ func (s *Server) uploadKBDocument(w http.ResponseWriter, r *http.Request) {
 			gotFile = true
 			up.Filename = part.FileName()
 			up.ContentType = part.Header.Get("Content-Type")
+			if badText(up.Filename) || badText(up.ContentType) {
+				writeError(w, CodeInvalidPayload, "the file's name or Content-Type holds a NUL character or invalid UTF-8")
+				return
+			}
 			up.Data, err = io.ReadAll(io.LimitReader(part, limit+1))
 			if err != nil {
 				s.kbBodyError(w, err, limit)
@@ -78,6 +82,10 @@ func (s *Server) uploadKBDocument(w http.ResponseWriter, r *http.Request) {
 			}
 			if len(b) > 4096 {
 				writeError(w, CodeInvalidPayload, "field "+name+" over 4096 bytes")
+				return
+			}
+			if badText(string(b)) {
+				writeError(w, CodeInvalidPayload, "field "+name+": holds a NUL character or invalid UTF-8")
 				return
 			}
 			switch name {

@@ -253,6 +253,8 @@ func TestKBBadRequests(t *testing.T) {
 		{"too large", auth.Editor, "large", nil, 413, "payload_too_large"},
 		{"bad source url", auth.Editor, "badurl", nil, 422, "invalid_payload"},
 		{"unknown field", auth.Editor, "field", nil, 422, "invalid_payload"},
+		{"NUL in a title", auth.Editor, "nul", nil, 422, "invalid_payload"},
+		{"invalid UTF-8 in a file name", auth.Editor, "badname", nil, 422, "invalid_payload"},
 		{"malformed multipart", auth.Editor, "multipart/form-data; boundary=x", []byte("--x\r\nContent-Disposition: form-data; name=\"file\"; filename=\"a.md\"\r\n\r\nunterminated"), 400, "bad_request"},
 	}
 	for _, c := range cases {
@@ -271,6 +273,10 @@ func TestKBBadRequests(t *testing.T) {
 				ctype, body = multipartBody(t, file("a.md", "# x"), part{"source_url", "", "", "javascript:alert(1)"})
 			case "field":
 				ctype, body = multipartBody(t, file("a.md", "# x"), part{"owner", "", "", "me"})
+			case "nul":
+				ctype, body = multipartBody(t, file("a.md", "# x"), part{"title", "", "", "a\x00b"})
+			case "badname":
+				ctype, body = multipartBody(t, file("a\xff.md", "# x"))
 			}
 			var e api.ErrorBody
 			if code := b.do(t, c.role, "POST", "/api/v1/kb/documents", ctype, body, &e); code != c.want || e.Error.Code != c.code {

@@ -7,6 +7,8 @@ import (
 	"errors"
 	"io"
 	"net/http"
+	"reflect"
+	"strings"
 
 	"github.com/aurora-oss/aurora/internal/storage"
 )
@@ -107,6 +109,13 @@ func readJSON(w http.ResponseWriter, r *http.Request, limit int64, v any) bool {
 		default:
 			writeError(w, CodeInvalidPayload, "invalid request: "+err.Error())
 		}
+		return false
+	}
+	if field, bad := nulField(reflect.ValueOf(v), ""); bad {
+		if field == "" || strings.HasPrefix(field, "[") {
+			field = "the body" + field
+		}
+		writeError(w, CodeInvalidPayload, field+": must not contain a NUL character")
 		return false
 	}
 	return true

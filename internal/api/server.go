@@ -232,6 +232,10 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 			s.Metrics.RequestDuration.WithLabelValues(pattern, r.Method).Observe(time.Since(start).Seconds())
 		}
 	}()
+	if part := badURL(r.URL); part != "" {
+		writeError(rec, CodeBadRequest, part+" holds a NUL character or invalid UTF-8")
+		return
+	}
 	r = readConsistency(rec, r)
 	s.mux.ServeHTTP(rec, r)
 }

@@ -30,6 +30,8 @@ func TestParseClientFrame(t *testing.T) {
 		{`{"type":`, "invalid JSON", nil},
 		{`{"type":1}`, "invalid JSON", nil},
 		{`{"type":"ping"} {"type":"ping"}`, "one JSON object", nil},
+		{`{"type":"query","text":"a\u0000b"}`, "text: must not contain a NUL character", nil},
+		{`{"type":"resume","session_id":"\u0000","after_seq":0}`, "session_id: must not contain a NUL character", nil},
 		{`{}`, "type is required", nil},
 		{`{"type":"nope"}`, "unknown frame type", nil},
 		{`{"type":"query"}`, "text is required", nil},

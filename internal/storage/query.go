@@ -12,6 +12,7 @@ import (
 	"strings"
 	"sync/atomic"
 	"time"
+	"unicode/utf8"
 
 	"github.com/google/uuid"
 )
@@ -107,7 +108,10 @@ func DecodeCursor(s string) (*Cursor, error) {
 	}
 	at, id, ok := strings.Cut(string(b), ":")
 	n, err := strconv.ParseInt(at, 10, 64)
-	if !ok || err != nil || id == "" {
+	// The id goes back to the database as text, which PostgreSQL refuses
+	// with a NUL or invalid UTF-8 in it: an error of the request, not the
+	// database's.
+	if !ok || err != nil || id == "" || strings.IndexByte(id, 0) >= 0 || !utf8.ValidString(id) {
 		return nil, fmt.Errorf("invalid cursor")
 	}
 	return &Cursor{At: n, ID: id}, nil

@@ -132,7 +132,7 @@ func TestCursor(t *testing.T) {
 	if err != nil || c.At != 123 || c.ID != "abc" {
 		t.Fatalf("%+v %v", c, err)
 	}
-	for _, bad := range []string{"!!", "bm90LWEtY3Vyc29y", storage.EncodeCursor(1, "")} {
+	for _, bad := range []string{"!!", "bm90LWEtY3Vyc29y", storage.EncodeCursor(1, ""), storage.EncodeCursor(1, "a\x00"), storage.EncodeCursor(1, "\xff")} {
 		if _, err := storage.DecodeCursor(bad); err == nil {
 			t.Errorf("DecodeCursor(%q) accepted", bad)
 		}

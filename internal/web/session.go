@@ -13,6 +13,7 @@ import (
 	"strings"
 	"sync"
 	"time"
+	"unicode/utf8"
 
 	"github.com/aurora-oss/aurora/internal/api"
 	"github.com/aurora-oss/aurora/internal/auth"
@@ -181,6 +182,12 @@ func (h *Handler) login(w http.ResponseWriter, r *http.Request) {
 	}
 	email, password := strings.TrimSpace(r.PostForm.Get("email")), r.PostForm.Get("password")
 	next := localPath(r.PostForm.Get("next"))
+	if strings.IndexByte(email, 0) >= 0 || !utf8.ValidString(email) {
+		// No account has such an address, and PostgreSQL could not even
+		// look it up (its text holds neither): a 500 before this.
+		h.renderLogin(w, r, http.StatusBadRequest, loginData{Next: next, Error: "That email address holds characters no address can."})
+		return
+	}
 	c, err := r.Cookie(loginCookie)
 	if err != nil || !sameToken(r.PostForm.Get(csrfField), c.Value) {
 		h.renderLogin(w, r, http.StatusForbidden, loginData{Next: next, Email: email,

@@ -230,6 +230,15 @@ func sessionSecurity(t *testing.T, p *testenv.Process) {
 		}
 	})
 
+	t.Run("an email no database text can hold is a 400", func(t *testing.T) {
+		for _, email := range []string{"admin\x00@localhost", "admin\xff@localhost"} {
+			c := newClient(t, p.URL)
+			if r, _ := c.login(email, adminPassword, nil); r.status != http.StatusBadRequest || !strings.Contains(r.body, "characters no address can") {
+				t.Fatalf("sign-in as %q: %d, want 400 with the reason", email, r.status)
+			}
+		}
+	})
+
 	t.Run("no open redirect after sign-in", func(t *testing.T) {
 		c := newClient(t, p.URL)
 		page := c.do("GET", "/login", "", nil)
