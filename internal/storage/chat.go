@@ -216,7 +216,7 @@ func (t *Tx) AppendChatFrame(ctx context.Context, orgID, sessionID, turnID strin
 		f.Data = []byte("{}")
 	}
 	_, err = t.exec(ctx, `INSERT INTO chat_frames (org_id, session_id, seq, turn_id, key, type, data, created_at) VALUES ($1,$2,$3,$4,$5,$6,$7,$8)`,
-		orgID, sessionID, seq, turnID, f.Key, f.Type, string(f.Data), Micro(now))
+		orgID, sessionID, seq, turnID, f.Key, f.Type, storableJSON(string(f.Data)), Micro(now))
 	if IsUniqueViolation(err) {
 		return fr, false, ErrConflict
 	}
@@ -427,7 +427,8 @@ func (s *Store) CreateChatConfirmation(ctx context.Context, c ChatConfirmation) 
 	}
 	_, err := s.DB.W.ExecContext(ctx, `INSERT INTO chat_confirmations (id, org_id, session_id, turn_id, key, tool, args, risk, command, undo, status, expires_at, created_at)
 VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11,$12,$13) ON CONFLICT (turn_id, key) DO NOTHING`,
-		c.ID, c.OrgID, c.SessionID, c.TurnID, c.Key, c.Tool, string(c.Args), c.Risk, c.Command, c.Undo, ConfirmPending, Micro(c.ExpiresAt), Micro(now))
+		c.ID, c.OrgID, c.SessionID, c.TurnID, c.Key, storableText(c.Tool), storableJSON(string(c.Args)), storableText(c.Risk), storableText(c.Command), storableText(c.Undo),
+		ConfirmPending, Micro(c.ExpiresAt), Micro(now))
 	if err != nil {
 		return c, fmt.Errorf("store confirmation: %w", err)
 	}

@@ -42,7 +42,8 @@ func (s *Store) SaveChatAgentStep(ctx context.Context, st ChatAgentStep, usage *
 	_, err := s.InTx(ctx, func(tx *Tx) error {
 		res, err := tx.exec(ctx, `INSERT INTO chat_agent_steps (turn_id, org_id, seq, kind, tool, input, output, error, started_at, finished_at)
 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) ON CONFLICT (turn_id, seq) DO NOTHING`,
-			st.TurnID, st.OrgID, st.Seq, st.Kind, st.Tool, string(st.Input), string(st.Output), st.Error, Micro(st.StartedAt), Micro(st.FinishedAt))
+			st.TurnID, st.OrgID, st.Seq, st.Kind, storableText(st.Tool), storableText(string(st.Input)), storableText(string(st.Output)), storableText(st.Error),
+			Micro(st.StartedAt), Micro(st.FinishedAt))
 		if err != nil {
 			return fmt.Errorf("store chat agent step: %w", err)
 		}

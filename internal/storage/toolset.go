@@ -136,7 +136,7 @@ func (s *Store) PutToolsetSetting(ctx context.Context, t ToolsetSetting) (oldRef
 func (s *Store) SetToolsetTest(ctx context.Context, orgID, name string, result json.RawMessage) error {
 	now := Micro(time.Now())
 	_, err := s.DB.W.ExecContext(ctx, `INSERT INTO toolset_settings (org_id, name, version, updated_at, last_test) VALUES ($1,$2,0,$3,$4)
-ON CONFLICT (org_id, name) DO UPDATE SET last_test = excluded.last_test`, orgID, name, now, string(result))
+ON CONFLICT (org_id, name) DO UPDATE SET last_test = excluded.last_test`, orgID, name, now, storableJSON(string(result)))
 	if err != nil {
 		return fmt.Errorf("store toolset test: %w", err)
 	}

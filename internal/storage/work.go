@@ -29,10 +29,10 @@ func (t *Tx) SetInvestigationStatus(ctx context.Context, v *Investigation, statu
 	}
 	var report any
 	if len(v.Report) > 0 {
-		report = string(v.Report)
+		report = storableJSON(string(v.Report))
 	}
 	_, err := t.exec(ctx, `UPDATE investigations SET status = $1, error = $2, attempts = $3, report = $4, updated_at = $5, started_at = $6, finished_at = $7, rate_limited = $8 WHERE org_id = $9 AND id = $10`,
-		v.Status, v.Error, v.Attempts, report, Micro(at), microPtr(v.StartedAt), microPtr(v.FinishedAt), v.RateLimited, v.OrgID, v.ID)
+		v.Status, storableText(v.Error), v.Attempts, report, Micro(at), microPtr(v.StartedAt), microPtr(v.FinishedAt), v.RateLimited, v.OrgID, v.ID)
 	if err != nil {
 		return fmt.Errorf("update investigation: %w", err)
 	}
@@ -47,17 +47,17 @@ func (t *Tx) UpsertStep(ctx context.Context, orgID string, st *Step) error {
 	}
 	var output any
 	if len(st.Output) > 0 {
-		output = string(st.Output)
+		output = storableJSON(string(st.Output))
 	}
 	input := "{}"
 	if len(st.Input) > 0 {
-		input = string(st.Input)
+		input = storableJSON(string(st.Input))
 	}
 	_, err := t.exec(ctx, `INSERT INTO investigation_steps (id, org_id, investigation_id, seq, kind, tool, input, output, status, error, started_at, finished_at)
 VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11,$12)
 ON CONFLICT (investigation_id, seq) DO UPDATE SET kind = excluded.kind, tool = excluded.tool, input = excluded.input, output = excluded.output,
 status = excluded.status, error = excluded.error, started_at = excluded.started_at, finished_at = excluded.finished_at`,
-		st.ID, orgID, st.InvestigationID, st.Seq, st.Kind, st.Tool, input, output, st.Status, st.Error, Micro(st.StartedAt), microPtr(st.FinishedAt))
+		st.ID, orgID, st.InvestigationID, st.Seq, st.Kind, storableText(st.Tool), input, output, st.Status, storableText(st.Error), Micro(st.StartedAt), microPtr(st.FinishedAt))
 	if err != nil {
 		return fmt.Errorf("store step: %w", err)
 	}
