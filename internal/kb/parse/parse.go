@@ -71,8 +71,28 @@ func Format(name, contentType string) (string, error) {
 	return "", fmt.Errorf("%w: %q (want Markdown, plain text, HTML or PDF)", ErrUnsupported, name)
 }
 
-// Parse reads data in format.
+// Parse reads data in format. The text it returns holds no NUL: a NUL
+// byte (which Markdown and plain text may hold, and a PDF's or a page's
+// text may decode to) becomes a space, so the offsets stay, and the
+// chunks can be stored (PostgreSQL text cannot hold a NUL).
 func Parse(format string, data []byte) (Doc, error) {
+	d, err := parse(format, data)
+	if err != nil {
+		return d, err
+	}
+	d.Title = noNUL(d.Title)
+	d.Text = noNUL(d.Text)
+	for i := range d.Sections {
+		for j, h := range d.Sections[i].HeadingPath {
+			d.Sections[i].HeadingPath[j] = noNUL(h)
+		}
+	}
+	return d, nil
+}
+
+func noNUL(s string) string { return strings.ReplaceAll(s, "\x00", " ") }
+
+func parse(format string, data []byte) (Doc, error) {
 	switch format {
 	case Markdown:
 		if !utf8.Valid(data) {

@@ -74,6 +74,14 @@ func checkDoc(t *testing.T, d Doc) {
 	if !utf8.ValidString(d.Text) {
 		t.Fatalf("text is not valid UTF-8")
 	}
+	if strings.ContainsRune(d.Title+d.Text, 0) {
+		t.Fatalf("title or text holds a NUL")
+	}
+	for _, s := range d.Sections {
+		if strings.ContainsRune(strings.Join(s.HeadingPath, ""), 0) {
+			t.Fatalf("a heading holds a NUL: %q", s.HeadingPath)
+		}
+	}
 	at := 0
 	for i, s := range d.Sections {
 		if s.Start != at || s.End < s.Start || s.End > len(d.Text) {
@@ -122,6 +130,17 @@ func TestBadInput(t *testing.T) {
 	}
 	if _, err := Parse(Markdown, []byte{0xff, 0xfe, 'a'}); err == nil {
 		t.Error("invalid UTF-8 Markdown parsed")
+	}
+	// A NUL (PostgreSQL text cannot hold one) becomes a space, offsets kept.
+	for _, f := range []string{Markdown, Text, HTML} {
+		d, err := Parse(f, []byte("# a\x00b\n\nline \x00 two\n"))
+		if err != nil {
+			t.Fatalf("%s with a NUL: %v", f, err)
+		}
+		checkDoc(t, d)
+		if f != HTML && !strings.Contains(d.Text, "line   two") { // HTML collapses spaces
+			t.Errorf("%s with a NUL: text %q", f, d.Text)
+		}
 	}
 }
 
