@@ -19,18 +19,7 @@ func TestLLMUsage(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		var invID string
-		if _, err := s.InTx(ctx, func(tx *storage.Tx) error {
-			inc := storage.Incident{ID: storage.NewID(), OrgID: org.ID, Title: "t", Status: "open", Severity: "critical", CreatedAt: time.Now(), UpdatedAt: time.Now()}
-			if err := tx.InsertIncident(ctx, &inc); err != nil {
-				return err
-			}
-			v, err := tx.InsertInvestigation(ctx, org.ID, inc.ID, "test", time.Now(), nil)
-			invID = v.ID
-			return err
-		}); err != nil {
-			t.Fatal(err)
-		}
+		invID := newInvestigation(t, s, org.ID).ID
 		if u, err := s.InvestigationLLMUsage(ctx, org.ID, invID); err != nil || u != nil {
 			t.Fatalf("usage before any call: %+v %v", u, err)
 		}

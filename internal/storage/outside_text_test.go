@@ -27,15 +27,8 @@ func TestOutsideTextIsStored(t *testing.T) {
 		// Marshalled, the NUL is the escape \u0000 and each invalid byte a
 		// U+FFFD; stored as text, a run of invalid bytes is one U+FFFD.
 		out, _ := json.Marshal(map[string]string{"output": logLine})
-		var v storage.Investigation
+		v := newInvestigation(t, s, org.ID)
 		if _, err := s.InTx(ctx, func(tx *storage.Tx) error {
-			inc := storage.Incident{ID: storage.NewID(), OrgID: org.ID, Title: "t", Status: "open", Severity: "critical", CreatedAt: time.Now(), UpdatedAt: time.Now()}
-			if err := tx.InsertIncident(ctx, &inc); err != nil {
-				return err
-			}
-			if v, err = tx.InsertInvestigation(ctx, org.ID, inc.ID, "test", time.Now(), nil); err != nil {
-				return err
-			}
 			st := &storage.Step{InvestigationID: v.ID, Seq: 1, Kind: "tool", Tool: "kubernetes.logs\x00", Input: storage.RawJSON(`{"pod":"a\u0000"}`), Output: out,
 				Status: "failed", Error: "read logs: " + logLine, StartedAt: time.Now()}
 			if err := tx.UpsertStep(ctx, org.ID, st); err != nil {

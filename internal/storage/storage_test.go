@@ -47,6 +47,25 @@ func openStore(t *testing.T, o storage.Options) *storage.Store {
 	return storage.NewStore(db)
 }
 
+// newInvestigation stores an incident and its queued investigation.
+func newInvestigation(t *testing.T, s *storage.Store, orgID string) storage.Investigation {
+	t.Helper()
+	ctx := context.Background()
+	var v storage.Investigation
+	if _, err := s.InTx(ctx, func(tx *storage.Tx) error {
+		inc := storage.Incident{ID: storage.NewID(), OrgID: orgID, Title: "t", Status: "open", Severity: "critical", CreatedAt: time.Now(), UpdatedAt: time.Now()}
+		if err := tx.InsertIncident(ctx, &inc); err != nil {
+			return err
+		}
+		var err error
+		v, err = tx.InsertInvestigation(ctx, orgID, inc.ID, "test", time.Now(), nil)
+		return err
+	}); err != nil {
+		t.Fatal(err)
+	}
+	return v
+}
+
 // readEvents reads an org's whole stream, page by page of at most page rows.
 func readEvents(t *testing.T, s *storage.Store, orgID string, page int) []storage.Event {
 	t.Helper()
