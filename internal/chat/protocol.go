@@ -98,10 +98,10 @@ func ParseClientFrame(b []byte) (ClientFrame, error) {
 	}
 	// JSON allows "\u0000"; PostgreSQL text does not, and the question
 	// and ids are stored or looked up as text.
-	for name, v := range map[string]string{"type": f.Type, "session_id": f.SessionID, "incident_id": f.IncidentID, "text": f.Text, "mode": f.Mode,
-		"confirmation_id": f.ConfirmationID, "answer": f.Answer} {
-		if strings.IndexByte(v, 0) >= 0 {
-			return f, fmt.Errorf("%s: must not contain a NUL character", name)
+	for _, field := range [...]struct{ name, v string }{{"type", f.Type}, {"session_id", f.SessionID}, {"incident_id", f.IncidentID}, {"text", f.Text},
+		{"mode", f.Mode}, {"confirmation_id", f.ConfirmationID}, {"answer", f.Answer}} {
+		if strings.IndexByte(field.v, 0) >= 0 {
+			return f, fmt.Errorf("%s: must not contain a NUL character", field.name)
 		}
 	}
 	return f, f.Validate()
