@@ -5,7 +5,8 @@ import (
 	"reflect"
 	"strconv"
 	"strings"
-	"unicode/utf8"
+
+	"github.com/aurora-oss/aurora/internal/storage"
 )
 
 // PostgreSQL text holds neither U+0000 nor invalid UTF-8, which JSON
@@ -14,9 +15,7 @@ import (
 // in the database, which the client sees as a 500 and retries.
 
 // badText reports whether s cannot be stored as PostgreSQL text.
-func badText(s string) bool {
-	return strings.IndexByte(s, 0) >= 0 || !utf8.ValidString(s)
-}
+func badText(s string) bool { return !storage.IsText(s) }
 
 // badURL names the part of a request's URL that cannot be stored as text,
 // or returns "".

@@ -12,7 +12,6 @@ import (
 	"strings"
 	"sync/atomic"
 	"time"
-	"unicode/utf8"
 
 	"github.com/google/uuid"
 )
@@ -111,7 +110,7 @@ func DecodeCursor(s string) (*Cursor, error) {
 	// The id goes back to the database as text, which PostgreSQL refuses
 	// with a NUL or invalid UTF-8 in it: an error of the request, not the
 	// database's.
-	if !ok || err != nil || id == "" || strings.IndexByte(id, 0) >= 0 || !utf8.ValidString(id) {
+	if !ok || err != nil || id == "" || !IsText(id) {
 		return nil, fmt.Errorf("invalid cursor")
 	}
 	return &Cursor{At: n, ID: id}, nil

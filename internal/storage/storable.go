@@ -15,9 +15,16 @@ import (
 // alike: each such character is shown as U+FFFD, the replacement character,
 // which is what a reader sees for bytes that are not text anyway.
 
+// IsText reports whether PostgreSQL text can hold s: no NUL, valid UTF-8.
+// Input from users is refused where this is false (a 4xx naming it);
+// outside text Aurora stores of its own passes through storableText.
+func IsText(s string) bool {
+	return strings.IndexByte(s, 0) < 0 && utf8.ValidString(s)
+}
+
 // storableText is s with NUL and invalid UTF-8 replaced by U+FFFD.
 func storableText(s string) string {
-	if strings.IndexByte(s, 0) < 0 && utf8.ValidString(s) {
+	if IsText(s) {
 		return s
 	}
 	return strings.ReplaceAll(strings.ToValidUTF8(s, "\uFFFD"), "\x00", "\uFFFD")
@@ -29,8 +36,7 @@ func storableText(s string) string {
 // text u0000, not a NUL).
 func storableJSON(s string) string {
 	s = storableText(s)
-	i := strings.Index(s, `\u0000`)
-	if i < 0 {
+	if !strings.Contains(s, `\u0000`) {
 		return s
 	}
 	var b strings.Builder

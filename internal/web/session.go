@@ -13,7 +13,6 @@ import (
 	"strings"
 	"sync"
 	"time"
-	"unicode/utf8"
 
 	"github.com/aurora-oss/aurora/internal/api"
 	"github.com/aurora-oss/aurora/internal/auth"
@@ -182,7 +181,7 @@ func (h *Handler) login(w http.ResponseWriter, r *http.Request) {
 	}
 	email, password := strings.TrimSpace(r.PostForm.Get("email")), r.PostForm.Get("password")
 	next := localPath(r.PostForm.Get("next"))
-	if strings.IndexByte(email, 0) >= 0 || !utf8.ValidString(email) {
+	if !storage.IsText(email) {
 		// No account has such an address, and PostgreSQL could not even
 		// look it up (its text holds neither): a 500 before this.
 		h.renderLogin(w, r, http.StatusBadRequest, loginData{Next: next, Error: "That email address holds characters no address can."})
